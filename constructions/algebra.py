@@ -1,0 +1,133 @@
+"""Combinators of ReLU FNNs (Oko et al. 2023, Lemmas F.1-F.3; Petersen & Voigtlaender 2018).
+
+Every combinator states its counting rule; ``constructions.rules`` predicts the counts by those rules,
+independently of the matrices built here, and the verifier compares the two.
+
+    affine(A, b)           depth 1.  S = nnz(A) + nnz(b).
+    identity(d, L)         L = 1: [I], S = d.  L >= 2: [I; -I], I_{2d} (L - 2 times), [I, -I];
+                           S = 2dL, W = 2d, B = 1.  Exact: x = ρ(x) - ρ(-x).
+    compose(f, g)          f∘g, merging A_1^f A_{L_g}^g into one map: depth L_f + L_g - 1,
+                           widths g.widths[:-1] + f.widths[1:]; S, B read from the merged product.
+    concat(f, g)           f∘g by sparse concatenation: g's last map doubled to [A; -A], f's first map to
+                           [A, -A]: depth L_f + L_g, S = S_f + S_g + S(A_{L_g}^g, b_{L_g}^g) + nnz(A_1^f),
+                           W = max(W_f, W_g, 2 d_mid), B = max(B_f, B_g).  Keeps block structure.
+    pad_depth(f, L)        identity(d_out, L - L_f + 1) ∘ f merged: S grows by S(A_L^f, b_L^f) + 2 d_out (L - L_f),
+                           W = max(W_f, 2 d_out), B = max(B_f, 1).
+    parallel(*fs)          every f padded to the largest depth, maps stacked: S = Σ S(pad f_i), width of layer j
+                           = Σ_i width_j(pad f_i) (inputs: d_in if shared, Σ d_in otherwise), B = max B.
+    linear(f, M, c)        x -> M f(x) + c, merged into f's last map (= compose(affine(M, c), f)).
+    sum_nets(*fs)          Σ_i f_i(x) = linear(parallel(fs), [I ... I]).
+    scale(f, a)            a f(x) = linear(f, a I).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .affine import Affine, BlockGroup, stack
+from .fnn import FNN
+
+
+def _check_dim(name: str, d) -> int:
+    if isinstance(d, bool) or int(d) != d or d < 1:
+        raise ValueError(f"{name} must be a positive integer, got {d!r}")
+    return int(d)
+
+
+def diag(v) -> Affine:
+    """The diagonal matrix diag(v) as g = len(v) blocks of 1 x 1."""
+    v = np.asarray(v, dtype=np.float64).ravel()
+    i = np.arange(v.size)
+    return Affine(v.size, v.size, [BlockGroup(i[:, None], i[:, None], v[:, None, None])], validate=False)
+
+
+def _split(d: int) -> Affine:
+    """[I; -I]: x -> (x, -x), as d blocks of 2 x 1."""
+    i = np.arange(d)
+    return Affine(d, 2 * d, [BlockGroup(np.stack([i, i + d], 1), i[:, None],
+                                        np.tile(np.array([[[1.0], [-1.0]]]), (d, 1, 1)))], validate=False)
+
+
+def _join(d: int) -> Affine:
+    """[I, -I]: (y+, y-) -> y+ - y-, as d blocks of 1 x 2."""
+    i = np.arange(d)
+    return Affine(2 * d, d, [BlockGroup(i[:, None], np.stack([i, i + d], 1),
+                                        np.tile(np.array([[[1.0, -1.0]]]), (d, 1, 1)))], validate=False)
+
+
+def affine(A, b=None) -> FNN:
+    """The depth-1 network x -> A x + b."""
+    return FNN([Affine.dense(A, b)])
+
+
+def identity(d: int, L: int = 2) -> FNN:
+    """The identity on R^d realised with exactly L affine maps (see the counting rule above)."""
+    d, L = _check_dim("d", d), _check_dim("L", L)
+    if L == 1:
+        return FNN([diag(np.ones(d))])
+    return FNN([_split(d)] + [diag(np.ones(2 * d)) for _ in range(L - 2)] + [_join(d)])
+
+
+def compose(f: FNN, g: FNN) -> FNN:
+    """f∘g with the last map of g merged into the first map of f (depth L_f + L_g - 1)."""
+    if f.d_in != g.d_out:
+        raise ValueError(f"cannot compose: f takes {f.d_in} inputs but g gives {g.d_out} outputs")
+    return FNN(g.layers[:-1] + (g.layers[-1].then(f.layers[0]),) + f.layers[1:])
+
+
+def concat(f: FNN, g: FNN) -> FNN:
+    """f∘g by sparse concatenation through ρ(y) - ρ(-y) = y (depth L_f + L_g)."""
+    if f.d_in != g.d_out:
+        raise ValueError(f"cannot compose: f takes {f.d_in} inputs but g gives {g.d_out} outputs")
+    return FNN(g.layers[:-1] + (g.layers[-1].negated_rows(), f.layers[0].negated_cols()) + f.layers[1:])
+
+
+def pad_depth(f: FNN, L: int) -> FNN:
+    """The same function as f with exactly L >= L_f affine maps (identity appended, first map merged)."""
+    L = _check_dim("L", L)
+    if L < f.depth:
+        raise ValueError(f"cannot pad a depth-{f.depth} network to depth {L}")
+    if L == f.depth:
+        return f
+    d = f.d_out
+    p = L - f.depth
+    return FNN(f.layers[:-1] + (f.layers[-1].negated_rows(),) + tuple(diag(np.ones(2 * d)) for _ in range(p - 1))
+               + (_join(d),))
+
+
+def parallel(*nets: FNN, shared_input: bool = True) -> FNN:
+    """x -> (f_1(x), ..., f_k(x)) (shared input) or (x_1, ..., x_k) -> (f_1(x_1), ..., f_k(x_k)).
+
+    Shorter nets are padded with identity layers to the largest depth; outputs are concatenated in order.
+    """
+    if not nets:
+        raise ValueError("parallel needs at least one network")
+    if shared_input and len({f.d_in for f in nets}) != 1:
+        raise ValueError(f"parallel nets on a shared input must take the same input dimension, got "
+                         f"{[f.d_in for f in nets]}")
+    L = max(f.depth for f in nets)
+    padded = [pad_depth(f, L) for f in nets]
+    layers = [stack([p.layers[0] for p in padded], shared_input=shared_input)]
+    layers += [stack([p.layers[j] for p in padded], shared_input=False) for j in range(1, L)]
+    return FNN(layers)
+
+
+def linear(f: FNN, M, c=None) -> FNN:
+    """x -> M f(x) + c, merged into the last map of f."""
+    M = np.atleast_2d(np.asarray(M, dtype=np.float64))
+    if M.shape[1] != f.d_out:
+        raise ValueError(f"read-out matrix has {M.shape[1]} columns but the network gives {f.d_out} outputs")
+    return compose(affine(M, c), f)
+
+
+def sum_nets(*nets: FNN, shared_input: bool = True) -> FNN:
+    """x -> Σ_i f_i(x) (all f_i with the same output dimension)."""
+    d = nets[0].d_out
+    if any(f.d_out != d for f in nets):
+        raise ValueError(f"summed nets must have equal output dimensions, got {[f.d_out for f in nets]}")
+    return linear(parallel(*nets, shared_input=shared_input), np.hstack([np.eye(d)] * len(nets)))
+
+
+def scale(f: FNN, a: float) -> FNN:
+    """x -> a f(x)."""
+    return linear(f, float(a) * np.eye(f.d_out))

@@ -1,0 +1,145 @@
+"""Weight export: every array in one ``.npz`` plus a JSON manifest naming them (docs/weights-format.md).
+
+``save(obj, path)`` writes ``path.npz`` and ``path.json`` for an FNN, an SSMLayer or an SSMModel;
+``load(path)`` rebuilds the same object from them, with outputs bit-identical to the original.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .affine import Affine, BlockGroup
+from .fnn import FNN
+from .model import Decoding, Embedding, SSMModel
+from .ssm import SSMChannel, SSMLayer
+
+FORMAT = "ssm-verifier-weights"
+VERSION = 1
+
+
+class _Writer:
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def put(self, name: str, a) -> str:
+        if name in self.arrays:
+            raise ValueError(f"duplicate array name {name}")
+        self.arrays[name] = np.asarray(a)
+        return name
+
+
+def _fnn_manifest(f: FNN, w: _Writer, pre: str) -> dict:
+    layers = []
+    for i, lay in enumerate(f.layers):
+        p = f"{pre}/A{i + 1}"
+        groups = [{"shape": list(g.W.shape), "rows": w.put(f"{p}/g{j}/rows", g.rows),
+                   "cols": w.put(f"{p}/g{j}/cols", g.cols), "W": w.put(f"{p}/g{j}/W", g.W)}
+                  for j, g in enumerate(lay.groups)]
+        layers.append({"d_in": lay.d_in, "d_out": lay.d_out, "b": w.put(f"{pre}/b{i + 1}", lay.b), "groups": groups})
+    return {"kind": "fnn", "d_in": f.d_in, "d_out": f.d_out, "activation": "relu", "layers": layers}
+
+
+def _ssm_manifest(g: SSMLayer, w: _Writer, pre: str) -> dict:
+    by_m: dict[int, list[int]] = {}
+    for i, ch in enumerate(g.channels):
+        by_m.setdefault(ch.m, []).append(i)
+    groups = []
+    for m, idx in sorted(by_m.items()):
+        if m == 0:
+            continue
+        p = f"{pre}/m{m}"
+        groups.append({"m": m, "index": w.put(f"{p}/index", np.array(idx, dtype=np.int64)),
+                       "A": w.put(f"{p}/A", np.stack([g.channels[i].A for i in idx])),
+                       "B": w.put(f"{p}/B", np.stack([g.channels[i].B for i in idx])),
+                       "C": w.put(f"{p}/C", np.stack([g.channels[i].C for i in idx]))})
+    return {"kind": "ssm", "U": g.U, "channels": g.H, "d_in": g.d_in, "d_out": g.d_out,
+            "convention": "x_t = A x_{t-1} + B u_t; y_t = C x_{t-1} + D u_t; k_0 = D, k_s = C A^(s-1) B; "
+                          "y_t = sum_{s<U} k_s u_{t-s}",
+            "D": w.put(f"{pre}/D", np.array([c.D for c in g.channels])),
+            "family": [c.family for c in g.channels], "ell": [c.ell for c in g.channels],
+            "state_groups": groups,
+            "W_in": None if g.W_in is None else w.put(f"{pre}/W_in", g.W_in),
+            "W_out": None if g.W_out is None else w.put(f"{pre}/W_out", g.W_out)}
+
+
+def save(obj, path) -> tuple[Path, Path]:
+    """Write ``path.npz`` and ``path.json``; returns both paths."""
+    path = Path(path)
+    if path.suffix in (".npz", ".json"):
+        path = path.with_suffix("")
+    w = _Writer()
+    if isinstance(obj, FNN):
+        arch = _fnn_manifest(obj, w, "fnn")
+    elif isinstance(obj, SSMLayer):
+        arch = _ssm_manifest(obj, w, "ssm")
+    elif isinstance(obj, SSMModel):
+        emb = None
+        if obj.embedding is not None:
+            emb = {"kind": obj.embedding.kind, "E": w.put("emb/E", obj.embedding.E),
+                   "b": None if obj.embedding.b is None else w.put("emb/b", obj.embedding.b)}
+        blocks = [{"ssm": _ssm_manifest(g, w, f"block{i + 1}/ssm"), "fnn": _fnn_manifest(f, w, f"block{i + 1}/fnn")}
+                  for i, (g, f) in enumerate(obj.blocks)]
+        dec = None if obj.decoding is None else {"W_dec": w.put("dec/W_dec", obj.decoding.W_dec)}
+        arch = {"kind": "model", "M": obj.M, "embedding": emb, "blocks": blocks, "decoding": dec}
+    else:
+        raise TypeError(f"cannot export {type(obj).__name__}; expected FNN, SSMLayer or SSMModel")
+    manifest = {"format": FORMAT, "version": VERSION, "arrays": path.name + ".npz",
+                "shapes": {k: list(v.shape) for k, v in w.arrays.items()},
+                "dtypes": {k: str(v.dtype) for k, v in w.arrays.items()}, "architecture": arch}
+    npz, js = path.with_suffix(".npz"), path.with_suffix(".json")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(npz, **w.arrays)
+        js.write_text(json.dumps(manifest, indent=1))
+    except OSError as e:
+        raise OSError(f"cannot write export to {path}: {e.strerror or e}") from e
+    return npz, js
+
+
+def _fnn_load(m: dict, a) -> FNN:
+    layers = []
+    for lay in m["layers"]:
+        groups = [BlockGroup(a[g["rows"]], a[g["cols"]], a[g["W"]]) for g in lay["groups"]]
+        layers.append(Affine(lay["d_in"], lay["d_out"], groups, a[lay["b"]]))
+    return FNN(layers)
+
+
+def _ssm_load(m: dict, a) -> SSMLayer:
+    D = a[m["D"]]
+    chans: list = [SSMChannel(np.zeros((0, 0)), np.zeros(0), np.zeros(0), D[i], m["family"][i], m["ell"][i])
+                   for i in range(m["channels"])]
+    for grp in m["state_groups"]:
+        A, B, C = a[grp["A"]], a[grp["B"]], a[grp["C"]]
+        for j, i in enumerate(a[grp["index"]]):
+            chans[i] = SSMChannel(A[j], B[j], C[j], D[i], m["family"][i], m["ell"][i])
+    return SSMLayer(tuple(chans), m["U"], None if m["W_in"] is None else a[m["W_in"]],
+                    None if m["W_out"] is None else a[m["W_out"]])
+
+
+def load(path):
+    """Rebuild the exported FNN, SSMLayer or SSMModel."""
+    path = Path(path)
+    if path.suffix in (".npz", ".json"):
+        path = path.with_suffix("")
+    try:
+        manifest = json.loads(path.with_suffix(".json").read_text())
+        a = dict(np.load(path.with_suffix(".npz")))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read export {path}: {e}") from e
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}.json is not a {FORMAT} manifest")
+    arch = manifest["architecture"]
+    if arch["kind"] == "fnn":
+        return _fnn_load(arch, a)
+    if arch["kind"] == "ssm":
+        return _ssm_load(arch, a)
+    emb = None
+    if arch["embedding"] is not None:
+        e = arch["embedding"]
+        emb = Embedding(a[e["E"]], None if e["b"] is None else a[e["b"]], e["kind"])
+    blocks = tuple((_ssm_load(b["ssm"], a), _fnn_load(b["fnn"], a)) for b in arch["blocks"])
+    dec = None if arch["decoding"] is None else Decoding(a[arch["decoding"]["W_dec"]])
+    return SSMModel(emb, blocks, dec)
