@@ -1,0 +1,1 @@
+"""The verifier: a claim registry, samplers and checks, verdicts, reports and the command line."""

@@ -1,0 +1,1 @@
+"""Claim modules: each registers its claims in ``verify.registry`` at import."""

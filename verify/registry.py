@@ -1,0 +1,64 @@
+"""The claim registry: every lemma and theorem the verifier checks, in one list for the CLI, tests and docs.
+
+Claims live in the modules of ``verify.claims``; each module calls ``register`` at import.  A claim's
+``run(params, rng)`` builds the weights through the builder in ``lemmas/`` (or ``constructions/``), runs
+its checks and returns a ``Result``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .result import Result
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    paper_ref: str
+    statement: str  # hypotheses, conclusion, bound, as we verify them
+    params: dict  # the default (modest) parameter set
+    run: Callable[[dict, np.random.Generator], Result]
+    sweep: tuple = ()  # parameter sets for --full
+    growth: str = ""  # the growth the paper (or its source) claims
+    doc: str = ""  # path of the claim's page under docs/
+    param_types: dict = field(default_factory=dict)  # name -> type, for --param parsing and range checks
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    if claim.id in REGISTRY:
+        raise ValueError(f"claim {claim.id!r} registered twice")
+    REGISTRY[claim.id] = claim
+    return claim
+
+
+def load_all() -> dict[str, Claim]:
+    """Import every module of ``verify.claims`` (each registers its claims) and return the registry."""
+    from . import claims
+
+    for mod in sorted(pkgutil.iter_modules(claims.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{claims.__name__}.{mod.name}")
+    return REGISTRY
+
+
+def run_claim(claim: Claim, params: dict | None = None, seed: int = 0) -> Result:
+    """Run one claim at ``params`` (defaults filled in) with a reproducible generator."""
+    import time
+
+    p = dict(claim.params)
+    p.update(params or {})
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    res = claim.run(p, rng)
+    res.seconds = time.perf_counter() - t0
+    res.params = p
+    res.growth = res.growth or claim.growth
+    return res
