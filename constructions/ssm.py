@@ -43,6 +43,7 @@ class SSMChannel:
     D: float
     family: str = "general"
     ell: int = 0
+    info: tuple = ()  # family parameters, e.g. (β, θ, φ, ρ) of a cosine channel; metadata only
 
     def __post_init__(self):
         A = _as_finite("SSM A", self.A, 2)
@@ -117,7 +118,8 @@ def cosine(beta, theta, phi=None, rho=None) -> SSMChannel:
         Bv[2 * j] = beta[j] * rho[j] * np.cos(theta[j] + phi[j])
         Bv[2 * j + 1] = beta[j] * rho[j] * np.sin(theta[j] + phi[j])
         Cv[2 * j] = 1.0
-    return SSMChannel(A, Bv, Cv, float(np.sum(beta * np.cos(phi))), "cosine")
+    info = tuple(tuple(float(v) for v in a) for a in (beta, theta, phi, rho))
+    return SSMChannel(A, Bv, Cv, float(np.sum(beta * np.cos(phi))), "cosine", 0, info)
 
 
 def _filters(channels, length: int) -> np.ndarray:
