@@ -1,0 +1,110 @@
+"""Appendix F claims on softmax (F.1) and the Gaussian kernel (F.5, F.6): they PASS on the real statements and
+constructions, FAIL on broken ones (a wrong bound, an expansion term removed, a factor network perturbed), and
+report HYPOTHESIS VIOLATED on inputs outside the hypotheses."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from verify import reference as ref
+from verify.claims import appendix_f_softmax as fs
+from verify.registry import load_all, run_claim
+
+REG = load_all()
+
+
+def _bad(r):
+    return [(c.name, c.status, c.measured, c.bound) for c in r.checks if c.status != "PASS"]
+
+
+# ------------------------------------------------------------------------------------------------- F.1
+@pytest.mark.parametrize("cid", ["lemma-F.1-softmax", "lemma-F.1-swish"])
+def test_f1_claims_pass(cid):
+    r = run_claim(REG[cid], seed=1)
+    assert r.verdict == "PASS", _bad(r)
+
+
+def test_f1_wrong_concentration_bound_fails():
+    """(n-2) in place of (n-1): the tight configuration exceeds it."""
+    wrong = lambda n, d, lam=1.0: fs.concentration_bound(n - 1, d, lam)  # noqa: E731
+    r = fs._run_softmax(dict(REG["lemma-F.1-softmax"].params), np.random.default_rng(0), {"concentration": wrong})
+    assert r.verdict == "FAIL"
+    failed = {c.name for c in r.checks if c.status == "FAIL"}
+    assert any(n.startswith("(a) tight") for n in failed)
+    assert any("local search" in n for n in failed)
+
+
+def test_f1_bound_without_denominator_is_not_attained():
+    """(n-1)e^{-λδ} alone is a valid but not attained bound: the 'attains the bound' check must fail on it."""
+    loose = lambda n, d, lam=1.0: (n - 1) * (mpmath.exp(-lam * d) if isinstance(d, mpmath.mpf) else np.exp(-lam * d))  # noqa
+    c = fs.check_tight_attained(8, [1.0, 2.0], 1.0, "t", loose)
+    assert c.status == "FAIL"
+    x = fs.sample_gap_inputs(np.random.default_rng(0), 200, 8, 1.0)
+    assert fs.check_concentration(x, 1.0, 1.0, "r", loose).status == "PASS"
+
+
+def test_f1_wrong_value_bound_fails():
+    """V(n-1)e^{-λδ} (a factor 2 short) is beaten by v_j = -v_i* at a large gap."""
+    wrong = lambda n, d, V, lam=1.0: fs.value_bound(n, d, V, lam) / 2  # noqa: E731
+    c = fs.check_values_tight(8, 3, 1.5, [2.0, 30.0], 1.0, "c", wrong)
+    assert c.status == "FAIL"
+    assert fs.check_values_tight(8, 3, 1.5, [2.0, 30.0], 1.0, "c").status == "PASS"
+
+
+def test_f1_wrong_swish_bound_fails():
+    """Half the bound: the symmetric configuration at n = 2 reaches 0.757 of the true bound."""
+    wrong = lambda n, lam=1.0: fs.swish_bound(n, lam) / 2  # noqa: E731
+    r = fs._run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish": wrong})
+    assert r.verdict == "FAIL"
+    assert any(c.status == "FAIL" and c.name.startswith("adversarial") for c in r.checks)
+
+
+def test_f1_gap_violation_is_reported_not_judged():
+    x = np.array([[0.0, -1.0, -2.0], [0.0, -0.5, -3.0]])  # second row: gap 0.5 < δ = 1
+    c = fs.check_concentration(x, 1.0, 1.0, "a")
+    assert c.status == "HYPOTHESIS VIOLATED" and c.violated and c.counterexample["gap"] == 0.5
+    tie = np.array([[1.0, 1.0, 0.0]])
+    assert fs.check_concentration(tie, 1e-3, 1.0, "a").status == "HYPOTHESIS VIOLATED"
+    v = np.zeros((2, 3, 2))
+    assert fs.check_values(x, v, 1.0, 1.0, 1.0, "c").status == "HYPOTHESIS VIOLATED"
+    # a value above V also violates the hypothesis
+    v2 = np.zeros((1, 3, 2))
+    v2[0, 1, 0] = 2.0
+    assert fs.check_values(x[:1], v2, 1.0, 1.0, 1.0, "c").status == "HYPOTHESIS VIOLATED"
+
+
+def test_f1_exact_gap_decision():
+    """A gap that is δ minus one ulp is a violation; exactly δ is not (decided with rationals)."""
+    d = 0.1
+    x = np.array([[0.3, 0.3 - d, 0.0]])
+    exact_ok = fs.gap_violations(x, d).size == 0
+    from fractions import Fraction
+    assert exact_ok == (Fraction(0.3) - Fraction(0.3 - d) >= Fraction(d))
+    y = np.array([[1.0, np.nextafter(1.0 - 0.5, 1.0), 0.0]])
+    assert fs.gap_violations(y, 0.5).size == 1
+
+
+@given(arrays(np.float64, st.integers(2, 9), elements=st.floats(-30, 30)), st.floats(0.05, 20))
+def test_f1_property_concentration_and_swish(x, lam):
+    g = float(ref.min_gap(x))
+    while g > 0 and fs.gap_violations(x[None], g).size:  # float64 rounded the gap up (e.g. 1 - 1e-311 -> 1)
+        g = float(np.nextafter(g, 0.0))
+    if g > 0:
+        c = fs.check_concentration(x[None], g, lam, "a")
+        assert c.status == "PASS", (c.measured, c.detail)
+        v = np.ones((1, x.size, 1)) * np.where(np.arange(x.size) % 2 == 0, 1.0, -1.0)[None, :, None]
+        assert fs.check_values(x[None], v, g, 1.0, lam, "c").status == "PASS"
+    assert fs.check_swish_upper(x[None], lam, "u").status == "PASS"
+    assert fs.check_swish_lower(x[None], lam, "l").status == "PASS"
+
+
+def test_f1_float64_undecidable_points_go_to_mpmath():
+    """At the tight configuration float64 cannot separate 1 - s_i* from the bound: mpmath decides, a tie."""
+    x = fs.tight_inputs(8, 2.0)[None]
+    c = fs.check_concentration(x, 2.0, 1.0, "a")
+    assert c.status == "PASS" and c.detail["n_mpmath"] == 1 and c.detail["ties_to_45_digits"] == 1

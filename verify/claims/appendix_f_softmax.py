@@ -1,0 +1,459 @@
+"""Lemma F.1: softmax concentration under a gap, and the multivariate Swish function (statements about
+functions, no network; docs/lemmas/lemma-F.1-softmax.md, docs/lemmas/lemma-F.1-swish.md).
+
+``lemma-F.1-softmax``.  x ∈ R^n, i* = argmax x, x_{i*} - x_j >= δ (j ≠ i*), s = softmax(λx), ‖v_j‖_2 <= V:
+    (a) 1 - s_{i*} <= (n-1)e^{-λδ} / (1 + (n-1)e^{-λδ}), with equality when every x_j = x_{i*} - δ;
+    (b) ‖s - e_{i*}‖_1 = 2(1 - s_{i*});
+    (c) ‖Σ_j s_j v_j - v_{i*}‖_2 <= 2V(n-1)e^{-λδ}.
+``lemma-F.1-swish``.  S_λ(x) = Σ_i x_i softmax(λx)_i satisfies 0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ), no gap.
+
+How a comparison is decided.  Every quantity is first evaluated in float64 in a stable form
+(``verify.reference``); a point whose float64 margin |bound - measured| is within the float64 error allowance
+(``REL_TOL`` n eps of the larger magnitude) is re-evaluated in mpmath at 60 digits.  A point that mpmath finds
+equal to 45 digits is a tie (the inequality holds with equality, as at the tight configurations) and counts
+as satisfied; the number of ties is reported.  Inputs outside the hypothesis (a gap below δ, decided exactly
+with rational arithmetic) make the check HYPOTHESIS VIOLATED, never PASS or FAIL.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from .. import reference as ref
+from ..registry import Claim, register
+from ..result import Check, Result
+
+EPS64 = ref.EPS64
+MP_DPS = 60
+TIE = mpmath.mpf(10) ** -45
+
+
+# ------------------------------------------------------------------------------------------- the bounds
+def concentration_bound(n, margin, lam=1.0):
+    """(n-1)e^{-λδ} / (1 + (n-1)e^{-λδ}) (float64, or mpmath when given mpf arguments)."""
+    if isinstance(margin, mpmath.mpf) or isinstance(lam, mpmath.mpf):
+        t = (n - 1) * mpmath.exp(-lam * margin)
+        return t / (1 + t)
+    t = (n - 1) * np.exp(-lam * np.asarray(margin, dtype=np.float64))
+    return t / (1 + t)
+
+
+def value_bound(n, margin, V, lam=1.0):
+    """2V(n-1)e^{-λδ}."""
+    if isinstance(margin, mpmath.mpf) or isinstance(lam, mpmath.mpf):
+        return 2 * V * (n - 1) * mpmath.exp(-lam * margin)
+    return 2.0 * V * (n - 1) * np.exp(-lam * np.asarray(margin, dtype=np.float64))
+
+
+def swish_bound(n, lam=1.0):
+    """(n-1)/(eλ)."""
+    if isinstance(lam, mpmath.mpf):
+        return (n - 1) / (mpmath.e * lam)
+    return (n - 1) / (math.e * lam)
+
+
+# ---------------------------------------------------------------------------------------- hypothesis
+def gap_violations(x: np.ndarray, margin: float) -> np.ndarray:
+    """Indices of rows of x whose gap x_{i*} - max_{j≠i*} x_j is below ``margin``, decided exactly: float64
+    differences settle all but the rows within rounding of the margin, which are compared as rationals."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    srt = np.sort(x, axis=-1)
+    top, second = srt[:, -1], srt[:, -2]
+    g = top - second
+    tol = 4 * EPS64 * np.maximum(np.maximum(np.abs(top), np.abs(second)), abs(margin))
+    bad = g < margin - tol
+    close = np.flatnonzero(np.abs(g - margin) <= tol)
+    for i in close:
+        bad[i] = Fraction(float(top[i])) - Fraction(float(second[i])) < Fraction(float(margin))
+    return np.flatnonzero(bad)
+
+
+def _hypothesis_violated(name: str, x: np.ndarray, margin: float) -> Check | None:
+    bad = gap_violations(x, margin)
+    if bad.size == 0:
+        return None
+    i = int(bad[0])
+    xi = np.atleast_2d(x)[i]
+    return Check(name, None, float(ref.min_gap(xi)), float(margin),
+                 {"reason": f"{bad.size} input(s) have gap x_i* - x_j below δ = {margin}", "n_violations": int(bad.size)},
+                 {"x": xi.tolist(), "gap": float(ref.min_gap(xi)), "margin": float(margin)}, violated=True)
+
+
+# ----------------------------------------------------------------------------------- deciding a ≤ b
+def decide_le(name: str, measured: np.ndarray, bound: np.ndarray, mp_pair, points, n_rel: float,
+              extra: dict | None = None) -> Check:
+    """measured_i <= bound_i for every i.  ``mp_pair(i) -> (measured, bound)`` in mpmath for points that
+    float64 cannot settle (|bound - measured| <= n_rel eps max(|measured|, |bound|)).  The reported measured
+    value is max_i measured_i / bound_i (mpmath where used) against 1."""
+    m = np.asarray(measured, dtype=np.float64).ravel()
+    b = np.broadcast_to(np.asarray(bound, dtype=np.float64), m.shape).ravel()
+    if m.size == 0:
+        return Check(name, None, detail={"reason": "no points"})
+    if not np.all(np.isfinite(m)) or not np.all(np.isfinite(b)):
+        i = int(np.flatnonzero(~(np.isfinite(m) & np.isfinite(b)))[0])
+        return Check(name, False, float("nan"), 1.0, {"reason": "non-finite value"}, {"x": _pt(points, i)})
+    tol = n_rel * EPS64 * np.maximum(np.abs(m), np.abs(b))
+    ratio = np.where(b > 0, m / np.where(b > 0, b, 1.0), np.where(m <= 0, 0.0, np.inf))
+    fail = np.flatnonzero(m > b + tol)
+    undecided = np.flatnonzero(np.abs(m - b) <= tol)
+    ties, mp_fail = 0, []
+    with mpmath.workdps(MP_DPS):
+        for i in undecided:
+            mm, bb = mp_pair(int(i))
+            if mm > bb and mm - bb > TIE * abs(bb):
+                mp_fail.append(int(i))
+            elif abs(mm - bb) <= TIE * abs(bb):
+                ties += 1
+            ratio[i] = float(mm / bb) if bb != 0 else (0.0 if mm <= 0 else math.inf)
+    bad = sorted(set(fail.tolist()) | set(mp_fail))
+    k = bad[0] if bad else int(np.argmax(ratio))
+    detail = {"n": int(m.size), "n_mpmath": int(undecided.size), "ties_to_45_digits": ties,
+              "worst_measured": float(m[k]), "worst_bound": float(b[k]), "argmax": _pt(points, k), **(extra or {})}
+    ce = {"x": _pt(points, k), "measured": float(m[k]), "bound": float(b[k])} if bad else None
+    return Check(name, not bad, float(ratio[k]) if not bad else float(np.max(ratio)), 1.0, detail, ce)
+
+
+def _pt(points, i):
+    if points is None:
+        return None
+    p = points[i] if not isinstance(points, tuple) else tuple(np.asarray(q)[i].tolist() for q in points)
+    return np.asarray(p).tolist() if not isinstance(p, tuple) else p
+
+
+# ------------------------------------------------------------------------------------------ samplers
+def tight_inputs(n: int, margin: float, shift: float = 0.0, pos: int = 0) -> np.ndarray:
+    """Every x_j = x_{i*} - δ: the configuration where (a) holds with equality."""
+    x = np.full(n, shift - margin)
+    x[pos] = shift
+    return x
+
+
+def sample_gap_inputs(rng: np.random.Generator, m: int, n: int, margin: float) -> np.ndarray:
+    """m inputs in R^n with gap >= δ: i* at a random position, value c ~ U(-5, 5); each other entry at
+    c - δ (probability 0.3) or c - δ - Exp(scale) with scale ~ LogU(0.01, 10).  Rows that rounding pushed
+    below the gap are nudged down one ulp at a time until the exact gap holds."""
+    c = rng.uniform(-5, 5, size=(m, 1))
+    scale = np.exp(rng.uniform(np.log(0.01), np.log(10), size=(m, 1)))
+    u = rng.exponential(1.0, size=(m, n)) * scale
+    u[rng.random((m, n)) < 0.3] = 0.0
+    x = c - margin - u
+    pos = rng.integers(0, n, size=m)
+    x[np.arange(m), pos] = c[:, 0]
+    return repair_gap(x, pos, margin)
+
+
+def repair_gap(x: np.ndarray, pos: np.ndarray, margin: float) -> np.ndarray:
+    """Rows whose exact gap rounding left below δ: push every too-close non-top entry down one ulp at a time
+    until the exact (rational) gap is >= δ."""
+    n = x.shape[1]
+    for i in gap_violations(x, margin):
+        for _ in range(64):
+            top = x[i, pos[i]]
+            j = [k for k in range(n) if k != pos[i] and x[i, k] > top - margin - 1e-9 * (1 + abs(top))]
+            x[i, j] = np.nextafter(x[i, j], -np.inf)
+            if gap_violations(x[i:i + 1], margin).size == 0:
+                break
+    return x
+
+
+def sample_values(rng: np.random.Generator, m: int, n: int, p: int, V: float) -> np.ndarray:
+    """Values v_j ∈ R^p with ‖v_j‖ <= V; half of them on the sphere ‖v_j‖ = V (scaled by (1 - 4 eps) so that
+    rounding keeps them inside)."""
+    v = rng.normal(size=(m, n, p))
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    r = np.where(rng.random((m, n, 1)) < 0.5, 1.0, rng.random((m, n, 1)) ** (1.0 / p))
+    return v * r * V * (1 - 4 * EPS64)
+
+
+# ------------------------------------------------------------------------------------ softmax checks
+def check_concentration(x: np.ndarray, margin: float, lam: float, name: str, bound_fn=concentration_bound) -> Check:
+    """(a) on the rows of x; HYPOTHESIS VIOLATED when a row's gap is below δ."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    v = _hypothesis_violated(name, x, margin)
+    if v is not None:
+        return v
+    n = x.shape[1]
+    meas = ref.one_minus_top(x, lam)
+    bnd = np.full(meas.shape, bound_fn(n, margin, lam))
+
+    def mp_pair(i):
+        return ref.one_minus_top_mp(x[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(margin), mpmath.mpf(lam))
+
+    return decide_le(name, meas, bnd, mp_pair, x, 8 * n)
+
+
+def check_tight_attained(n: int, margins, lam: float, name: str, bound_fn=concentration_bound) -> Check:
+    """At x_j = x_{i*} - δ for all j, 1 - s_{i*} equals the bound: max relative deviation (60-digit mpmath)
+    against 10^-40."""
+    worst, where = mpmath.mpf(0), None
+    with mpmath.workdps(MP_DPS):
+        for d in margins:
+            for shift in (0.0, -3.25, 7.5):
+                x = tight_inputs(n, d, shift, pos=n // 2)
+                if gap_violations(x[None], d).size:  # shift - d rounded: use the exact gap instead
+                    d_eff = float(Fraction(float(x[n // 2])) - Fraction(float(x[0])))
+                else:
+                    d_eff = d
+                mm = ref.one_minus_top_mp(x, lam, MP_DPS)
+                bb = bound_fn(n, mpmath.mpf(float(x[n // 2])) - mpmath.mpf(float(x[0])), mpmath.mpf(lam))
+                dev = abs(mm / bb - 1) if bb != 0 else (mpmath.mpf(0) if mm == 0 else mpmath.inf)
+                if dev > worst or where is None:
+                    worst, where = dev, {"margin": d, "margin_exact": d_eff, "shift": shift}
+    ok = bool(worst <= mpmath.mpf(10) ** -40)
+    return Check(name, ok, float(worst), 1e-40, {"n": n, "lam": lam, "argmax": where, "precision": "mpmath 60 digits"},
+                 None if ok else where)
+
+
+def check_l1_identity(x: np.ndarray, lam: float, name: str) -> Check:
+    """(b) ‖s - e_{i*}‖_1 = 2(1 - s_{i*}) in 60-digit mpmath; relative deviation against 10^-40."""
+    worst, k = mpmath.mpf(0), 0
+    for r, xr in enumerate(np.atleast_2d(x)):
+        with mpmath.workdps(ref._dps_for(xr, lam, MP_DPS)):
+            s = ref.softmax_mp(xr, lam, MP_DPS)
+            i = int(np.argmax(xr))
+            l1 = mpmath.fsum(abs(sj - (1 if j == i else 0)) for j, sj in enumerate(s))
+            rhs = 2 * (1 - s[i])
+            dev = abs(l1 - rhs) / rhs if rhs != 0 else abs(l1)
+            if dev > worst:
+                worst, k = dev, r
+    ok = bool(worst <= mpmath.mpf(10) ** -40)
+    return Check(name, ok, float(worst), 1e-40, {"n": int(np.atleast_2d(x).shape[0]), "precision": "mpmath 60 digits",
+                                                  "argmax": np.atleast_2d(x)[k].tolist()},
+                 None if ok else {"x": np.atleast_2d(x)[k].tolist()})
+
+
+def check_values(x: np.ndarray, v: np.ndarray, margin: float, V: float, lam: float, name: str,
+                 bound_fn=value_bound) -> Check:
+    """(c) on rows of x with values v (m, n, p); HYPOTHESIS VIOLATED on a gap below δ or a value above V."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    viol = _hypothesis_violated(name, x, margin)
+    if viol is not None:
+        return viol
+    norms = np.linalg.norm(v, axis=-1)
+    if np.any(norms > V):
+        i = int(np.argmax(np.max(norms, axis=-1)))
+        return Check(name, None, float(norms.max()), V, {"reason": "a value has ‖v_j‖ > V"}, {"x": x[i].tolist()},
+                     violated=True)
+    n = x.shape[1]
+    meas = ref.weighted_value_error(x, v, lam)
+    bnd = np.full(meas.shape, bound_fn(n, margin, V, lam))
+
+    def mp_pair(i):
+        return ref.weighted_value_error_mp(x[i], v[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(margin), V, mpmath.mpf(lam))
+
+    return decide_le(name, meas, bnd, mp_pair, x, 16 * n * v.shape[-1])
+
+
+def tight_values(n: int, p: int, V: float) -> np.ndarray:
+    """v_{i*} = V e_1 (i* = n // 2), every other v_j = -V e_1: ‖Σ s_j v_j - v_{i*}‖ = 2V(1 - s_{i*})."""
+    v = np.zeros((n, p))
+    v[:, 0] = -V
+    v[n // 2, 0] = V
+    return v
+
+
+def check_values_tight(n: int, p: int, V: float, margins, lam: float, name: str, bound_fn=value_bound) -> Check:
+    """(c) at its adversarial configuration, one row per δ in ``margins`` (each row checked against its own δ):
+    the ratio to the bound is 1/(1 + (n-1)e^{-λδ}), which tends to 1 as λδ grows (reported per δ)."""
+    margins = np.asarray(sorted(margins), dtype=np.float64)
+    xt = np.stack([tight_inputs(n, d, 0.0, n // 2) for d in margins])
+    vt = np.stack([tight_values(n, p, V)] * len(margins))
+    meas = ref.weighted_value_error(xt, vt, lam)
+    bnd = np.array([bound_fn(n, d, V, lam) for d in margins])
+
+    def mp_pair(i):
+        return (ref.weighted_value_error_mp(xt[i], vt[i], lam, MP_DPS),
+                bound_fn(n, mpmath.mpf(float(margins[i])), V, mpmath.mpf(lam)))
+
+    c = decide_le(name, meas, bnd, mp_pair, xt, 16 * n * p)
+    c.detail["ratio_per_margin"] = {float(d): float(meas[k] / bnd[k]) for k, d in enumerate(margins)}
+    return c
+
+
+def local_search_concentration(x0: np.ndarray, margin: float, lam: float, rng, steps: int = 60) -> np.ndarray:
+    """Climb (1 - s_{i*}) / bound from the given rows, keeping the gap >= δ (others clipped to x_{i*} - δ)."""
+    x = np.array(x0, dtype=np.float64)
+    i = np.argmax(x, axis=-1)
+    top = x[np.arange(len(x)), i][:, None]
+    val = ref.one_minus_top(x, lam)
+    step = np.full((len(x), 1), 1.0)
+    for _ in range(steps):
+        y = np.minimum(x + step * rng.normal(size=x.shape), top - margin)
+        y[np.arange(len(x)), i] = top[:, 0]
+        nv = ref.one_minus_top(y, lam)
+        acc = nv > val
+        x[acc], val[acc] = y[acc], nv[acc]
+        step = np.where(acc[:, None], step * 1.5, step * 0.7)
+    return repair_gap(x, i, margin)
+
+
+def _run_softmax(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
+    n, margin, lam, V = int(params["n"]), float(params["margin"]), float(params["lam"]), float(params["V"])
+    m, p = int(params["samples"]), int(params["p"])
+    bf = {"concentration": concentration_bound, "values": value_bound, **(bound_fns or {})}
+    checks: list[Check] = []
+    for lm in sorted({1.0, lam}):
+        tag = f"λ={lm:g}"
+        margins = sorted({margin, margin / 4, 4 * margin, 30.0})
+        for nn in sorted({2, n}):
+            checks.append(check_tight_attained(nn, margins, lm, f"(a) tight x_j = x_i* - δ attains the bound (n={nn}, {tag})",
+                                               bf["concentration"]))
+        x = sample_gap_inputs(rng, m, n, margin)
+        checks.append(check_concentration(x, margin, lm, f"(a) 1 - s_i* <= bound, {m} random inputs ({tag})",
+                                          bf["concentration"]))
+        worst = x[np.argsort(-ref.one_minus_top(x, lm))[:16]]
+        xs = local_search_concentration(worst, margin, lm, rng)
+        checks.append(check_concentration(xs, margin, lm, f"(a) local search from the 16 worst ({tag})",
+                                          bf["concentration"]))
+        tights = np.stack([tight_inputs(n, margin, 0.0, n // 2), tight_inputs(n, margin, 0.0, 0)])
+        checks.append(check_l1_identity(np.concatenate([x[: max(8, m // 16)], tights]), lm,
+                                        f"(b) ‖s - e_i*‖_1 = 2(1 - s_i*) ({tag})"))
+        v = sample_values(rng, m, n, p, V)
+        checks.append(check_values(x, v, margin, V, lm, f"(c) ‖Σ s_j v_j - v_i*‖ <= 2V(n-1)e^(-λδ), random ({tag})",
+                                   bf["values"]))
+        checks.append(check_values_tight(n, p, V, margins, lm, f"(c) adversarial v_j = -v_i*, x_j = x_i* - δ ({tag})",
+                                         bf["values"]))
+    return Result("lemma-F.1-softmax", params, checks, counts={"n": n}, formula={},
+                  precision="float64; mpmath (60 significant digits, more for wide inputs) where float64 cannot decide and for the tight/identity checks")
+
+
+register(Claim(
+    id="lemma-F.1-softmax",
+    paper_ref="Lemma F.1 (1) (Takakura & Suzuki 2023, Lemma C.1); temperature form",
+    statement=("x ∈ R^n, i* = argmax x, x_i* - x_j >= δ for j ≠ i*, s = softmax(λx), ‖v_j‖_2 <= V: "
+               "(a) 1 - s_i* <= (n-1)e^(-λδ)/(1+(n-1)e^(-λδ)), equality when all x_j = x_i* - δ; "
+               "(b) ‖s - e_i*‖_1 = 2(1 - s_i*); (c) ‖Σ_j s_j v_j - v_i*‖_2 <= 2V(n-1)e^(-λδ)."),
+    params={"n": 8, "margin": 2.0, "lam": 2.5, "V": 1.5, "p": 3, "samples": 2000},
+    sweep=({"n": 2, "margin": 0.5, "lam": 1.0, "V": 1.0, "p": 1, "samples": 20000},
+           {"n": 64, "margin": 5.0, "lam": 0.3, "V": 3.0, "p": 4, "samples": 20000},
+           {"n": 512, "margin": 12.0, "lam": 4.0, "V": 1.0, "p": 2, "samples": 5000}),
+    run=_run_softmax,
+    growth="1 - s_i* = Θ((n-1)e^(-λδ)) as λδ -> ∞",
+    doc="docs/lemmas/lemma-F.1-softmax.md",
+    param_types={"n": int, "margin": float, "lam": float, "V": float, "p": int, "samples": int},
+))
+
+
+# -------------------------------------------------------------------------------------- Swish checks
+def symmetric_gap(n: int, t, lam: float = 1.0):
+    """max - S_λ at x = (0, -t/λ, ..., -t/λ): (n-1)(t/λ)e^{-t} / (1 + (n-1)e^{-t})."""
+    return (n - 1) * (t / lam) * np.exp(-t) / (1 + (n - 1) * np.exp(-t))
+
+
+def symmetric_sup(n: int, lam: float = 1.0) -> tuple[float, float]:
+    """sup_t of ``symmetric_gap`` by golden-section search on t ∈ [0, 2 ln(n) + 10] (unimodal), in mpmath."""
+    with mpmath.workdps(30):
+        f = lambda t: (n - 1) * t * mpmath.exp(-t) / (1 + (n - 1) * mpmath.exp(-t))  # noqa: E731
+        a, b = mpmath.mpf(0), mpmath.mpf(2 * math.log(n) + 10)
+        g = (mpmath.sqrt(5) - 1) / 2
+        for _ in range(120):
+            c, d = b - g * (b - a), a + g * (b - a)
+            if f(c) > f(d):
+                b = d
+            else:
+                a = c
+        t = (a + b) / 2
+        return float(t), float(f(t) / lam)
+
+
+def check_swish_lower(x: np.ndarray, lam: float, name: str) -> Check:
+    """max x - S_λ(x) >= 0 (float64 as defined; mpmath where within rounding of 0)."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    gap = np.max(x, axis=-1) - ref.swish(x, lam)
+    n = x.shape[1]
+    tol = 8 * n * EPS64 * np.max(np.abs(x), axis=-1)
+    neg = np.flatnonzero(gap < -tol)
+    und = np.flatnonzero(np.abs(gap) <= tol)
+    mp_neg, ties = [], 0
+    with mpmath.workdps(MP_DPS):
+        for i in und:
+            g = ref.swish_gap_mp(x[i], lam, MP_DPS)
+            scale = max(1.0, float(np.max(np.abs(x[i]))))
+            if g < -TIE * scale:
+                mp_neg.append(int(i))
+            elif abs(g) <= TIE * scale:
+                ties += 1
+    bad = sorted(set(neg.tolist()) | set(mp_neg))
+    k = bad[0] if bad else int(np.argmin(gap))
+    return Check(name, not bad, float(gap[k]), None,
+                 {"min_gap_float64": float(gap.min()), "n": int(len(x)), "n_mpmath": int(und.size),
+                  "ties_to_45_digits": ties, "argmin": x[k].tolist()},
+                 {"x": x[k].tolist(), "gap": float(gap[k])} if bad else None)
+
+
+def check_swish_upper(x: np.ndarray, lam: float, name: str, bound_fn=swish_bound) -> Check:
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    n = x.shape[1]
+    gap = np.max(x, axis=-1) - ref.swish(x, lam)
+    bnd = np.full(gap.shape, bound_fn(n, lam))
+
+    def mp_pair(i):
+        return ref.swish_gap_mp(x[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(lam))
+
+    return decide_le(name, gap, bnd, mp_pair, x, 8 * n * (1 + float(np.max(np.abs(x))) * lam))
+
+
+def sample_swish_inputs(rng: np.random.Generator, m: int, n: int, lam: float) -> np.ndarray:
+    """Random x at scales 1/λ .. 100/λ, a third with ties at the maximum, plus constant vectors."""
+    scale = np.exp(rng.uniform(np.log(0.1), np.log(100), size=(m, 1))) / lam
+    x = rng.normal(size=(m, n)) * scale + rng.uniform(-10, 10, size=(m, 1))
+    tie = rng.random(m) < 0.33
+    x[tie, 1] = np.max(x[tie], axis=-1)
+    x[: max(2, m // 50)] = rng.uniform(-10, 10, size=(max(2, m // 50), 1))
+    return x
+
+
+def local_search_swish(x0: np.ndarray, lam: float, rng, steps: int = 80) -> np.ndarray:
+    x = np.array(x0, dtype=np.float64)
+    val = np.max(x, -1) - ref.swish(x, lam)
+    step = np.full((len(x), 1), 1.0 / lam)
+    for _ in range(steps):
+        y = x + step * rng.normal(size=x.shape)
+        nv = np.max(y, -1) - ref.swish(y, lam)
+        acc = nv > val
+        x[acc], val[acc] = y[acc], nv[acc]
+        step = np.where(acc[:, None], step * 1.5, step * 0.7)
+    return x
+
+
+def _run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
+    n, lam, m = int(params["n"]), float(params["lam"]), int(params["samples"])
+    bf = (bound_fns or {}).get("swish", swish_bound)
+    checks: list[Check] = []
+    for nn in sorted({2, n}):
+        x = sample_swish_inputs(rng, m, nn, lam)
+        checks.append(check_swish_lower(x, lam, f"max - S_λ >= 0, {m} random inputs (n={nn})"))
+        checks.append(check_swish_upper(x, lam, f"max - S_λ <= (n-1)/(eλ), {m} random inputs (n={nn})", bf))
+        t, sup = symmetric_sup(nn, lam)
+        xs = np.stack([tight_inputs(nn, tt / lam, 0.0, 0) for tt in (t, t / 2, 2 * t, 1.0)])
+        c = check_swish_upper(xs, lam, f"adversarial x_j = x_i* - t/λ, t maximising the gap (n={nn})", bf)
+        c.detail.update({"t_star": t, "sup_symmetric": sup, "bound": float(bf(nn, lam)),
+                         "sup_over_bound": sup / float(bf(nn, lam))})
+        checks.append(c)
+        gaps = np.max(x, -1) - ref.swish(x, lam)
+        start = np.concatenate([x[np.argsort(-gaps)[:12]], xs[:1] + 0.1 * rng.normal(size=(4, nn)) / lam])
+        xl = local_search_swish(start, lam, rng)
+        c = check_swish_upper(xl, lam, f"local search from the 12 worst + perturbed symmetric (n={nn})", bf)
+        c.detail["best_found_over_bound"] = float(np.max(np.max(xl, -1) - ref.swish(xl, lam)) / bf(nn, lam))
+        checks.append(c)
+        checks.append(check_swish_lower(xl, lam, f"max - S_λ >= 0 on the local-search points (n={nn})"))
+    return Result("lemma-F.1-swish", params, checks, counts={"n": n}, formula={},
+                  precision="float64, mpmath (60 digits) where float64 cannot decide")
+
+
+register(Claim(
+    id="lemma-F.1-swish",
+    paper_ref="Lemma F.1 (2) (multivariate Swish)",
+    statement="For every x ∈ R^n and λ > 0, S_λ(x) = Σ_i x_i softmax(λx)_i satisfies 0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ).",
+    params={"n": 8, "lam": 2.0, "samples": 2000},
+    sweep=({"n": 2, "lam": 0.1, "samples": 20000}, {"n": 64, "lam": 10.0, "samples": 20000},
+           {"n": 1024, "lam": 1.0, "samples": 2000}),
+    run=_run_swish,
+    growth="sup_x (max x - S_λ(x)) = Θ(ln(n)/λ) measured; bound (n-1)/(eλ)",
+    doc="docs/lemmas/lemma-F.1-swish.md",
+    param_types={"n": int, "lam": float, "samples": int},
+))

@@ -1,0 +1,161 @@
+"""Reference semantics, kept apart from the constructions: softmax, the multivariate Swish function and the
+Gaussian kernel, in float64 (numerically stable forms) and in high precision (mpmath).
+
+A check compares a construction (or a stated bound) with these functions; nothing here is imported by
+``constructions/`` or ``lemmas/``.
+
+Stable forms used in float64 (so that the compared quantity is not destroyed by cancellation):
+    softmax(λx)_j      = e^{λ(x_j - m)} / Σ_k e^{λ(x_k - m)},                m = max_k x_k;
+    1 - softmax(λx)_i* = Σ_{j≠i*} e^{λ(x_j - m)} / Σ_k e^{λ(x_k - m)}        (no 1 - (1 - tiny));
+    S_λ(x)             = Σ_j x_j softmax(λx)_j   (the function itself, evaluated as defined);
+    k(x, y)            = e^{-‖x - y‖²}.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+# ------------------------------------------------------------------------------------------------ softmax
+def softmax(x, lam: float = 1.0) -> np.ndarray:
+    """softmax(λ x) along the last axis (float64, max-shifted)."""
+    x = np.asarray(x, dtype=np.float64)
+    z = lam * (x - np.max(x, axis=-1, keepdims=True))
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def one_minus_top(x, lam: float = 1.0) -> np.ndarray:
+    """1 - softmax(λx)_{i*} with i* = argmax x (first maximiser), without cancellation."""
+    x = np.asarray(x, dtype=np.float64)
+    i = np.argmax(x, axis=-1)
+    z = lam * (x - np.max(x, axis=-1, keepdims=True))
+    e = np.exp(z)
+    # the i* entry is exactly e^0 = 1, so Σ_k e_k - 1 is formed from the others only:
+    mask = np.ones_like(e, dtype=bool)
+    np.put_along_axis(mask, i[..., None], False, axis=-1)
+    others = np.sum(np.where(mask, e, 0.0), axis=-1)
+    return others / (1.0 + others)
+
+
+def min_gap(x) -> np.ndarray:
+    """δ(x) = x_{i*} - max_{j≠i*} x_j (0 at a tie)."""
+    x = np.sort(np.asarray(x, dtype=np.float64), axis=-1)
+    return x[..., -1] - x[..., -2]
+
+
+def swish(x, lam: float = 1.0) -> np.ndarray:
+    """The multivariate Swish S_λ(x) = Σ_i x_i softmax(λx)_i (float64, as defined)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.sum(x * softmax(x, lam), axis=-1)
+
+
+def _dps_for(x, lam, dps: int) -> int:
+    """Working digits so that entries as small as e^{-λ(max x - min x)} keep ``dps`` significant digits when
+    added to O(1) quantities: dps + λ(max - min)/ln 10 + 5."""
+    x = np.ravel(np.asarray(x, dtype=np.float64))
+    return int(dps + float(lam) * float(np.ptp(x)) / math.log(10) + 5)
+
+
+def softmax_mp(x, lam=1, dps: int = 60) -> list:
+    """softmax(λx) in mpmath (x converted exactly from float64), at enough digits that 1 - s_i keeps ``dps``
+    significant digits (``_dps_for``)."""
+    with mpmath.workdps(_dps_for(x, lam, dps)):
+        xs = [mpmath.mpf(float(v)) for v in np.ravel(x)]
+        lam = mpmath.mpf(lam)
+        m = max(xs)
+        e = [mpmath.exp(lam * (v - m)) for v in xs]
+        s = mpmath.fsum(e)
+        return [v / s for v in e]
+
+
+def one_minus_top_mp(x, lam=1, dps: int = 60):
+    """1 - softmax(λx)_{i*} = Σ_{j≠i*} e^{λ(x_j - x_i*)} / (1 + Σ_{j≠i*} ...) in mpmath (no cancellation)."""
+    with mpmath.workdps(dps):
+        xs = [mpmath.mpf(float(v)) for v in np.ravel(x)]
+        i = int(np.argmax(np.ravel(x)))
+        lam = mpmath.mpf(lam)
+        e = [mpmath.exp(lam * (v - xs[i])) for j, v in enumerate(xs) if j != i]
+        o = mpmath.fsum(e)
+        return o / (1 + o)
+
+
+def swish_gap_mp(x, lam=1, dps: int = 60):
+    """max_i x_i - S_λ(x) in mpmath, as Σ_j s_j (max - x_j) (equal to the definition, no cancellation)."""
+    with mpmath.workdps(_dps_for(x, lam, dps)):
+        s = softmax_mp(x, lam, dps)
+        xs = [mpmath.mpf(float(v)) for v in np.ravel(x)]
+        m = max(xs)
+        return mpmath.fsum(sj * (m - xj) for sj, xj in zip(s, xs))
+
+
+def weighted_value_error(x, v, lam: float = 1.0) -> np.ndarray:
+    """‖Σ_j softmax(λx)_j v_j - v_{i*}‖_2 for x (..., n), v (..., n, p), formed as ‖Σ_{j≠i*} s_j (v_j - v_{i*})‖
+    (the same vector, without cancellation against v_{i*})."""
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    s = softmax(x, lam)
+    i = np.argmax(x, axis=-1)
+    vi = np.take_along_axis(v, i[..., None, None], axis=-2)
+    return np.linalg.norm(np.sum(s[..., None] * (v - vi), axis=-2), axis=-1)
+
+
+def weighted_value_error_mp(x, v, lam=1, dps: int = 60):
+    """The same in mpmath, as ‖Σ_{j≠i*} s_j (v_j - v_i*)‖."""
+    with mpmath.workdps(_dps_for(x, lam, dps)):
+        s = softmax_mp(x, lam, dps)
+        v = np.asarray(v, dtype=np.float64)
+        p = v.shape[-1]
+        i = int(np.argmax(np.ravel(x)))
+        out = [mpmath.fsum(s[j] * (mpmath.mpf(float(v[j, c])) - mpmath.mpf(float(v[i, c])))
+                           for j in range(len(s)) if j != i) for c in range(p)]
+        return mpmath.sqrt(mpmath.fsum(o ** 2 for o in out))
+
+
+# ------------------------------------------------------------------------------------------ Gaussian kernel
+def gauss_kernel(x, y) -> np.ndarray:
+    """k(x, y) = e^{-‖x - y‖²} on the last axis."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return np.exp(-np.sum((x - y) ** 2, axis=-1))
+
+
+def gauss_kernel_mp(x, y, dps: int = 40):
+    with mpmath.workdps(dps):
+        return mpmath.exp(-mpmath.fsum((mpmath.mpf(float(a)) - mpmath.mpf(float(b))) ** 2
+                                       for a, b in zip(np.ravel(x), np.ravel(y))))
+
+
+def poisson_tail_mp(rate, K: int, dps: int = 40):
+    """P[Poisson(rate) >= K] = e^{-rate} Σ_{k>=K} rate^k / k!, summed term by term until the terms are below
+    10^{-dps} of the sum (the ratio of successive terms rate/k is < 1/2 from there on, so the rest is at most
+    twice the last term).  An independent route from the regularised incomplete gamma function."""
+    with mpmath.workdps(dps + 10):
+        r = mpmath.mpf(rate)
+        K = int(K)
+        if K <= 0:
+            return mpmath.mpf(1)
+        term = mpmath.exp(-r) * r ** K / mpmath.factorial(K)
+        total = term
+        k = K
+        while True:
+            k += 1
+            term = term * r / k
+            total += term
+            if r / k < 0.5 and term < total * mpmath.mpf(10) ** (-dps - 5):
+                break
+        return +total
+
+
+def poisson_tail_upper(rate: float, K: int) -> float:
+    """The closed-form bound (rate^K / K!) >= P[Poisson(rate) >= K] (the spec's second inequality)."""
+    return float(mpmath.mpf(rate) ** K / mpmath.factorial(K))
+
+
+def log_ratio(a: float, b: float) -> float:
+    return math.log(a) - math.log(b)
