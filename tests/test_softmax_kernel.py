@@ -108,3 +108,94 @@ def test_f1_float64_undecidable_points_go_to_mpmath():
     x = fs.tight_inputs(8, 2.0)[None]
     c = fs.check_concentration(x, 2.0, 1.0, "a")
     assert c.status == "PASS" and c.detail["n_mpmath"] == 1 and c.detail["ties_to_45_digits"] == 1
+
+
+# ------------------------------------------------------------------------------------- F.5 / F.6 (item 2)
+from lemmas import gauss_kernel as gk  # noqa: E402
+from lemmas.base import Construction  # noqa: E402
+from verify.claims import appendix_f_kernel as fk  # noqa: E402
+
+
+@pytest.mark.parametrize("cid", ["lemma-F.5-expansion", "lemma-F.6-expansion"])
+def test_expansion_claims_pass(cid):
+    r = run_claim(REG[cid], seed=2)
+    assert r.verdict == "PASS", _bad(r)
+    assert r.counts["terms"] == math.comb(r.counts["K"] - 1 + r.counts["d"], r.counts["d"])
+
+
+def test_multi_indices_count_and_coefficients():
+    for d in (1, 2, 3, 4):
+        for K in (1, 2, 5, 9):
+            al = gk.multi_indices(K, d)
+            assert len(al) == gk.n_terms(K, d) == len({tuple(a) for a in al})
+            assert al.sum(axis=1).max() == K - 1
+    al = gk.multi_indices(4, 2)
+    assert np.allclose(gk.coefficients(al) ** 2, [2.0 ** a.sum() / math.prod(math.factorial(int(t)) for t in a) for a in al])
+
+
+def _mutant(c, net):
+    return Construction(net, c.formula, c.params, c.notes)
+
+
+def _fails(checks, prefix=""):
+    return [ch.name for ch in checks if ch.status == "FAIL" and ch.name.startswith(prefix)]
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_expansion_dropped_term_is_caught(d):
+    c = gk.build_expansion(d, 1.0, 1e-6)
+    rng = np.random.default_rng(0)
+    T = len(c.net.alphas)
+    # the constant term, and the highest pure term α = (K-1, 0, ..)
+    pure = [i for i, a in enumerate(c.net.alphas) if a[0] == a.sum() == c.net.alphas.sum(1).max()][0]
+    for i in (0, pure):
+        checks = fk.check_expansion(_mutant(c, c.net.without(i)), 1.0, 1e-6, rng, 500, d)
+        assert _fails(checks, "terms = C"), i  # one term short of the formula
+        assert _fails(checks, "x = y"), i  # and the error at the worst case exceeds ε
+    if d == 1:  # every single-term removal in d = 1 breaks the ε bound (pmf(k) > ε - tail for all k < K)
+        for i in range(T):
+            m = _mutant(c, c.net.without(i))
+            m = Construction(m.net, {"terms": T - 1, "K": m.net.counts()["K"]}, c.params)  # formula adjusted: error checks alone
+            checks = fk.check_expansion(m, 1.0, 1e-6, rng, 500, d)
+            assert _fails(checks), i
+
+
+def test_expansion_truncated_too_early_is_caught():
+    """K one below the minimal K for ε: the worst case x = y = R exceeds ε."""
+    eps = 1e-6
+    K = gk.minimal_K(1.0, eps)
+    c = gk.build_expansion(1, 1.0, eps, K=K - 1)
+    checks = fk.check_expansion(c, 1.0, eps, np.random.default_rng(0), 1000, 1)
+    assert _fails(checks, "x = y") and _fails(checks, "grid")
+
+
+def test_expansion_wrong_coefficient_is_caught():
+    c = gk.build_expansion(2, 1.0, 1e-6)
+    coef = c.net.coef.copy()
+    coef[5] *= 1 + 1e-3
+    bad = gk.GaussExpansion(c.net.alphas, coef)
+    checks = fk.check_expansion(_mutant(c, bad), 1.0, 1e-6, np.random.default_rng(0), 2000, 2)
+    assert _fails(checks)
+
+
+def test_expansion_wrong_count_formula_is_caught():
+    c = gk.build_expansion(2, 1.0, 1e-4)
+    K = c.formula["K"]
+    wrong = Construction(c.net, {"terms": math.comb(K + 2, 2), "K": K}, c.params)
+    assert _fails(fk.check_expansion(wrong, 1.0, 1e-4, np.random.default_rng(0), 100, 2), "terms")
+
+
+def test_sufficient_K_rule_meets_eps():
+    for R in (0.3, 1.0, 2.0):
+        for e in (1e-2, 1e-7, 1e-13):
+            K = gk.sufficient_K(R, e)
+            assert gk.minimal_K(R, e) <= K
+            assert ref.poisson_tail_mp(2 * R * R, K) <= ref.poisson_tail_upper(2 * R * R, K) <= e
+
+
+@given(st.integers(1, 3), st.floats(0.1, 2.0), st.integers(1, 12))
+def test_poisson_tail_two_routes_agree(d, R, k):
+    rate = 2 * R * R  # one float64 rate for both routes
+    a = gk.poisson_tail(rate, k)
+    b = ref.poisson_tail_mp(rate, k)
+    assert abs(a - b) <= 1e-30 * b

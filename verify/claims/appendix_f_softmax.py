@@ -85,9 +85,9 @@ def _hypothesis_violated(name: str, x: np.ndarray, margin: float) -> Check | Non
 
 # ----------------------------------------------------------------------------------- deciding a ≤ b
 def decide_le(name: str, measured: np.ndarray, bound: np.ndarray, mp_pair, points, n_rel: float,
-              extra: dict | None = None) -> Check:
+              extra: dict | None = None, abs_tol=0.0) -> Check:
     """measured_i <= bound_i for every i.  ``mp_pair(i) -> (measured, bound)`` in mpmath for points that
-    float64 cannot settle (|bound - measured| <= n_rel eps max(|measured|, |bound|)).  The reported measured
+    float64 cannot settle (|bound - measured| <= max(n_rel eps max(|measured|, |bound|), abs_tol)).  The reported measured
     value is max_i measured_i / bound_i (mpmath where used) against 1."""
     m = np.asarray(measured, dtype=np.float64).ravel()
     b = np.broadcast_to(np.asarray(bound, dtype=np.float64), m.shape).ravel()
@@ -96,7 +96,7 @@ def decide_le(name: str, measured: np.ndarray, bound: np.ndarray, mp_pair, point
     if not np.all(np.isfinite(m)) or not np.all(np.isfinite(b)):
         i = int(np.flatnonzero(~(np.isfinite(m) & np.isfinite(b)))[0])
         return Check(name, False, float("nan"), 1.0, {"reason": "non-finite value"}, {"x": _pt(points, i)})
-    tol = n_rel * EPS64 * np.maximum(np.abs(m), np.abs(b))
+    tol = np.maximum(n_rel * EPS64 * np.maximum(np.abs(m), np.abs(b)), np.broadcast_to(abs_tol, m.shape).ravel())
     ratio = np.where(b > 0, m / np.where(b > 0, b, 1.0), np.where(m <= 0, 0.0, np.inf))
     fail = np.flatnonzero(m > b + tol)
     undecided = np.flatnonzero(np.abs(m - b) <= tol)
