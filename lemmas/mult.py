@@ -1,0 +1,219 @@
+"""Lemma F.3 (mult): products by polarisation of sawtooth squares, and d-fold products by a binary tree
+(Oko et al. 2023, Lemma F.6; the squaring engine is ``lemmas.square``).
+
+The pairwise block on [-1, 1]^2 (``Circuit`` level, m >= 2 sawtooth levels).  For inputs given as affine
+functionals a, b of the current layer it clips both to [-1, 1] and returns
+
+    φ_m(a, b) = 2 [ f_m(|ca + cb| / 2) - f_m(|ca| / 2) - f_m(|cb| / 2) ],     ca = clip(a; -1, 1), cb = clip(b; -1, 1),
+
+with f_m the sawtooth square of ``lemmas.square``.  Since xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2] and
+0 <= f_m(t) - t^2 <= 2^{-2m-2} on [0, 1],
+    φ_m(a, b) - ca cb = 2 (e_s - e_a - e_b) ∈ [-4 · 2^{-2m-2}, 2 · 2^{-2m-2}],   so |φ_m - ca cb| <= 2^{-2m},
+attained (= -2^{-2m}) at ca = cb = 2^{-m}, where |ca|/2, |cb|/2 are grid midpoints and |ca + cb|/2 a grid point.
+If ca = 0 the first and third squares are the same function of the same number and the second is f_m(0) = 0:
+φ_m(0, b) = 0 exactly (in exact arithmetic; in float64 when the arithmetic is exact, e.g. dyadic inputs).
+Layers of the block (m + 1 hidden layers; a value that is only carried along uses one unit per layer):
+    clip  (4 units): ρ(a + 1), ρ(a - 1), ρ(b + 1), ρ(b - 1)                ca = P_1 - P_2 - 1, cb = P_3 - P_4 - 1;
+    rq    (8 units): ρ(±u_s), ρ(±u_s - 1/2) with u_s = (ca + cb)/2, and ρ(±u_a), ρ(±u_b) with u = c/2
+          (|u_a|, |u_b| <= 1/2, so ρ(|u| - 1/2) = 0 is not emitted).  Sawtooth state 1 of each channel:
+          α_1 = ρ(u) + ρ(-u) = |u|, β_1 = ρ(u - 1/2) + ρ(-u - 1/2) = ρ(|u| - 1/2) (0 for a, b), γ_1 = α_1;
+    m - 1 sawtooth transitions (9 units, ``lemmas.square.sawtooth_step``); output functional
+          2 (y_s - y_a - y_b), y = γ_m - (2α_m - 4β_m)/4^m: 9 nonzero coefficients (2, ∓4/4^m, ±8/4^m), no bias.
+    A carried value v: clip layer ρ(v + 1), ρ(v - 1); then w = ρ(P_1 - P_2) = clip(v) + 1 ∈ [0, 2], then ρ(w) per
+    layer; output functional w - 1 = clip(v; -1, 1).
+Nonzeros of one level with p pairs and o carries (m >= 2): clip layer Σ over the inputs of
+    c(f) = 2 k_f + [b_f + 1 != 0] + [b_f - 1 != 0]    (k_f nonzero weights, b_f the bias of the input functional),
+rq layer 32 p + 2 o (u_s units 5 nonzeros each, u_a, u_b units 3 each), first transition 27 p + o
+(s channel 4 + 5 + 4, a and b channels 2 + 3 + 2 each), every later transition 24 p + o; in all
+    S_level = Σ c(f) + (24 m + 11) p + (m + 1) o,     widths 2n (clip), 8p + o (rq), 9p + o (transitions).
+c(leaf x/C) = 4, c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
+
+Statement verified (``lemma-F.3-prod``, ``lemma-F.3-mult`` is d = 2, C = M).  For d >= 2, C > 0, 0 < ε:
+the tree network φ (leaves x_i / C, ⌈log2 d⌉ levels of pairwise blocks, an odd value carried, output C^d times
+the root) satisfies, for every x ∈ [-C, C]^d and every x' ∈ R^d,
+
+    |φ(x') - Π_i x_i| <= C^d (2^k - 1) 2^{-2m} + d C^{d-1} ‖x' - x‖_∞ <= ε + d C^{d-1} ‖x' - x‖_∞,   k = ⌈log2 d⌉,
+
+and φ(x) = 0 exactly when some x_i = 0.  Proof: the first layer clips, so φ(x') = φ(clip(x'; -C, C)); on the box
+a node whose children err by <= E_{j-1} (true values in [-1, 1], clipping 1-Lipschitz) errs by
+<= 2^{-2m} + 2 E_{j-1}, so E_k <= (2^k - 1) 2^{-2m}; and |Π c - Π x| <= d C^{d-1} ‖c - x‖_∞ <= d C^{d-1} ‖x' - x‖_∞.
+m is the smallest integer >= 2 with C^d (2^k - 1) 2^{-2m} <= ε.
+Counts (n_1 = d, n_{j+1} = ⌈n_j / 2⌉, p_j = ⌊n_j / 2⌋, o_j = n_j mod 2, j = 1..k):
+    L = k (m + 1) + 1,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/C, 2 C^d),
+    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9.
+For d = 2, C = M (``build_mult``): L = m + 2, W = 9, S = 24 m + 28, B = max(4, 1/M, 2M^2), and
+|φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with the first term attained at x = y = M 2^{-m}.
+d = 1: φ = clip(x; -C, C) (``lemmas.clip``), exact.
+Float64: values are O(C^d); rounding error is a few hundred eps C^d (measured), so ε >= 1e-12 C^d is resolvable
+(``min_eps_float64``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import Construction
+from .clip import build_clip
+from .square import Circuit, Fn, _check_eps, sawtooth_out, sawtooth_step
+
+MIN_REL_EPS = 1e-12  # ε / C^d below this is not resolvable in float64 (rounding ~ 1e-13 C^d measured)
+
+
+def clip_cost(f: Fn) -> int:
+    """Nonzeros of the two clip units ρ(f + 1), ρ(f - 1) of one input functional f."""
+    k = len(f.w)
+    return 2 * k + (f.b + 1.0 != 0.0) + (f.b - 1.0 != 0.0)
+
+
+def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+    """Emit one level (m + 1 hidden layers) of pairwise products and carried values; ``ops`` holds
+    ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output functionals."""
+    if m < 2:
+        raise ValueError("a product level needs m >= 2")
+    clip_units = []
+    for op in ops:
+        for f in op[1:]:
+            clip_units += [f + 1.0, f - 1.0]
+    P = c.layer(clip_units)
+    rq, states, i = [], [], 0
+    for op in ops:
+        if op[0] == "mult":
+            ca, cb = P[i] - P[i + 1] - 1.0, P[i + 2] - P[i + 3] - 1.0
+            us, ua, ub = (ca + cb) * 0.5, ca * 0.5, cb * 0.5
+            rq += [us, -us, us - 0.5, -us - 0.5, ua, -ua, ub, -ub]
+            states.append(("mult", len(rq) - 8))
+            i += 4
+        else:
+            rq.append(P[i] - P[i + 1])
+            states.append(("carry", len(rq) - 1))
+            i += 2
+    U = c.layer(rq)
+    chans = []
+    for kind, j in states:
+        if kind == "mult":
+            s = (U[j] + U[j + 1], U[j + 2] + U[j + 3], U[j] + U[j + 1])
+            a = (U[j + 4] + U[j + 5], Fn(), U[j + 4] + U[j + 5])
+            b = (U[j + 6] + U[j + 7], Fn(), U[j + 6] + U[j + 7])
+            chans.append([s, a, b])
+        else:
+            chans.append(U[j])
+    for k in range(1, m):
+        units, where = [], []
+        for ch in chans:
+            if isinstance(ch, Fn):
+                where.append(len(units))
+                units.append(ch)
+            else:
+                where.append(len(units))
+                for st in ch:
+                    units += sawtooth_step(*st, k)
+        V = c.layer(units)
+        new = []
+        for ch, j in zip(chans, where):
+            new.append(V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * q: j + 3 * q + 3]) for q in range(3)])
+        chans = new
+    outs = []
+    for ch in chans:
+        if isinstance(ch, Fn):
+            outs.append(ch - 1.0)
+        else:
+            ys, ya, yb = (sawtooth_out(*st, m) for st in ch)
+            outs.append((ys - ya - yb) * 2.0)
+    return outs
+
+
+def tree_shape(d: int) -> list[int]:
+    """n_1 = d, n_{j+1} = ⌈n_j / 2⌉ until 1: the number of values entering each level."""
+    n, out = d, []
+    while n > 1:
+        out.append(n)
+        n = (n + 1) // 2
+    return out
+
+
+def prod_m(d: int, C: float, eps: float) -> int:
+    """The smallest m >= 2 with C^d (2^k - 1) 2^{-2m} <= ε, k = ⌈log2 d⌉."""
+    k = len(tree_shape(d))
+    m = 2
+    while float(C) ** d * (2 ** k - 1) * 2.0 ** (-2 * m) > eps:
+        m += 1
+    return m
+
+
+def prod_formula(d: int, C: float, m: int) -> dict:
+    ns = tree_shape(d)
+    k = len(ns)
+    S = 4 * d + 9
+    for j, n in enumerate(ns):
+        p, o = n // 2, n % 2
+        if j > 0:
+            S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
+        S += (24 * m + 11) * p + (m + 1) * o
+    return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
+            "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
+
+
+def prod_error_bound(d: int, C: float, m: int) -> float:
+    """C^d (2^k - 1) 2^{-2m}: the network's error on [-C, C]^d (exact arithmetic)."""
+    return float(C) ** d * (2 ** len(tree_shape(d)) - 1) * 2.0 ** (-2 * m)
+
+
+def _check_pos(name, v) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {v!r}") from None
+    if not math.isfinite(f) or not f > 0:
+        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
+    return f
+
+
+def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Construction:
+    """φ(x) ≈ Π_i x_i on [-C, C]^d with error <= ε and the perturbed-input form (module docstring);
+    ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound)."""
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    d, C, eps = int(d), _check_pos("C", C), _check_eps(eps)
+    if d == 1:
+        cl = build_clip(1, -C, C)
+        return Construction(cl.net, cl.formula, {"d": 1, "C": C, "eps": eps},
+                            {**cl.notes, "error_bound": 0.0, "lipschitz": 1.0})
+    Cd = C ** d
+    if not math.isfinite(Cd) or Cd > 1e150 or Cd < 1e-150:
+        raise ValueError(f"C^d = {C}^{d} is outside the float64 range this builder supports")
+    if eps < MIN_REL_EPS * Cd:
+        raise ValueError(f"eps={eps} is below what float64 can verify here ({MIN_REL_EPS} C^d = {MIN_REL_EPS * Cd:.3g})")
+    if m is None:
+        m = prod_m(d, C, eps)
+    elif isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise ValueError(f"m must be an integer >= 2, got {m!r}")
+    m = int(m)
+    c = Circuit(d)
+    vals = [x * (1.0 / C) for x in c.inputs()]
+    while len(vals) > 1:
+        ops = [("mult", vals[i], vals[i + 1]) for i in range(0, len(vals) - 1, 2)]
+        if len(vals) % 2:
+            ops.append(("carry", vals[-1]))
+        vals = level(c, ops, m)
+    net = c.net([vals[0] * Cd])
+    bound = prod_error_bound(d, C, m)
+    return Construction(net, prod_formula(d, C, m), {"d": d, "C": C, "eps": eps, "m": m},
+                        {"error_bound": bound, "lipschitz": d * C ** (d - 1),
+                         "min_eps_float64": MIN_REL_EPS * Cd,
+                         "claimed": "L = O(log d (log 1/ε + d log C)), W = 48d, S = O(d log 1/ε + d log C), B = C^d"})
+
+
+def mult_formula(M: float, m: int) -> dict:
+    return {"L": m + 2, "W": 9, "S": 24 * m + 28, "B": max(4.0, 1.0 / M, 2.0 * M * M)}
+
+
+def build_mult(M: float, eps: float, m: int | None = None) -> Construction:
+    """φ(x, y) ≈ xy on [-M, M]^2: |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with
+    M^2 2^{-2m} <= ε (m the smallest >= 2), φ(0, y) = φ(x, 0) = 0; the d = 2 case of ``build_prod``."""
+    M = _check_pos("M", M)
+    c = build_prod(2, M, eps, m)
+    return Construction(c.net, mult_formula(M, c.params["m"]), {"M": M, "eps": c.params["eps"], "m": c.params["m"]},
+                        {**c.notes, "error_bound": M * M * 2.0 ** (-2 * c.params["m"]),
+                         "attained_at": (M * 2.0 ** (-c.params["m"]), M * 2.0 ** (-c.params["m"]))})

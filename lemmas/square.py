@@ -1,0 +1,185 @@
+"""Squaring by sawtooth functions (the engine of Lemma F.3; Yarotsky 2017, Oko et al. 2023 Lemma F.6).
+
+Statement verified (``lemma-F.3-square``).  Let the tooth be g(x) = 2ρ(x) - 4ρ(x - 1/2) + 2ρ(x - 1) (on [0, 1]
+the hat 1 - |2x - 1|, zero outside [0, 1]), g_s = g∘...∘g (s times) and
+
+    f_m(x) = t - Σ_{s=1}^m g_s(t) / 4^s,      t = clip(x; 0, 1).
+
+Then f_m interpolates t^2 linearly on the grid k 2^{-m} (k = 0..2^m), so f_m(t) >= t^2 and
+
+    sup_{x ∈ [0,1]} |f_m(x) - x^2| = 2^{-2m-2},   attained exactly at the grid midpoints (2k + 1) 2^{-m-1}
+
+(on one cell of width h = 2^{-m} the chord of t^2 lies above it by at most h^2/4, reached at the midpoint).
+
+Construction (m >= 1).  Hidden layer k carries three functionals of its units: α_k = ρ(g_{k-1}),
+β_k = ρ(g_{k-1} - 1/2) and the accumulator γ_k = y_{k-1} = t - Σ_{s<k} g_s / 4^s (>= t^2 >= 0, so it passes ReLU),
+with g_k = 2α_k - 4β_k and y_k = γ_k - g_k / 4^k:
+    layer 1 (1 -> 3): u = (ρ(x), ρ(x - 1/2), ρ(x - 1)); α_1 = u_0 - u_2 = t, β_1 = u_1 - u_2 = ρ(t - 1/2), γ_1 = t;
+    layer k+1 (3 -> 3), k = 1..m-1: A = ρ(2α_k - 4β_k), B = ρ(2α_k - 4β_k - 1/2), C = ρ(γ_k - (2α_k - 4β_k)/4^k);
+    output: y_m = γ_m - (2α_m - 4β_m)/4^m.
+Counts (every coefficient below is nonzero):
+    L = m + 1,  W = 3,
+    S = 5 + 3 = 8                                 (m = 1: layer 1 has 3 weights + 2 biases; output 3 weights),
+    S = 5 + 10 + 8 (m - 2) + 3 = 8m + 2          (m >= 2: the transition out of layer 1 reads u_0, u_1, u_2:
+                                                  A 3, B 3 + 1 bias, C = u_0/2 + u_1 - 3u_2/2 3; later ones 2, 3, 3),
+    B = 3/2 (m = 1: output coefficient -3/2),  B = 4 (m >= 2: the -4 of 2α - 4β).
+Choice of m for an accuracy ε: the smallest m >= 1 with 2^{-2m-2} <= ε, i.e. m = max(1, ⌈(log2(1/ε) - 2)/2⌉).
+Float64: every weight is dyadic; rounding in g_k grows like 2^k eps but enters with weight 4^{-k}, so the
+float64 error of f_m is within a few eps of the exact one: ε down to 1e-13 is resolvable
+(``min_eps_float64``).
+
+This module also holds the machinery the other Appendix F builders share: ``Fn`` (an affine functional of the
+units of one layer) and ``Circuit`` (a ReLU net built layer by layer from such functionals), and
+``sawtooth_step`` (one transition above).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from constructions.affine import Affine
+from constructions.fnn import FNN
+
+from .base import Construction
+
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+# ------------------------------------------------------------------------------------------- machinery
+class Fn:
+    """An affine functional Σ_j w_j u_j + b of the units u of one layer (exact zeros dropped)."""
+
+    __slots__ = ("w", "b")
+
+    def __init__(self, w: dict | None = None, b: float = 0.0):
+        self.w = {int(k): float(v) for k, v in (w or {}).items() if v != 0.0}
+        self.b = float(b)
+
+    @staticmethod
+    def unit(j: int) -> "Fn":
+        return Fn({j: 1.0})
+
+    def __add__(self, o) -> "Fn":
+        if not isinstance(o, Fn):
+            return Fn(self.w, self.b + float(o))
+        w = dict(self.w)
+        for k, v in o.w.items():
+            w[k] = w.get(k, 0.0) + v
+        return Fn(w, self.b + o.b)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "Fn":
+        return Fn({k: -v for k, v in self.w.items()}, -self.b)
+
+    def __sub__(self, o) -> "Fn":
+        return self + (-o if isinstance(o, Fn) else -float(o))
+
+    def __rsub__(self, o) -> "Fn":
+        return (-self) + o
+
+    def __mul__(self, a: float) -> "Fn":
+        a = float(a)
+        return Fn({k: v * a for k, v in self.w.items()}, self.b * a)
+
+    __rmul__ = __mul__
+
+    @property
+    def nnz(self) -> int:
+        return len(self.w) + (self.b != 0.0)
+
+
+class Circuit:
+    """A ReLU network built layer by layer: ``layer(units)`` appends the map and ReLU that compute the given
+    functionals of the previous layer and returns the new units as functionals; ``net(outputs)`` closes with
+    the affine output map.  The emitted maps hold exactly the nonzero coefficients of the functionals."""
+
+    def __init__(self, d_in: int):
+        self.d_in = d_in
+        self.width = d_in
+        self.layers: list[Affine] = []
+
+    def inputs(self) -> list[Fn]:
+        return [Fn.unit(i) for i in range(self.d_in)]
+
+    def _map(self, fns: list[Fn]) -> Affine:
+        rows, cols, vals = [], [], []
+        for r, f in enumerate(fns):
+            for c, v in sorted(f.w.items()):
+                rows.append(r)
+                cols.append(c)
+                vals.append(v)
+        return Affine.from_coo(rows, cols, vals, (len(fns), self.width), np.array([f.b for f in fns]))
+
+    def layer(self, units: list[Fn]) -> list[Fn]:
+        self.layers.append(self._map(units))
+        self.width = len(units)
+        return [Fn.unit(j) for j in range(self.width)]
+
+    def net(self, outputs: list[Fn]) -> FNN:
+        return FNN(self.layers + [self._map(outputs)])
+
+
+def sawtooth_step(alpha: Fn, beta: Fn, gamma: Fn, k: int) -> list[Fn]:
+    """The three units of the transition out of state k: ρ(g_k), ρ(g_k - 1/2), ρ(y_k), g_k = 2α - 4β."""
+    g = 2.0 * alpha - 4.0 * beta
+    return [g, g - 0.5, gamma - g * (1.0 / 4.0 ** k)]
+
+
+def sawtooth_out(alpha: Fn, beta: Fn, gamma: Fn, m: int) -> Fn:
+    """y_m = γ_m - (2α_m - 4β_m) / 4^m."""
+    return gamma - (2.0 * alpha - 4.0 * beta) * (1.0 / 4.0 ** m)
+
+
+# ------------------------------------------------------------------------------------------- the lemma
+def m_for_eps(eps: float) -> int:
+    """The smallest m >= 1 with 2^{-2m-2} <= ε."""
+    m = 1
+    while 2.0 ** (-2 * m - 2) > eps:
+        m += 1
+    return m
+
+
+def square_formula(m: int) -> dict:
+    return {"L": m + 1, "W": 3, "S": 8 if m == 1 else 8 * m + 2, "B": 1.5 if m == 1 else 4.0}
+
+
+def square_error_bound(m: int) -> float:
+    return 2.0 ** (-2 * m - 2)
+
+
+def _check_eps(eps) -> float:
+    try:
+        e = float(eps)
+    except (TypeError, ValueError):
+        raise ValueError(f"eps must be a real number, got {eps!r}") from None
+    if not math.isfinite(e) or not e > 0:
+        raise ValueError(f"eps must be finite and > 0, got {eps!r}")
+    return e
+
+
+def build_square(eps: float | None = None, m: int | None = None) -> Construction:
+    """f_m(clip(x; 0, 1)) ≈ x^2 on [0, 1] with sup error exactly 2^{-2m-2}; give either m or ε (then m =
+    ``m_for_eps(ε)``)."""
+    if (eps is None) == (m is None):
+        raise ValueError("give exactly one of eps and m")
+    if m is None:
+        eps = _check_eps(eps)
+        if eps < 1e-13:
+            raise ValueError(f"eps={eps} is below what float64 can verify for the squaring net (1e-13)")
+        m = m_for_eps(eps)
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1 or m > 24:
+        raise ValueError(f"m must be an integer in [1, 24], got {m!r}")
+    m = int(m)
+    c = Circuit(1)
+    (x,) = c.inputs()
+    u = c.layer([x, x - 0.5, x - 1.0])
+    alpha, beta, gamma = u[0] - u[2], u[1] - u[2], u[0] - u[2]
+    for k in range(1, m):
+        alpha, beta, gamma = c.layer(sawtooth_step(alpha, beta, gamma, k))
+    net = c.net([sawtooth_out(alpha, beta, gamma, m)])
+    return Construction(net, square_formula(m), {"m": m, "eps": eps},
+                        {"error_bound": square_error_bound(m), "attained_at": "(2k+1) 2^{-m-1}",
+                         "min_eps_float64": 1e-13, "precision": "float64 (dyadic weights)"})
