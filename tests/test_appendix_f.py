@@ -14,6 +14,9 @@ from lemmas import exp as lexp
 from lemmas import mult as lmult
 from lemmas import square as lsq
 from lemmas.base import Construction
+from verify import checks as ck
+from verify import highprec as hp
+from verify import mutants as mu
 from verify.claims import appendix_f as af
 from verify.registry import load_all, run_claim
 
@@ -35,7 +38,7 @@ def test_claims_pass(cid):
 # ------------------------------------------------------------------------------------------ mutants
 def _weight_mutant(layer, rel=1e-2, k=0):
     def mut(c):
-        return Construction(af.perturb_weight(c.net, layer, k, rel), c.formula, c.params, c.notes)
+        return Construction(mu.perturb_weight(c.net, layer, k, rel), c.formula, c.params, c.notes)
     return mut
 
 
@@ -86,7 +89,7 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
     # rq layer (map index 1) rows 6, 7 read the y clip units; perturb one of them
     r, cc, v = net.affine_maps()[1][0]
     k = int(np.flatnonzero(r == 6)[0])
-    mut = af.perturb_weight(net, 1, k, 1e-6)
+    mut = mu.perturb_weight(net, 1, k, 1e-6)
     chk = af.prod_checks(Construction(mut, c.formula, c.params, c.notes), np.random.default_rng(0), n=500,
                          grid=11, exact_pts=4)
     zero = [x for x in chk if x.name.startswith("exact zero")][0]
@@ -129,12 +132,12 @@ def test_growth_check_fails_on_wrong_formula_and_fast_growth():
     def build(e):
         c = lsq.build_square(eps=e)
         return Construction(c.net, {**c.formula, "S": c.formula["S"] + 1}, c.params, c.notes)
-    chk = af.growth_check("g", build, af.SWEEP_EPS[:4], {"L": 1.0}, af._square_sample_error, lambda c: 1.0, 1e-13)
+    chk = ck.growth_check("g", build, ck.SWEEP_EPS[:4], {"L": 1.0}, af._square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "FAIL"
-    chk = af.growth_check("g", lambda e: lsq.build_square(eps=e), af.SWEEP_EPS[:5], {"L": 0.2},
+    chk = ck.growth_check("g", lambda e: lsq.build_square(eps=e), ck.SWEEP_EPS[:5], {"L": 0.2},
                           af._square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "FAIL" and "L" in chk.detail["too_fast"]
-    chk = af.growth_check("g", lambda e: lsq.build_square(eps=e), (1e-2, 1e-14), {"L": 1.0},
+    chk = ck.growth_check("g", lambda e: lsq.build_square(eps=e), (1e-2, 1e-14), {"L": 1.0},
                           af._square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "INCONCLUSIVE"
 
@@ -147,7 +150,7 @@ def test_clip_exact(x, a, w, d):
     c = lclip.build_clip(d, a, b)
     y = c.net(np.full((1, d), x))[0]
     assert np.all(np.abs(y - min(b, max(x, a))) <= 4 * np.finfo(float).eps * max(abs(x), abs(a), abs(b), 1))
-    assert af.counts_of(c.net) == c.formula
+    assert ck.counts_of(c.net) == c.formula
 
 
 @pytest.mark.parametrize("m", [1, 2, 3, 7, 15])
@@ -158,7 +161,7 @@ def test_square_bound_attained_exactly(m):
     assert np.all(e == 2.0 ** (-2 * m - 2))  # dyadic inputs and weights: float64 is exact here
     g = np.linspace(0, 1, 10001)[:, None]
     assert np.all(c.net(g)[:, 0] - g[:, 0] ** 2 >= -1e-15)  # f_m >= x^2
-    assert af.counts_of(c.net) == c.formula
+    assert ck.counts_of(c.net) == c.formula
 
 
 @FAST
@@ -167,20 +170,20 @@ def test_mult_bound_and_perturbed(M, eps, seed):
     c = lmult.build_mult(M, eps)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-M, M, (300, 2))
-    tau = af.allowance(c.net, M * M)
+    tau = ck.allowance(c.net, M * M)
     assert np.max(np.abs(c.net(X)[:, 0] - X[:, 0] * X[:, 1])) <= eps + tau
     Xp = X + rng.normal(scale=M, size=X.shape)
     lhs = np.abs(c.net(Xp)[:, 0] - X[:, 0] * X[:, 1])
     assert np.all(lhs <= eps + 2 * M * np.max(np.abs(Xp - X), 1) + tau)
-    assert af.counts_of(c.net) == c.formula
+    assert ck.counts_of(c.net) == c.formula
 
 
 @FAST
 @given(st.floats(-4, 4), st.sampled_from([0.5, 1.0, 3.0]))
 def test_mult_exact_zero_rational(y, M):
     c = lmult.build_mult(M, 1e-5)
-    assert af.net_exact(c.net, [0.0, y])[0] == 0
-    assert af.net_exact(c.net, [y, 0.0])[0] == 0
+    assert hp.net_exact(c.net, [0.0, y])[0] == 0
+    assert hp.net_exact(c.net, [y, 0.0])[0] == 0
 
 
 @FAST
@@ -189,20 +192,20 @@ def test_prod_bound_counts(d, C, eps, seed):
     if eps < lmult.MIN_REL_EPS * C ** d:
         return
     c = lmult.build_prod(d, C, eps)
-    assert af.counts_of(c.net) == c.formula
+    assert ck.counts_of(c.net) == c.formula
     X = np.random.default_rng(seed).uniform(-C, C, (300, d))
-    assert np.max(np.abs(c.net(X)[:, 0] - X.prod(1))) <= eps + af.allowance(c.net, C ** d)
+    assert np.max(np.abs(c.net(X)[:, 0] - X.prod(1))) <= eps + ck.allowance(c.net, C ** d)
 
 
 @FAST
 @given(st.floats(1e-9, 0.99), st.integers(0, 2 ** 31))
 def test_exp_perturbed(eps, seed):
     c = lexp.build_exp(eps)
-    assert af.counts_of(c.net) == c.formula
+    assert ck.counts_of(c.net) == c.formula
     rng = np.random.default_rng(seed)
     x = rng.exponential(c.params["A"], 300)
     xp = x + rng.normal(scale=1.0, size=x.shape)
-    assert np.all(np.abs(c.net(xp[:, None])[:, 0] - np.exp(-x)) <= eps + np.abs(xp - x) + af.allowance(c.net, 1.0))
+    assert np.all(np.abs(c.net(xp[:, None])[:, 0] - np.exp(-x)) <= eps + np.abs(xp - x) + ck.allowance(c.net, 1.0))
 
 
 def test_rounding_allowance_covers_float64():
@@ -211,8 +214,8 @@ def test_rounding_allowance_covers_float64():
     for c, V, lo, hi in [(lexp.build_exp(1e-8), 1.0, 0, 20), (lmult.build_prod(5, 1.5, 1e-6), 1.5 ** 5, -1.5, 1.5),
                          (lsq.build_square(m=18), 1.0, 0, 1)]:
         X = rng.uniform(lo, hi, (8, c.net.d_in))
-        dev = max(abs(float(af.net_mp(c.net, x)[0] - mpmath.mpf(float(c.net(x[None])[0, 0])))) for x in X)
-        assert dev <= af.allowance(c.net, V) / 20
+        dev = max(abs(float(hp.net_mp(c.net, x)[0] - mpmath.mpf(float(c.net(x[None])[0, 0])))) for x in X)
+        assert dev <= ck.allowance(c.net, V) / 20
 
 
 def test_invalid_inputs_raise():

@@ -21,153 +21,24 @@ every ε checked by default.  A bound below 1000 τ cannot be decided and is rep
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 
 import mpmath
 import numpy as np
 
-from constructions.affine import Affine
-from constructions.fnn import FNN
 from lemmas import clip as lclip
 from lemmas import exp as lexp
 from lemmas import mult as lmult
 from lemmas import square as lsq
 
-from ..checks import counts_match, max_error
+from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check,
+                      growth_line, local_search)
+from ..highprec import net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
 
-EPS64 = float(np.finfo(np.float64).eps)
-SWEEP_EPS = tuple(10.0 ** -k for k in range(1, 9))
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def allowance(net: FNN, V: float) -> float:
-    """τ = S eps64 V (module docstring)."""
-    return net.counts().S * EPS64 * V
-
-
-def counts_of(net: FNN) -> dict:
-    c = net.counts()
-    return {"L": c.L, "W": c.W, "S": c.S, "B": c.B}
-
-
-def err_check(name: str, err, bound: float, tau: float, points) -> Check:
-    """max err <= bound + τ (FAIL above, with the counterexample); INCONCLUSIVE when bound < 1000 τ."""
-    c = max_error(err, bound + tau, points, name)
-    c.bound = float(bound)
-    c.detail.update({"bound": float(bound), "float64_allowance": tau})
-    if c.passed is not None and bound < 1000 * tau:
-        c.passed = None
-        c.detail["reason"] = f"bound {bound:.3g} < 1000 τ = {1000 * tau:.3g}: below float64 resolution"
-    return c
-
-
-def net_mp(net: FNN, x, dps: int = 60) -> list:
-    """The network evaluated in mpmath at ``dps`` digits from its stored coordinates (not its forward pass)."""
-    with mpmath.workdps(dps):
-        h = [mpmath.mpf(float(v)) for v in np.ravel(x)]
-        maps = net.affine_maps()
-        for i, ((r, c, v), b, _) in enumerate(maps):
-            out = [mpmath.mpf(float(bb)) for bb in b]
-            for rr, cc, vv in zip(r.tolist(), c.tolist(), v.tolist()):
-                out[rr] += mpmath.mpf(vv) * h[cc]
-            h = out if i == len(maps) - 1 else [o if o > 0 else mpmath.mpf(0) for o in out]
-        return h
-
-
-def net_exact(net: FNN, x) -> list[Fraction]:
-    """The network evaluated exactly in rational arithmetic (weights and inputs are exact binary rationals)."""
-    h = [Fraction(float(v)) for v in np.ravel(x)]
-    maps = net.affine_maps()
-    for i, ((r, c, v), b, _) in enumerate(maps):
-        out = [Fraction(float(bb)) for bb in b]
-        for rr, cc, vv in zip(r.tolist(), c.tolist(), v.tolist()):
-            if h[cc]:
-                out[rr] += Fraction(vv) * h[cc]
-        h = out if i == len(maps) - 1 else [o if o > 0 else Fraction(0) for o in out]
-    return h
-
-
-def local_search(err_fn, X: np.ndarray, lo, hi, rng: np.random.Generator, steps: int = 40) -> np.ndarray:
-    """Climb err_fn from the rows of X inside the box [lo, hi] (random steps, grown on success, shrunk else)."""
-    X = np.array(X, dtype=np.float64)
-    lo, hi = np.broadcast_to(lo, X.shape[1:]), np.broadcast_to(hi, X.shape[1:])
-    val = err_fn(X)
-    step = np.full((len(X), 1), 0.05) * (hi - lo)
-    for _ in range(steps):
-        Y = np.clip(X + step * rng.normal(size=X.shape), lo, hi)
-        v = err_fn(Y)
-        acc = v > val
-        X[acc], val[acc] = Y[acc], v[acc]
-        step = np.where(acc[:, None], step * 1.5, step * 0.5)
-    return X
-
-
-def perturb_weight(net: FNN, layer: int, k: int | None = 0, rel: float = 1e-2) -> FNN:
-    """A mutant: the k-th stored nonzero of map ``layer`` (k None: the largest in magnitude) multiplied by
-    (1 + rel)."""
-    maps = []
-    for i, ((r, c, v), b, shape) in enumerate(net.affine_maps()):
-        v = v.copy()
-        if i == layer % net.depth:
-            nz = np.flatnonzero(v)
-            j = nz[int(np.argmax(np.abs(v[nz])))] if k is None else nz[k % nz.size]
-            v[j] *= 1.0 + rel
-        maps.append(Affine.from_coo(r, c, v, shape, b))
-    return FNN(maps)
-
-
-def fit_slope(xs, ys) -> float:
-    """Least-squares slope of log y against log x (NaN where y is constant or not positive)."""
-    ys = np.asarray(ys, dtype=np.float64)
-    if np.any(ys <= 0) or np.ptp(ys) == 0:
-        return 0.0 if np.ptp(ys) == 0 else float("nan")
-    return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(ys), 1)[0])
-
-
-def growth_check(name: str, build, eps_list, claimed: dict, sample_error, V, min_eps: float) -> Check:
-    """Over ``eps_list``: counts == formula, sampled error <= ε + τ (INCONCLUSIVE below ``min_eps``), and the
-    fitted log-log slopes of L, W, S, log B against log(1/ε) beside the ``claimed`` exponents (a slope above
-    claimed + 0.3 fails)."""
-    rows, bad, undecided = [], [], []
-    for e in eps_list:
-        if e < min_eps:
-            rows.append({"eps": e, "status": "INCONCLUSIVE", "reason": f"ε < min_eps_float64 = {min_eps:.2g}"})
-            undecided.append(e)
-            continue
-        c = build(e)
-        cnt = counts_of(c.net)
-        err = float(sample_error(c, e))
-        tau = allowance(c.net, V(c))
-        ok_cnt = all(cnt[k] == c.formula[k] for k in ("L", "W", "S", "B"))
-        row = {"eps": e, "error": err, **cnt, "counts_equal_formula": ok_cnt, "m": c.params.get("m")}
-        if err > e + tau or not ok_cnt:
-            row["status"] = "FAIL"
-            bad.append(row)
-        elif e < 1000 * tau:
-            row["status"] = "INCONCLUSIVE"
-            undecided.append(e)
-        else:
-            row["status"] = "PASS"
-        rows.append(row)
-    ok_rows = [r for r in rows if "L" in r]
-    logs = [math.log(1 / r["eps"]) for r in ok_rows]
-    slopes = {}
-    for k in ("L", "W", "S"):
-        slopes[k] = fit_slope(logs, [r[k] for r in ok_rows])
-    lb = [math.log(r["B"]) for r in ok_rows]
-    slopes["log B"] = fit_slope(logs, lb) if min(lb) > 0 else float("nan")
-    over = {k: (slopes[k], claimed[k]) for k in claimed if k in slopes and math.isfinite(slopes[k])
-            and slopes[k] > claimed[k] + 0.3}
-    passed = False if (bad or over) else (None if undecided else True)
-    return Check(name, passed, max((r["error"] / r["eps"] for r in ok_rows), default=None), 1.0,
-                 {"table": rows, "fitted_exponent_vs_log(1/eps)": slopes, "claimed_exponent": claimed,
-                  "too_fast": over},
-                 {"rows": bad, "too_fast": over} if (bad or over) else None)
-
-
 def _mutated(c, mutate):
     return c if mutate is None else mutate(c)
 
@@ -271,13 +142,7 @@ def _run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, _square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
-                  growth=_growth_line(checks[-1], "L, S = O(log 1/ε), W = 3"))
-
-
-def _growth_line(chk: Check, claimed: str) -> str:
-    s = chk.detail.get("fitted_exponent_vs_log(1/eps)", {})
-    return ("fitted exponents vs log(1/ε): " + ", ".join(f"{k} {v:.2f}" for k, v in s.items() if math.isfinite(v))
-            + f"; claimed {claimed}")
+                  growth=growth_line(checks[-1], "L, S = O(log 1/ε), W = 3"))
 
 
 register(Claim(
@@ -367,7 +232,7 @@ def _run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                                {"L": 1.0, "W": 0.0, "S": 1.0, "log B": 0.0}, _prod_sample_error,
                                lambda c: M * M, lmult.MIN_REL_EPS * M * M))
     return Result("lemma-F.3-mult", params, checks, counts=counts_of(c.net), formula=c.formula,
-                  growth=_growth_line(checks[-1], "L, S = O(log 1/ε), W = 9, B = max(4, 2M^2)"))
+                  growth=growth_line(checks[-1], "L, S = O(log 1/ε), W = 9, B = max(4, 2M^2)"))
 
 
 register(Claim(
@@ -397,7 +262,7 @@ def _run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks.append(Check("counts over d = 2..16 equal the formula", all(
         all(r[k] == r["formula"][k] for k in "LWSB") for r in rows), detail={"table": rows}))
     return Result("lemma-F.3-prod", params, checks, counts=counts_of(c.net), formula=c.formula,
-                  growth=_growth_line(checks[-2], "L = O(log d (log 1/ε + d log C)), W = 48d (ours 9⌊d/2⌋ + d mod 2), "
+                  growth=growth_line(checks[-2], "L = O(log d (log 1/ε + d log C)), W = 48d (ours 9⌊d/2⌋ + d mod 2), "
                                                   "S = O(d log 1/ε + d log C), B = C^d"))
 
 
@@ -463,7 +328,7 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 1.0}, _exp_sample_error,
                                lambda c: 1.0, lexp.MIN_EPS))
     return Result("lemma-F.3-exp", params, checks, counts=counts_of(c.net), formula=c.formula,
-                  growth=_growth_line(checks[-1], "L = O(log^2 1/ε), W = O(log 1/ε), S = O(log^2 1/ε), B = O(log 1/ε)"))
+                  growth=growth_line(checks[-1], "L = O(log^2 1/ε), W = O(log 1/ε), S = O(log^2 1/ε), B = O(log 1/ε)"))
 
 
 register(Claim(

@@ -22,10 +22,9 @@ import numpy as np
 from lemmas import gauss_kernel as gk
 
 from .. import reference as ref
-from ..checks import counts_match
+from ..checks import counts_match, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
-from .appendix_f_softmax import decide_le
 
 EPS64 = ref.EPS64
 

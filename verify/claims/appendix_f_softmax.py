@@ -24,12 +24,11 @@ import mpmath
 import numpy as np
 
 from .. import reference as ref
+from ..checks import MP_DPS, TIE, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
 
 EPS64 = ref.EPS64
-MP_DPS = 60
-TIE = mpmath.mpf(10) ** -45
 
 
 # ------------------------------------------------------------------------------------------- the bounds
@@ -84,46 +83,6 @@ def _hypothesis_violated(name: str, x: np.ndarray, margin: float) -> Check | Non
 
 
 # ----------------------------------------------------------------------------------- deciding a ≤ b
-def decide_le(name: str, measured: np.ndarray, bound: np.ndarray, mp_pair, points, n_rel: float,
-              extra: dict | None = None, abs_tol=0.0) -> Check:
-    """measured_i <= bound_i for every i.  ``mp_pair(i) -> (measured, bound)`` in mpmath for points that
-    float64 cannot settle (|bound - measured| <= max(n_rel eps max(|measured|, |bound|), abs_tol)).  The reported measured
-    value is max_i measured_i / bound_i (mpmath where used) against 1."""
-    m = np.asarray(measured, dtype=np.float64).ravel()
-    b = np.broadcast_to(np.asarray(bound, dtype=np.float64), m.shape).ravel()
-    if m.size == 0:
-        return Check(name, None, detail={"reason": "no points"})
-    if not np.all(np.isfinite(m)) or not np.all(np.isfinite(b)):
-        i = int(np.flatnonzero(~(np.isfinite(m) & np.isfinite(b)))[0])
-        return Check(name, False, float("nan"), 1.0, {"reason": "non-finite value"}, {"x": _pt(points, i)})
-    tol = np.maximum(n_rel * EPS64 * np.maximum(np.abs(m), np.abs(b)), np.broadcast_to(abs_tol, m.shape).ravel())
-    ratio = np.where(b > 0, m / np.where(b > 0, b, 1.0), np.where(m <= 0, 0.0, np.inf))
-    fail = np.flatnonzero(m > b + tol)
-    undecided = np.flatnonzero(np.abs(m - b) <= tol)
-    ties, mp_fail = 0, []
-    with mpmath.workdps(MP_DPS):
-        for i in undecided:
-            mm, bb = mp_pair(int(i))
-            if mm > bb and mm - bb > TIE * abs(bb):
-                mp_fail.append(int(i))
-            elif abs(mm - bb) <= TIE * abs(bb):
-                ties += 1
-            ratio[i] = float(mm / bb) if bb != 0 else (0.0 if mm <= 0 else math.inf)
-    bad = sorted(set(fail.tolist()) | set(mp_fail))
-    k = bad[0] if bad else int(np.argmax(ratio))
-    detail = {"n": int(m.size), "n_mpmath": int(undecided.size), "ties_to_45_digits": ties,
-              "worst_measured": float(m[k]), "worst_bound": float(b[k]), "argmax": _pt(points, k), **(extra or {})}
-    ce = {"x": _pt(points, k), "measured": float(m[k]), "bound": float(b[k])} if bad else None
-    return Check(name, not bad, float(ratio[k]) if not bad else float(np.max(ratio)), 1.0, detail, ce)
-
-
-def _pt(points, i):
-    if points is None:
-        return None
-    p = points[i] if not isinstance(points, tuple) else tuple(np.asarray(q)[i].tolist() for q in points)
-    return np.asarray(p).tolist() if not isinstance(p, tuple) else p
-
-
 # ------------------------------------------------------------------------------------------ samplers
 def tight_inputs(n: int, margin: float, shift: float = 0.0, pos: int = 0) -> np.ndarray:
     """Every x_j = x_{i*} - δ: the configuration where (a) holds with equality."""
