@@ -1,19 +1,29 @@
 """Command line: ``python -m verify`` runs every registered claim and prints a table of verdicts.
 
-    python -m verify                      default suite (modest sizes); exit 1 if any claim FAILs
+    python -m verify                      default suite (every claim at modest sizes); exit 1 if any claim FAILs
     python -m verify --list               list the claims
     python -m verify --claim ID [...]     run selected claims (repeatable)
     python -m verify --full               also run each claim's parameter sweep
-    python -m verify --param N=512        override a parameter of the selected claims
+    python -m verify --param N=512        override a parameter of the selected claims (repeatable)
     python -m verify --seed 3             reproduce a run
-    python -m verify --json PATH --markdown PATH
+    python -m verify --json PATH --markdown PATH --plots DIR
+    python -m verify --counterexamples DIR   where FAILs are saved (default ./verify-counterexamples)
+    python -m verify --quiet              no progress lines on stderr
 
-Exit codes: 0 no claim failed, 1 some claim failed, 2 bad usage.
+    python -m verify replay FILE          re-run a saved counterexample; exit 1 if it still fails
+    python -m verify inspect CLAIM [--param k=v ...] [--export PATH] [--heatmap PATH]
+                                          architecture of the emitted weights; export .npz + JSON; draw them
+
+Exit codes: 0 no claim failed, 1 some claim failed (or a replayed counterexample still fails), 2 bad usage
+(unknown claim, parameter out of range, unreadable file, unwritable path): one line on stderr, no traceback.
+Verdicts other than FAIL (PASS, HYPOTHESIS VIOLATED, INCONCLUSIVE, and any other a claim reports) do not
+make the exit code non-zero.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import sys
 import time
@@ -21,9 +31,16 @@ import traceback
 
 import numpy as np
 
+from . import replay as rp
 from . import report
 from .registry import Claim, load_all, run_claim
 from .result import FAIL, Result
+
+# Parameters that are positive by the paper's conventions (ε, sizes, counts, margins, radii, temperatures);
+# any other parameter (e.g. clip's ends a, b) may be any finite number.  N must be >= 1 (an integer).
+POSITIVE = frozenset({"eps", "N", "d", "n", "m", "M", "C", "R", "K", "U", "D", "V", "lam", "margin", "delta",
+                      "trials", "samples", "p", "L", "W", "S", "B", "vocab", "k"})
+DEFAULT_CE_DIR = "verify-counterexamples"
 
 
 class UsageError(Exception):
@@ -36,7 +53,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m verify", description="Verify the paper's claims on explicit, hand-built weights.")
+    p = _Parser(prog="python -m verify", description="Verify the paper's claims on explicit, hand-built weights. "
+                "Subcommands: 'replay FILE' re-runs a saved counterexample; 'inspect CLAIM' prints and exports "
+                "the emitted weights.")
     p.add_argument("--list", action="store_true", help="list the registered claims and exit")
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
     p.add_argument("--full", action="store_true", help="also run each claim's parameter sweep")
@@ -45,8 +64,39 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a parameter of the selected claims (repeatable)")
     p.add_argument("--json", metavar="PATH", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="PATH", help="write the table as Markdown")
+    p.add_argument("--plots", metavar="DIR", help="draw error and growth plots (needs matplotlib)")
+    p.add_argument("--counterexamples", metavar="DIR", default=DEFAULT_CE_DIR,
+                   help=f"directory for the files of failed runs (default ./{DEFAULT_CE_DIR})")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
+
+
+def _inspect_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m verify inspect", description="Print the architecture of a claim's emitted weights.")
+    p.add_argument("claim", metavar="CLAIM")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
+    p.add_argument("--export", metavar="PATH", help="write PATH.npz and PATH.json (docs/weights-format.md)")
+    p.add_argument("--heatmap", metavar="PATH", help="draw the weight matrices into PATH (.png; needs matplotlib)")
+    return p
+
+
+def _replay_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m verify replay", description="Re-run a saved counterexample.")
+    p.add_argument("file", metavar="FILE")
+    return p
+
+
+# ------------------------------------------------------------------------------------------- parameters
+def _param_type(name: str, claims: list[Claim]):
+    for c in claims:
+        if name in c.params:
+            t = c.param_types.get(name)
+            if t is not None:
+                return t
+            d = c.params[name]
+            if isinstance(d, int) and not isinstance(d, bool):
+                return int
+    return float
 
 
 def _parse_params(items: list[str], claims: list[Claim]) -> dict:
@@ -54,22 +104,32 @@ def _parse_params(items: list[str], claims: list[Claim]) -> dict:
     for it in items:
         if "=" not in it:
             raise UsageError(f"--param expects NAME=VALUE, got {it!r}")
-        k, v = it.split("=", 1)
-        types = {c.param_types.get(k) for c in claims if k in c.params}
-        if not types:
+        k, v = (s.strip() for s in it.split("=", 1))
+        if not any(k in c.params for c in claims):
             raise UsageError(f"no selected claim has a parameter {k!r}")
-        typ = next(iter(t for t in types if t is not None), float)
+        typ = _param_type(k, claims)
         try:
             num = float(v)
         except ValueError:
             raise UsageError(f"parameter {k} must be a number, got {v!r}") from None
-        if not np.isfinite(num) or num <= 0:
-            raise UsageError(f"parameter {k} must be positive and finite, got {v!r}")
+        if not math.isfinite(num):
+            raise UsageError(f"parameter {k} must be finite, got {v!r}")
         if typ is int and num != int(num):
             raise UsageError(f"parameter {k} must be an integer, got {v!r}")
-        val = int(num) if typ is int else num
-        out[k] = val
+        if k in POSITIVE and num <= 0:
+            raise UsageError(f"parameter {k} must be positive, got {v!r}" + (" (N >= 1)" if k == "N" else ""))
+        out[k] = int(num) if typ is int else num
     return out
+
+
+def _check_buildable(c: Claim, params: dict) -> None:
+    """Let the claim's builder judge the parameters (it raises ValueError on violated hypotheses)."""
+    if c.build is None or not params:
+        return
+    try:
+        c.build({**c.params, **params})
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"{c.id}: parameters {report._params_line(params)} rejected: {e}") from None
 
 
 def _write(path: str, text: str) -> None:
@@ -80,30 +140,44 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {e.strerror}") from None
 
 
+# ------------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] == "replay":
+            return _replay(argv[1:])
+        if argv and argv[0] == "inspect":
+            return _inspect(argv[1:])
         return _main(argv)
     except UsageError as e:
         print(f"verify: error: {e}", file=sys.stderr)
         return 2
 
 
-def _main(argv) -> int:
+def _select(registry: dict, ids: list[str]) -> list[Claim]:
+    unknown = [i for i in ids if i not in registry]
+    if unknown:
+        raise UsageError(f"unknown claim id(s): {', '.join(unknown)} (see python -m verify --list)")
+    return [registry[i] for i in ids]
+
+
+def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     registry = load_all()
     if args.list:
         for c in registry.values():
             print(f"{c.id:28s} {c.paper_ref}")
         return 0
-    ids = args.claim or list(registry)
-    unknown = [i for i in ids if i not in registry]
-    if unknown:
-        raise UsageError(f"unknown claim id(s): {', '.join(unknown)} (see --list)")
-    claims = [registry[i] for i in ids]
+    claims = _select(registry, args.claim or list(registry))
     overrides = _parse_params(args.param, claims)
+    if args.plots:
+        from . import plots
+        if not plots.available():
+            raise UsageError("--plots needs matplotlib, which is not installed: pip install -e '.[plot]'")
     jobs = []
     for c in claims:
         own = {k: v for k, v in overrides.items() if k in c.params}
+        _check_buildable(c, own)
         jobs.append((c, own))
         if args.full:
             jobs += [(c, {**s, **own}) for s in c.sweep]
@@ -123,15 +197,117 @@ def _main(argv) -> int:
             print(f" {res.verdict} ({res.seconds:.1f} s)", file=sys.stderr, flush=True)
     wall = time.perf_counter() - t0
     print(report.table(results))
+    files: list = [None] * len(results)
+    for i, (res, (c, _)) in enumerate(zip(results, jobs)):
+        if res.verdict == FAIL:
+            try:
+                files[i] = rp.save(res, args.seed, args.counterexamples, c.paper_ref)
+            except OSError as e:
+                raise UsageError(str(e)) from None
+    saved = [f for f in files if f is not None]
+    if saved:
+        print("\nFAIL counterexamples saved (re-run with: python -m verify replay FILE):")
+        for f in saved:
+            print(f"  {f}")
     n_fail = sum(r.verdict == FAIL for r in results)
-    print(f"\n{len(results)} runs, {n_fail} failed; wall time {wall:.1f} s (seed {args.seed})")
+    print(f"\n{report.summary(results)}; {n_fail} failed; wall time {wall:.1f} s (seed {args.seed})")
     meta = {"seed": args.seed, "full": args.full, "wall_seconds": wall, "python": platform.python_version(),
-            "numpy": np.__version__, "argv": sys.argv[1:] if argv is None else argv}
+            "numpy": np.__version__, "library": rp.library_info()["version"], "argv": argv}
     if args.json:
-        _write(args.json, report.to_json(results, meta))
+        _write(args.json, report.to_json(results, meta, files))
     if args.markdown:
         _write(args.markdown, report.markdown(results))
+    if args.plots:
+        from . import plots
+        n = 0
+        for r in results:
+            try:
+                n += len(plots.plot_result(r, args.plots))
+            except OSError as e:
+                raise UsageError(str(e)) from None
+        print(f"plots: {n} files in {args.plots}")
     return 1 if n_fail else 0
+
+
+# ----------------------------------------------------------------------------------------------- replay
+def _replay(argv: list[str]) -> int:
+    args = _replay_parser().parse_args(argv)
+    try:
+        rec = rp.load(args.file)
+        res, cmp = rp.replay(rec, load_all())
+    except rp.ReplayError as e:
+        raise UsageError(str(e)) from None
+    print(f"replaying {rec['claim']} at {report._params_line(rec['params'])}, seed {rec['seed']} "
+          f"(saved by {rec.get('library', {}).get('version', '?')})")
+    print(report.table([res]))
+    for x in cmp:
+        then = f"measured {report._fmt(x['then'][0])}, bound {report._fmt(x['then'][1])}"
+        now = "check not run now" if x["now"] is None else \
+            f"{x['now'][0]}, measured {report._fmt(x['now'][1])}, bound {report._fmt(x['now'][2])}"
+        print(f"  {x['name']}: saved FAIL ({then}); now {now}")
+    if res.error:
+        print(f"  error now: {res.error}")
+    if res.verdict == FAIL:
+        print("still fails")
+        return 1
+    print(f"no longer fails (verdict {res.verdict})")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- inspect
+def _inspect(argv: list[str]) -> int:
+    args = _inspect_parser().parse_args(argv)
+    registry = load_all()
+    (c,) = _select(registry, [args.claim])
+    if c.build is None:
+        raise UsageError(f"claim {c.id} emits no weights to inspect (it is a statement about functions)")
+    params = {**c.params, **_parse_params(args.param, [c])}
+    try:
+        obj = c.build(params)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"{c.id}: parameters {report._params_line(params)} rejected: {e}") from None
+    print(f"{c.id} ({c.paper_ref}) at {report._params_line(params)}")
+    print(report.describe(obj))
+    net = obj.net if hasattr(obj, "net") and hasattr(obj, "formula") else obj
+    if args.export:
+        from constructions import export
+        try:
+            npz, js = export.save(net, args.export)
+        except TypeError:
+            raise UsageError(f"cannot export {c.id}: it emits a {type(net).__name__}, not an FNN, SSM layer "
+                             f"or model") from None
+        except OSError as e:
+            raise UsageError(str(e)) from None
+        same = _roundtrip_identical(net, export.load(npz))
+        print(f"exported {npz} and {js}; reloaded outputs bit-identical on random inputs: {same}")
+        if not same:
+            return 1
+    if args.heatmap:
+        from . import plots
+        try:
+            p = plots.plot_weight_heatmap(obj, args.heatmap, f"{c.id} at {report._params_line(params)}")
+        except plots.PlotUnavailable as e:
+            raise UsageError(str(e)) from None
+        except (OSError, ValueError) as e:
+            raise UsageError(f"cannot draw {c.id}: {e}") from None
+        print(f"heatmap written to {p}")
+    return 0
+
+
+def _roundtrip_identical(net, back) -> bool:
+    from constructions.fnn import FNN
+    from constructions.model import SSMModel
+
+    rng = np.random.default_rng(0)
+    if isinstance(net, FNN):
+        x = rng.normal(size=(64, net.d_in))
+    elif isinstance(net, SSMModel) and net.embedding is not None and net.embedding.kind == "onehot":
+        x = rng.integers(0, net.embedding.E.shape[1], size=(2, 32))
+    else:
+        d = net.embedding.E.shape[1] if isinstance(net, SSMModel) and net.embedding is not None else \
+            (net.blocks[0][0].d_in if isinstance(net, SSMModel) else net.d_in)
+        x = rng.normal(size=(2, 32, d))
+    return bool(np.array_equal(net(x), back(x)))
 
 
 if __name__ == "__main__":

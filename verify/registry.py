@@ -28,6 +28,7 @@ class Claim:
     growth: str = ""  # the growth the paper (or its source) claims
     doc: str = ""  # path of the claim's page under docs/
     param_types: dict = field(default_factory=dict)  # name -> type, for --param parsing and range checks
+    build: Callable[[dict], object] | None = None  # params -> emitted weights, without checks (``verify inspect``)
 
 
 REGISTRY: dict[str, Claim] = {}

@@ -1,4 +1,17 @@
-"""Tables and machine-readable reports of verdicts."""
+"""Tables and machine-readable reports of verdicts, and the architecture printout of ``verify inspect``.
+
+JSON report schema (``to_json``; ``schema`` = ``verify-report/1``)::
+
+    {"schema": "verify-report/1",
+     "meta": {"seed", "full", "wall_seconds", "python", "numpy", "library", "argv", "verdicts": {verdict: n}},
+     "results": [{"claim", "params", "verdict", "counts", "formula", "growth", "precision", "seconds", "error",
+                  "checks": [{"name", "status", "passed", "measured", "bound", "detail", "counterexample",
+                              "violated"}],
+                  "counterexample_file": path | null}]}
+
+Verdict strings other than the four of ``verify.result`` (e.g. a later CERTIFIED) are reported as they are;
+only FAIL counts as a failure.
+"""
 
 from __future__ import annotations
 
@@ -96,5 +109,119 @@ def _jsonable(o):
     return o
 
 
-def to_json(results: list[Result], meta: dict) -> str:
-    return json.dumps(_jsonable({"meta": meta, "results": [r.to_json() for r in results]}), indent=1)
+SCHEMA = "verify-report/1"
+
+
+def verdict_counts(results: list[Result]) -> dict:
+    out: dict[str, int] = {}
+    for r in results:
+        out[r.verdict] = out.get(r.verdict, 0) + 1
+    return out
+
+
+def summary(results: list[Result]) -> str:
+    """'12 runs: 11 PASS, 1 FAIL'."""
+    vc = verdict_counts(results)
+    return f"{len(results)} runs: " + (", ".join(f"{n} {v}" for v, n in vc.items()) or "none")
+
+
+def to_json(results: list[Result], meta: dict, files: list | None = None) -> str:
+    """The report as JSON (schema in the module docstring); ``files[i]``: counterexample file of results[i]."""
+    out = []
+    for i, r in enumerate(results):
+        d = r.to_json()
+        d["counterexample_file"] = None if files is None or files[i] is None else str(files[i])
+        out.append(d)
+    meta = {**meta, "verdicts": verdict_counts(results)}
+    return json.dumps(_jsonable({"schema": SCHEMA, "meta": meta, "results": out}), indent=1)
+
+
+# ------------------------------------------------------------------------------ architecture (inspect)
+def _num(v) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def describe_fnn(f, indent: str = "") -> list[str]:
+    """One line per affine map: kind, shape, nonzeros of A and b, max |entry|, block structure."""
+    c = f.counts()
+    lines = [f"{indent}FNN  d_in={f.d_in}  d_out={f.d_out}  L={c.L}  W={c.W}  S={c.S}  B={_num(c.B)}  "
+             f"(dense entries {c.dense})",
+             f"{indent}  {'map':9s} {'kind':12s} {'shape':>11s} {'nnz(A)':>7s} {'nnz(b)':>7s} {'max|entry|':>11s}  blocks"]
+    rows = []
+    for i, lay in enumerate(f.layers):
+        kind = "affine+ReLU" if i < f.depth - 1 else "affine"
+        blocks = ", ".join(f"{g.W.shape[0]}x({g.W.shape[1]}x{g.W.shape[2]})" for g in lay.groups) or "-"
+        rows.append(f"{kind:12s} {f'{lay.d_out}x{lay.d_in}':>11s} {lay.nnz_A:7d} {lay.nnz_b:7d} "
+                    f"{lay.max_abs:11.4g}  {blocks}")
+    i = 0
+    while i < len(rows):  # consecutive maps with identical rows are printed once: "A_5-A_16"
+        j = i
+        while j + 1 < len(rows) and rows[j + 1] == rows[i]:
+            j += 1
+        name = f"A_{i + 1}" if j == i else f"A_{i + 1}-{j + 1}"
+        lines.append(f"{indent}  {name:9s} {rows[i]}" + (f"  (x{j - i + 1})" if j > i else ""))
+        i = j + 1
+    return lines
+
+
+def describe_ssm(g, indent: str = "") -> list[str]:
+    """The layer's window, maps, nonzeros, max |entry|, filter families and state sizes."""
+    c = g.counts()
+    fam = ", ".join(f"{k} x{n}" for k, n in c["families"].items())
+    lines = [f"{indent}SSM layer  d_in={c['d_in']}  d_out={c['d_out']}  channels={c['channels']}  U={c['U']}  "
+             f"nnz={c['nnz']}  max|entry|={c['B']:.4g}",
+             f"{indent}  filter families: {fam}",
+             f"{indent}  state sizes: total {c['state_total']}, max {c['state_max']}; per channel "
+             + _short([ch.m for ch in g.channels])]
+    delays = [ch.ell for ch in g.channels if ch.family == "delay"]
+    if delays:
+        lines.append(f"{indent}  delays ℓ: " + _short(delays))
+    for name, W in (("W_in", g.W_in), ("W_out", g.W_out)):
+        if W is not None:
+            lines.append(f"{indent}  {name}: {W.shape[0]}x{W.shape[1]}, nnz {int(np.count_nonzero(W))}, "
+                         f"max|entry| {float(np.max(np.abs(W))):.4g}")
+    return lines
+
+
+def _short(xs: list, n: int = 16) -> str:
+    s = ", ".join(str(x) for x in xs[:n])
+    return f"[{s}{', ...' if len(xs) > n else ''}] ({len(xs)})"
+
+
+def describe(obj) -> str:
+    """Architecture printout of emitted weights: a lemma Construction, FNN, SSMLayer, SSMModel, or any object
+    with ``counts()`` (described by its counts only)."""
+    from constructions.fnn import FNN
+    from constructions.model import SSMModel
+    from constructions.ssm import SSMLayer
+
+    lines: list[str] = []
+    net = obj
+    if hasattr(obj, "net") and hasattr(obj, "formula"):  # lemmas.base.Construction
+        net = obj.net
+        lines.append("built for: " + _params_line({k: v for k, v in obj.params.items() if v is not None}))
+    if isinstance(net, FNN):
+        lines += describe_fnn(net)
+    elif isinstance(net, SSMLayer):
+        lines += describe_ssm(net)
+    elif isinstance(net, SSMModel):
+        c = net.counts()
+        lines.append(f"SSM model  M={c['M']}  U={c['U']}  D={c['D']}  L={c['L']}  W={c['W']}  S={c['S']}  "
+                     f"B={_num(c['B'])}  total nonzeros={c['total_nonzeros']}")
+        if net.embedding is not None:
+            E = net.embedding.E
+            lines.append(f"  embedding ({net.embedding.kind}): {E.shape[0]}x{E.shape[1]}, nnz {int(np.count_nonzero(E))}, "
+                         f"max|entry| {float(np.max(np.abs(E))):.4g}")
+        for i, (g, f) in enumerate(net.blocks, 1):
+            lines.append(f"  block {i}:")
+            lines += describe_ssm(g, "    ") + describe_fnn(f, "    ")
+        if net.decoding is not None:
+            W = net.decoding.W_dec
+            lines.append(f"  decoding: {W.shape[0]}x{W.shape[1]}, max|entry| {float(np.max(np.abs(W))):.4g}")
+    elif hasattr(net, "counts"):
+        lines.append(f"{type(net).__name__} (not a network of this library's classes): counts {net.counts()}")
+    else:
+        lines.append(f"{type(net).__name__}: no architecture to describe")
+    if net is not obj:
+        lines.append("formula: " + ", ".join(f"{k}={_num(v)}" for k, v in obj.formula.items()))
+    return "\n".join(lines)

@@ -218,6 +218,7 @@ register(Claim(
     params={"R": 1.0, "eps": 1e-6, "samples": 4000},
     sweep=tuple({"R": R, "eps": e, "samples": 20000} for R in (0.5, 1.0, 2.0) for e in (1e-3, 1e-8, 1e-12)),
     run=_run_expansion("lemma-F.5-expansion"),
+    build=lambda p: gk.build_expansion(1, float(p["R"]), float(p["eps"])),
     growth="O(log 1/ε) terms",
     doc="docs/lemmas/lemma-F.5-expansion.md",
     param_types={"R": float, "eps": float, "samples": int},
@@ -232,6 +233,7 @@ register(Claim(
     sweep=tuple({"d": d, "R": R, "eps": e, "samples": 10000} for d in (2, 3) for R in (0.5, 1.0)
                 for e in (1e-3, 1e-8, 1e-12)),
     run=_run_expansion("lemma-F.6-expansion"),
+    build=lambda p: gk.build_expansion(int(p["d"]), float(p["R"]), float(p["eps"])),
     growth="O(log^d 1/ε) terms",
     doc="docs/lemmas/lemma-F.6-expansion.md",
     param_types={"d": int, "R": float, "eps": float, "samples": int},
