@@ -1,12 +1,25 @@
-"""The command line end to end on the foundation claims: table, JSON, exit codes."""
+"""The command line end to end: table, JSON schema, exit codes (0 all pass, 1 a FAIL, 2 bad usage), saved
+counterexamples and their replay, inspect and export, plots."""
 
 import json
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "verify", *args], capture_output=True, text=True, timeout=600)
+from verify import __main__ as cli
+from verify import registry
+from verify.result import Check, Result
+
+CHECK_KEYS = {"name", "status", "passed", "measured", "bound", "detail", "counterexample", "violated"}
+RESULT_KEYS = {"claim", "params", "verdict", "counts", "formula", "growth", "precision", "seconds", "error",
+               "checks", "counterexample_file"}
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "verify", *args], capture_output=True, text=True, timeout=600,
+                          cwd=cwd)
 
 
 def test_list_and_selected_run(tmp_path):
@@ -14,36 +27,182 @@ def test_list_and_selected_run(tmp_path):
     assert r.returncode == 0 and "ssm-evaluation-paths" in r.stdout and "algebra-counts" in r.stdout
     out = tmp_path / "r.json"
     md = tmp_path / "r.md"
-    r = run("--claim", "algebra-counts", "--claim", "ssm-evaluation-paths", "--param", "N=64", "--seed", "3",
-            "--json", str(out), "--markdown", str(md))
+    r = run("--claim", "algebra-counts", "--claim", "ssm-evaluation-paths", "--claim", "lemma-F.2-clip",
+            "--param", "N=64", "--param", "a=-2", "--seed", "3", "--json", str(out), "--markdown", str(md))
     assert r.returncode == 0, r.stderr
-    assert "PASS" in r.stdout and "wall time" in r.stdout
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["claim", "parameters", "bound", "measured", "counts", "checks", "verdict"]
+    rows = {ln.split()[0]: ln for ln in lines[2:5]}
+    assert set(rows) == {"algebra-counts", "ssm-evaluation-paths", "lemma-F.2-clip"}
+    assert all(ln.rstrip().endswith("PASS") for ln in rows.values())
+    assert "a=-2" in rows["lemma-F.2-clip"] and "L=2 W=6 S=21" in rows["lemma-F.2-clip"]
+    assert "wall time" in r.stdout and "3 runs: 3 PASS" in r.stdout
+    assert "[1/3] algebra-counts ... PASS" in r.stderr  # progress on stderr
     rep = json.loads(out.read_text())
-    assert rep["meta"]["seed"] == 3
-    assert {x["claim"] for x in rep["results"]} == {"algebra-counts", "ssm-evaluation-paths"}
+    assert rep["schema"] == "verify-report/1"
+    assert {"seed", "full", "wall_seconds", "python", "numpy", "library", "argv", "verdicts"} <= set(rep["meta"])
+    assert rep["meta"]["seed"] == 3 and rep["meta"]["verdicts"] == {"PASS": 3}
     for x in rep["results"]:
-        assert x["verdict"] == "PASS" and x["checks"] and all("status" in c for c in x["checks"])
-    assert next(x for x in rep["results"] if x["claim"] == "ssm-evaluation-paths")["params"]["N"] == 64
+        assert set(x) == RESULT_KEYS
+        assert x["verdict"] == "PASS" and x["counterexample_file"] is None and x["checks"]
+        assert all(set(c) == CHECK_KEYS for c in x["checks"])
+    res = {x["claim"]: x for x in rep["results"]}
+    assert res["ssm-evaluation-paths"]["params"]["N"] == 64 and res["lemma-F.2-clip"]["params"]["a"] == -2.0
+    assert res["lemma-F.2-clip"]["counts"] == {"L": 2, "W": 6, "S": 21, "B": 2.0}
     assert md.read_text().startswith("| claim |")
+    r = run("--claim", "algebra-counts", "--quiet")
+    assert r.returncode == 0 and r.stderr == ""
 
 
-def test_bad_usage_exits_2():
-    for args in (["--claim", "no-such-claim"], ["--param", "N=-1", "--claim", "ssm-evaluation-paths"],
-                 ["--param", "N=abc"], ["--param", "nonsense"], ["--bogus-flag"],
-                 ["--claim", "algebra-counts", "--json", "/nonexistent-dir/x.json"]):
-        r = run(*args)
-        assert r.returncode == 2, (args, r.stdout, r.stderr)
-        assert "Traceback" not in r.stderr and "error" in r.stderr
+@pytest.mark.parametrize("args", [
+    ["--claim", "no-such-claim"],
+    ["--param", "N=-1", "--claim", "ssm-evaluation-paths"],
+    ["--param", "N=0", "--claim", "ssm-evaluation-paths"],
+    ["--param", "eps=0", "--claim", "lemma-F.3-exp"],
+    ["--param", "eps=nan", "--claim", "lemma-F.3-exp"],
+    ["--param", "eps=2", "--claim", "lemma-F.3-exp"],  # builder's hypothesis 0 < ε < 1
+    ["--param", "d=2.5", "--claim", "lemma-F.3-prod"],
+    ["--param", "a=3", "--claim", "lemma-F.2-clip"],  # a < b violated, the builder says so
+    ["--param", "N=abc"], ["--param", "nonsense"], ["--bogus-flag"],
+    ["--claim", "algebra-counts", "--json", "/nonexistent-dir/x.json"],
+    ["replay", "/nonexistent/file.json"],
+    ["inspect", "no-such-claim"],
+    ["inspect", "lemma-F.1-swish"],  # a statement about functions: no weights
+    ["inspect", "lemma-F.3-square", "--param", "m=0"],
+    ["inspect", "lemma-F.6-expansion", "--export", "/tmp/x"],  # not a network: cannot export
+    ["inspect", "lemma-F.3-square", "--export", "/proc/no/such/dir/w"],
+])
+def test_bad_usage_exits_2(args):
+    r = run(*args)
+    assert r.returncode == 2, (args, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "error" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
-def test_failing_claim_exits_1(monkeypatch, capsys):
-    from verify import __main__ as cli
-    from verify import registry
-    from verify.result import Check, Result
+# ----------------------------------------------------------------------------- a test-only failing claim
+STATE = {"broken": True}
+
+
+def _run_test_claim(p, rng):
+    x = rng.uniform(-1, 1, (100, 2))
+    err = np.abs(x[:, 0] * x[:, 1] - (x[:, 0] * x[:, 1] + (p["shift"] if STATE["broken"] else 0.0)))
+    i = int(np.argmax(err))
+    ok = bool(err[i] <= p["eps"])
+    return Result("test-claim", p, [Check("max error <= eps", ok, float(err[i]), p["eps"], {"n": 100},
+                                          None if ok else {"x": x[i].tolist(), "error": float(err[i])}),
+                                    Check("always fine", True, 0.0, 1.0)], counts={"L": 1})
+
+
+@pytest.fixture
+def test_claim(monkeypatch):
+    registry.load_all()
+    c = registry.Claim("test-claim", "test only", "xy within eps", {"eps": 0.01, "shift": 0.5}, _run_test_claim,
+                       param_types={"eps": float, "shift": float})
+    monkeypatch.setitem(registry.REGISTRY, c.id, c)
+    STATE["broken"] = True
+    yield c
+    STATE["broken"] = True
+
+
+def test_fail_saves_counterexample_and_replays(test_claim, tmp_path, capsys):
+    js = tmp_path / "r.json"
+    ce = tmp_path / "ce"
+    assert cli.main(["--claim", "test-claim", "--claim", "algebra-counts", "--seed", "5", "--param", "shift=0.25",
+                     "--quiet", "--counterexamples", str(ce), "--json", str(js)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "replay" in out
+    files = sorted(ce.iterdir())
+    assert len(files) == 1  # only the failing run
+    rec = json.loads(files[0].read_text())
+    assert rec["format"] == "ssm-verifier-counterexample" and rec["claim"] == "test-claim"
+    assert rec["params"] == {"eps": 0.01, "shift": 0.25} and rec["seed"] == 5 and rec["verdict"] == "FAIL"
+    (fc,) = rec["failing_checks"]
+    assert fc["name"] == "max error <= eps" and fc["measured"] == pytest.approx(0.25) and len(fc["counterexample"]["x"]) == 2
+    assert {"name", "version", "python", "numpy"} <= set(rec["library"])
+    assert "--seed 5" in rec["command"] and "--param shift=0.25" in rec["command"]
+    rep = json.loads(js.read_text())
+    byid = {x["claim"]: x for x in rep["results"]}
+    assert byid["test-claim"]["counterexample_file"] == str(files[0])
+    assert byid["algebra-counts"]["counterexample_file"] is None
+    assert rep["meta"]["verdicts"] == {"FAIL": 1, "PASS": 1}
+    # replay: still failing -> 1, with the same counterexample (same seed, same params)
+    assert cli.main(["replay", str(files[0])]) == 1
+    out = capsys.readouterr().out
+    assert "still fails" in out and "measured 0.25" in out
+    # fixed -> 0
+    STATE["broken"] = False
+    assert cli.main(["replay", str(files[0])]) == 0
+    assert "no longer fails (verdict PASS)" in capsys.readouterr().out
+
+
+def test_replay_bad_files(test_claim, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    for text in ("not json {", json.dumps({"format": "other"}), json.dumps([1, 2]),
+                 json.dumps({"format": "ssm-verifier-counterexample", "version": 1, "claim": "test-claim",
+                             "params": {}, "seed": "x"}),
+                 json.dumps({"format": "ssm-verifier-counterexample", "version": 1, "claim": "gone",
+                             "params": {}, "seed": 0}),
+                 json.dumps({"format": "ssm-verifier-counterexample", "version": 1, "claim": "test-claim",
+                             "params": {"zzz": 1}, "seed": 0})):
+        bad.write_text(text)
+        assert cli.main(["replay", str(bad)]) == 2, text
+        err = capsys.readouterr().err
+        assert err.startswith("verify: error:") and len(err.strip().splitlines()) == 1
+    assert cli.main(["replay", str(tmp_path)]) == 2  # a directory
+
+
+def test_unknown_verdicts_do_not_fail(monkeypatch, capsys):
+    class Certified(Result):
+        @property
+        def verdict(self):
+            return "CERTIFIED"
 
     registry.load_all()
-    c = registry.Claim("broken-for-test", "-", "-", {}, lambda p, rng: Result("broken-for-test", p,
-                                                                               [Check("x", False, 1.0, 0.0)]))
-    monkeypatch.setitem(registry.REGISTRY, c.id, c)
-    assert cli.main(["--claim", c.id, "--quiet"]) == 1
-    assert "FAIL" in capsys.readouterr().out
+    for cid, res in (("certified-test", Certified("certified-test", {}, [Check("sup bound", True, 0.1, 1.0)])),
+                     ("violated-test", Result("violated-test", {}, [Check("h", None, violated=True)])),
+                     ("inconclusive-test", Result("inconclusive-test", {}, [Check("h", None)]))):
+        monkeypatch.setitem(registry.REGISTRY, cid, registry.Claim(cid, "-", "-", {}, lambda p, rng, r=res: r))
+    assert cli.main(["--claim", "certified-test", "--claim", "violated-test", "--claim", "inconclusive-test",
+                     "--quiet", "--counterexamples", "/nonexistent/never-written"]) == 0
+    out = capsys.readouterr().out
+    assert "CERTIFIED" in out and "HYPOTHESIS VIOLATED" in out and "INCONCLUSIVE" in out
+
+
+def test_crashing_claim_is_a_fail(monkeypatch, tmp_path, capsys):
+    registry.load_all()
+
+    def boom(p, rng):
+        raise RuntimeError("builder exploded")
+
+    monkeypatch.setitem(registry.REGISTRY, "crash-test", registry.Claim("crash-test", "-", "-", {}, boom))
+    assert cli.main(["--claim", "crash-test", "--quiet", "--counterexamples", str(tmp_path)]) == 1
+    (f,) = tmp_path.iterdir()
+    assert json.loads(f.read_text())["error"] == "RuntimeError: builder exploded"
+
+
+# ----------------------------------------------------------------------------------------------- inspect
+def test_inspect_and_export(tmp_path):
+    r = run("inspect", "lemma-F.3-square", "--param", "m=3", "--export", str(tmp_path / "sq"))
+    assert r.returncode == 0, r.stderr
+    assert "L=4  W=3  S=26  B=4" in r.stdout  # L = m + 1, S = 8m + 2
+    assert "A_1" in r.stdout and "affine+ReLU" in r.stdout and "bit-identical on random inputs: True" in r.stdout
+    from constructions import export
+    from lemmas import square
+    net = export.load(tmp_path / "sq")
+    x = np.linspace(-1, 2, 101)[:, None]
+    assert np.array_equal(net(x), square.build_square(m=3).net(x))
+    r = run("inspect", "ssm-evaluation-paths", "--param", "N=32", "--export", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    assert "filter families" in r.stdout and "state sizes" in r.stdout and "U=32" in r.stdout
+    assert (tmp_path / "g.npz").exists() and json.loads((tmp_path / "g.json").read_text())["architecture"]["kind"] == "ssm"
+
+
+def test_inspect_heatmap_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = run("inspect", "lemma-F.3-mult", "--heatmap", str(tmp_path / "w.png"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "w.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = run("--claim", "lemma-F.3-square", "--quiet", "--plots", str(tmp_path / "p"))
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "p").iterdir())
+    assert names == ["lemma-F.3-square-m8-error.png", "lemma-F.3-square-m8-growth.png"]

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -132,6 +134,18 @@ def _check_buildable(c: Claim, params: dict) -> None:
         raise UsageError(f"{c.id}: parameters {report._params_line(params)} rejected: {e}") from None
 
 
+def _check_writable(path: str, what: str) -> None:
+    """Fail before running anything when an output file cannot be written."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise UsageError(f"cannot write {what} {path}: it is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {what} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"cannot write {what} {path}: permission denied")
+
+
 def _write(path: str, text: str) -> None:
     try:
         with open(path, "w") as fh:
@@ -170,10 +184,17 @@ def _main(argv: list[str]) -> int:
         return 0
     claims = _select(registry, args.claim or list(registry))
     overrides = _parse_params(args.param, claims)
+    for path, what in ((args.json, "JSON report"), (args.markdown, "Markdown report")):
+        if path:
+            _check_writable(path, what)
     if args.plots:
         from . import plots
         if not plots.available():
             raise UsageError("--plots needs matplotlib, which is not installed: pip install -e '.[plot]'")
+        try:
+            Path(args.plots).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create plot directory {args.plots}: {e.strerror or e}") from None
     jobs = []
     for c in claims:
         own = {k: v for k, v in overrides.items() if k in c.params}
@@ -262,6 +283,17 @@ def _inspect(argv: list[str]) -> int:
     if c.build is None:
         raise UsageError(f"claim {c.id} emits no weights to inspect (it is a statement about functions)")
     params = {**c.params, **_parse_params(args.param, [c])}
+    if args.export:
+        base = Path(args.export)
+        base = base.with_suffix("") if base.suffix in (".npz", ".json") else base
+        if "." in base.name:  # export.save would replace the part after the dot by .npz / .json
+            raise UsageError(f"export name {base.name!r} contains a dot; choose one without "
+                             f"(e.g. {base.name.replace('.', '_')!r})")
+    if args.heatmap:
+        from . import plots
+        if not plots.available():
+            raise UsageError("--heatmap needs matplotlib, which is not installed: pip install -e '.[plot]'")
+        _check_writable(args.heatmap, "heatmap")
     try:
         obj = c.build(params)
     except (ValueError, TypeError) as e:

@@ -137,7 +137,7 @@ def plot_growth(rows: list[dict], detail: dict, path, title: str) -> Path:
             j = int(np.argmax(X))  # anchor the claimed curve at the smallest ε (largest N)
             xx = np.linspace(X.min(), X.max(), 50)
             ax.plot(xx, ys[j] * (xx / X[j]) ** e, "--", color=col, alpha=0.7,
-                    label=f"claimed {k} ∝ {'log(1/ε)' if key == 'eps' else 'log N'}^{e:g}")
+                    label=f"claimed {k} ∝ ({'log(1/ε)' if key == 'eps' else 'log N'})^{e:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("log(1/ε)" if key == "eps" else "log N")
