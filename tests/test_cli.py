@@ -206,3 +206,11 @@ def test_inspect_heatmap_and_plots(tmp_path):
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "p").iterdir())
     assert names == ["lemma-F.3-square-m8-error.png", "lemma-F.3-square-m8-growth.png"]
+
+
+def test_docs_index_lists_every_claim():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "index.md").read_text()
+    missing = [cid for cid in registry.load_all() if f"`{cid}`" not in text]
+    assert not missing, f"docs/index.md does not list {missing}"
