@@ -214,3 +214,24 @@ def test_docs_index_lists_every_claim():
     text = (Path(__file__).parents[1] / "docs" / "index.md").read_text()
     missing = [cid for cid in registry.load_all() if f"`{cid}`" not in text]
     assert not missing, f"docs/index.md does not list {missing}"
+
+
+def test_inspect_a_model_claim(monkeypatch, tmp_path, capsys):
+    """A claim whose builder emits a whole SSM model (embedding, blocks, decoding): printout and export."""
+    from constructions import algebra, ssm
+    from constructions.model import Decoding, Embedding, SSMModel
+
+    def build(p):
+        g = ssm.SSMLayer((ssm.running_sum(), ssm.delay(0), ssm.delay(2)), U=int(p["N"]))
+        f = algebra.parallel(algebra.identity(3, 2), algebra.affine(np.ones((1, 3))))
+        return SSMModel(Embedding(np.eye(3)), [(g, f)], Decoding(np.ones((2, 4))))
+
+    registry.load_all()
+    c = registry.Claim("model-test", "-", "-", {"N": 8}, lambda p, rng: Result("model-test", p, []), build=build)
+    monkeypatch.setitem(registry.REGISTRY, c.id, c)
+    assert cli.main(["inspect", "model-test", "--param", "N=16", "--export", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "SSM model  M=1  U=16  D=3" in out and "block 1:" in out and "delays ℓ: [0, 2]" in out
+    assert "decoding: 2x4" in out and "bit-identical on random inputs: True" in out
+    assert cli.main(["inspect", "model-test", "--export", str(tmp_path / "m.v2")]) == 2  # dotted name refused
+    assert "contains a dot" in capsys.readouterr().err

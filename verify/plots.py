@@ -6,10 +6,10 @@ function raises ``PlotUnavailable`` (a RuntimeError with one clear line) when it
 What is drawn, and from where:
   * ``plot_result``: for every growth table in a result (a check whose ``detail`` holds ``table``, a list of
     rows keyed by the swept parameter ``eps`` or ``N``, as ``verify.checks.growth_check`` and the kernel
-    claims store them):
+    claims store them; also ``V`` or ``margin``/``delta``, see ``X_AXES``):
       - ``<claim>-error.png``: the measured error against ε on log-log axes with the bound error = ε drawn
         (rows with an ``error`` entry); rows the check left undecided (below the float64 floor) are marked;
-      - ``<claim>-growth.png``: L, W, S, log B (or terms, K, ...) against log(1/ε) (or log N) on log-log
+      - ``<claim>-growth.png``: L, W, S, log B (or terms, K, ...) against log(1/ε) (log N, log|V|, 1/δ) on log-log
         axes, so that a count growing like log^k(1/ε) is a line of slope k; the claimed growth
         c · log^k(1/ε), with k from the check's ``claimed_exponent`` and c fixed by the row at the
         smallest ε (the end the claim is about), is drawn dashed next to each series.
@@ -27,7 +27,11 @@ from pathlib import Path
 import numpy as np
 
 COUNT_KEYS = ("L", "W", "S", "log B", "terms", "K", "D", "U", "M", "state")
-X_KEYS = ("eps", "N")
+# swept parameter -> (axis label, abscissa): counts that grow like (log 1/ε)^k, (log N)^k, (log |V|)^k or (1/δ)^k
+# are straight lines of slope k on the log-log growth plot
+X_AXES = {"eps": ("log(1/ε)", lambda v: math.log(1.0 / v)), "N": ("log N", math.log), "V": ("log |V|", math.log),
+          "margin": ("1/δ", lambda v: 1.0 / v), "delta": ("1/δ", lambda v: 1.0 / v)}
+X_KEYS = tuple(X_AXES)
 
 
 class PlotUnavailable(RuntimeError):
@@ -69,8 +73,8 @@ def _xkey(rows: list[dict]) -> str:
 
 
 def _xval(key: str, v: float) -> float:
-    """The abscissa of the growth plot: log(1/ε) for ε, log N for N."""
-    return math.log(1.0 / v) if key == "eps" else math.log(v)
+    """The abscissa of the growth plot (``X_AXES``): log(1/ε) for ε, log N for N, ..."""
+    return X_AXES[key][1](v)
 
 
 def _series(rows: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -137,10 +141,10 @@ def plot_growth(rows: list[dict], detail: dict, path, title: str) -> Path:
             j = int(np.argmax(X))  # anchor the claimed curve at the smallest ε (largest N)
             xx = np.linspace(X.min(), X.max(), 50)
             ax.plot(xx, ys[j] * (xx / X[j]) ** e, "--", color=col, alpha=0.7,
-                    label=f"claimed {k} ∝ ({'log(1/ε)' if key == 'eps' else 'log N'})^{e:g}")
+                    label=f"claimed {k} ∝ ({X_AXES[key][0]})^{e:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("log(1/ε)" if key == "eps" else "log N")
+    ax.set_xlabel(X_AXES[key][0])
     ax.set_ylabel("count")
     ax.set_title(_wrap(title), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
