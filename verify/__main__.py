@@ -343,4 +343,10 @@ def _roundtrip_identical(net, back) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as shell tools do (128 + SIGPIPE)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        rc = 141
+    sys.exit(rc)

@@ -10,7 +10,7 @@ File format (JSON, ``format`` = ``ssm-verifier-counterexample``, ``version`` = 1
     {"format", "version", "claim", "paper_ref", "params": {...}, "seed": int, "verdict": "FAIL",
      "error": str | null,                      # a crash of the builder or of a check, if that was the failure
      "failing_checks": [{"name", "measured", "bound", "counterexample", "detail"}],
-     "library": {"name", "version", "python", "numpy", "platform"},
+     "library": {"name", "version", "git_commit", "python", "numpy", "platform"},
      "command": "python -m verify --claim ID --seed S --param k=v ..."}
 """
 
@@ -41,11 +41,35 @@ def library_info() -> dict:
         try:
             v = version(DIST)
         except PackageNotFoundError:
-            v = "not installed (source tree)"
+            v = _source_version()
     except ImportError:  # pragma: no cover - Python < 3.8
         v = "unknown"
-    return {"name": DIST, "version": v, "python": platform.python_version(), "numpy": np.__version__,
-            "platform": platform.platform()}
+    return {"name": DIST, "version": v, "git_commit": _git_commit(), "python": platform.python_version(),
+            "numpy": np.__version__, "platform": platform.platform()}
+
+
+def _source_version() -> str:
+    """The version in the source tree's setup.cfg (running without installing)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    try:
+        cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+        return cfg.get("metadata", "version") + " (source tree)"
+    except (configparser.Error, OSError):
+        return "unknown (not installed)"
+
+
+def _git_commit() -> str | None:
+    """The commit of the source tree this library runs from (None outside a git checkout)."""
+    import subprocess
+
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
+                           text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
 
 
 def command_line(claim_id: str, params: dict, seed: int) -> str:
