@@ -65,6 +65,11 @@ def _ssm_manifest(g: SSMLayer, w: _Writer, pre: str) -> dict:
             "W_out": None if g.W_out is None else w.put(f"{pre}/W_out", g.W_out)}
 
 
+def _sibling(path: Path, ext: str) -> Path:
+    """``path`` + ``ext`` (a name with dots, such as lemma-F.3-mult, keeps every part)."""
+    return path.with_name(path.name + ext)
+
+
 def save(obj, path) -> tuple[Path, Path]:
     """Write ``path.npz`` and ``path.json``; returns both paths."""
     path = Path(path)
@@ -89,7 +94,7 @@ def save(obj, path) -> tuple[Path, Path]:
     manifest = {"format": FORMAT, "version": VERSION, "arrays": path.name + ".npz",
                 "shapes": {k: list(v.shape) for k, v in w.arrays.items()},
                 "dtypes": {k: str(v.dtype) for k, v in w.arrays.items()}, "architecture": arch}
-    npz, js = path.with_suffix(".npz"), path.with_suffix(".json")
+    npz, js = _sibling(path, ".npz"), _sibling(path, ".json")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(npz, **w.arrays)
@@ -125,8 +130,8 @@ def load(path):
     if path.suffix in (".npz", ".json"):
         path = path.with_suffix("")
     try:
-        manifest = json.loads(path.with_suffix(".json").read_text())
-        a = dict(np.load(path.with_suffix(".npz")))
+        manifest = json.loads(_sibling(path, ".json").read_text())
+        a = dict(np.load(_sibling(path, ".npz")))
     except (OSError, ValueError) as e:
         raise ValueError(f"cannot read export {path}: {e}") from e
     if manifest.get("format") != FORMAT:

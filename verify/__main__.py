@@ -286,9 +286,6 @@ def _inspect(argv: list[str]) -> int:
     if args.export:
         base = Path(args.export)
         base = base.with_suffix("") if base.suffix in (".npz", ".json") else base
-        if "." in base.name:  # export.save would replace the part after the dot by .npz / .json
-            raise UsageError(f"export name {base.name!r} contains a dot; choose one without "
-                             f"(e.g. {base.name.replace('.', '_')!r})")
     if args.heatmap:
         from . import plots
         if not plots.available():
