@@ -223,7 +223,9 @@ def build_kernel_features(d: int, R: float, eps: float, item: int = 1) -> Constr
     N3 = algebra.linear(algebra.parallel(*nets), np.diag(G_al))
     net = algebra.compose(N3, algebra.compose(N2, N1))
     expansion = gk.GaussExpansion(alphas, gk.coefficients(alphas))
-    S_path = np.array([N1.counts().S + N2.counts().S + prods[int(a.sum())].net.counts().S for a in alphas])
+    S12 = N1.counts().S + N2.counts().S
+    S_prod = {k: pr.net.counts().S for k, pr in prods.items()}
+    S_path = np.array([S12 + S_prod[int(a.sum())] for a in alphas])
     tau_alpha = S_path * G_al * EPS64
     ref_round = (2 * (K + d + 6) + 8 + math.ceil(math.log2(max(T, 2))) + 2) * EPS64
     tau_kernel = (1.0 if item == 1 else 2.0 * (1 + p["eta"])) * float(tau_alpha.sum()) + ref_round
@@ -264,8 +266,12 @@ def reference_features(c: Construction, X) -> np.ndarray:
 def kernel_pairs(c: Construction, X, Y, item: int | None = None) -> np.ndarray:
     """(n,): Σ_α φ̂_α(x_i) φ_α(y_i) (item 1) or Σ_α φ̂_α(x_i) φ̂_α(y_i) (item 3) for the row pairs (x_i, y_i)."""
     item = c.params["item"] if item is None else item
-    Fx = feature_matrix(c, X)
-    Fy = feature_matrix(c, Y) if item == 3 else reference_features(c, Y)
-    if Fx.shape != Fy.shape:
-        raise ValueError(f"X and Y must have the same shape, got {np.shape(X)} and {np.shape(Y)}")
+    X, Y = _points(X, c.net.d_in), _points(Y, c.net.d_in)
+    if X.shape != Y.shape:
+        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
+    if item == 3:  # one forward pass for both sides
+        F = c.net(np.concatenate([X, Y]))
+        Fx, Fy = F[:len(X)], F[len(X):]
+    else:
+        Fx, Fy = c.net(X), reference_features(c, Y)
     return np.sum(Fx * Fy, axis=1)
