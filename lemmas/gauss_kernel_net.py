@@ -108,17 +108,27 @@ def network_error_bound(eta: float, T: int, item: int) -> float:
     return math.sqrt(T) * eta if item == 1 else 2 * math.sqrt(T) * eta + T * eta * eta
 
 
-def kernel_features_params(d: int, R: float, eps: float, item: int) -> dict:
-    """Every choice of the construction (module docstring) as a function of (d, R, ε, item)."""
+def kernel_features_params(d: int, R: float, eps: float, item: int, K: int | None = None,
+                           eta: float | None = None) -> dict:
+    """Every choice of the construction (module docstring) as a function of (d, R, ε, item); ``K`` and ``eta``
+    override the truncation order and the per-factor accuracy (experiments and mutants only: the ε bound is
+    then not guaranteed)."""
     d, R, eps, item = _check_inputs(d, R, eps, item)
-    K = gk.minimal_K(R, eps / 2)
+    if K is None:
+        K = gk.minimal_K(R, eps / 2)
+    elif isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
+        raise ValueError(f"K must be a positive integer, got {K!r}")
+    K = int(K)
     alphas = gk.multi_indices(K, d)
     T = len(alphas)
     deg = alphas.sum(axis=1)
     G_al = gk.coefficients(alphas) * R ** deg.astype(np.float64)
     G = float(G_al.max())
     Gk = [float(G_al[deg == k].max()) for k in range(K)]
-    eta = eta_for(eps, T, item)
+    if eta is None:
+        eta = eta_for(eps, T, item)
+    elif not (isinstance(eta, (int, float)) and math.isfinite(eta) and 0 < eta < 1):
+        raise ValueError(f"eta must be in (0, 1), got {eta!r}")
     eta_s = eta / (4 * d * G)  # accuracy asked of each square mult(x_i, x_i) on [-R, R]^2
     eta_e = eta / (4 * G)
     if eta_e < EXP_MIN_EPS:
@@ -143,10 +153,11 @@ def _prod_hidden_widths(n: int, m: int) -> list[int]:
     return out
 
 
-def kernel_features_formula(d: int, R: float, eps: float, item: int) -> dict:
+def kernel_features_formula(d: int, R: float, eps: float, item: int, K: int | None = None,
+                            eta: float | None = None) -> dict:
     """The exact counts the builder promises (module docstring): L, W, S, B of the feature net, T, K,
     the sawtooth depths and the per-factor η."""
-    p = kernel_features_params(d, R, eps, item)
+    p = kernel_features_params(d, R, eps, item, K, eta)
     d, K, T, G_al, m_s, m_k = p["d"], p["K"], p["T"], p["G_alpha"], p["m_s"], p["m_k"]
     R = p["R"]
     ef = exp_formula(p["eta_e"])
@@ -186,15 +197,16 @@ def _selection(rows: list[tuple[int, float]], d_in: int) -> FNN:
     return algebra.affine(A)
 
 
-def build_kernel_features(d: int, R: float, eps: float, item: int = 1) -> Construction:
+def build_kernel_features(d: int, R: float, eps: float, item: int = 1, K: int | None = None,
+                          eta: float | None = None) -> Construction:
     """The feature network x ↦ (φ̂_α(x))_{|α|<K} of Lemma F.5 / F.6 item 1 or 3 (module docstring).
 
     ``net``: the FNN R^d -> R^T (outputs in the order of ``notes['expansion'].alphas``); ``formula``: the exact
     counts of ``kernel_features_formula``; ``notes``: the reference expansion (exact y side), η, the bounds,
     the per-output float64 allowances."""
-    p = kernel_features_params(d, R, eps, item)
+    p = kernel_features_params(d, R, eps, item, K, eta)
     d, R, eps, item, K, T = p["d"], p["R"], p["eps"], p["item"], p["K"], p["T"]
-    formula = kernel_features_formula(d, R, eps, item)
+    formula = kernel_features_formula(d, R, eps, item, K, eta)
     if formula["S"] > MAX_NONZEROS:
         raise ValueError(f"the feature net would have S = {formula['S']} > {MAX_NONZEROS} nonzeros; "
                          f"choose a larger eps or smaller d, R")
