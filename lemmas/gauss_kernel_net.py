@@ -287,3 +287,9 @@ def kernel_pairs(c: Construction, X, Y, item: int | None = None) -> np.ndarray:
     else:
         Fx, Fy = c.net(X), reference_features(c, Y)
     return np.sum(Fx * Fy, axis=1)
+
+
+def feature_matrices(c: Construction, X) -> tuple[np.ndarray, np.ndarray]:
+    """(F_net, F_ref), both (n, T): the network features and the exact ones of the rows of X (for reuse,
+    e.g. Lemma 3.3: the kernel between two point sets is F_net(X) @ F_ref(Y).T or F_net(X) @ F_net(Y).T)."""
+    return feature_matrix(c, X), reference_features(c, X)

@@ -200,7 +200,8 @@ def test_bad_inputs_raise(args):
 def test_helpers_shapes_and_errors():
     c = _built(2, 1.0, 1e-3, 3)
     X = np.array([[0.1, 0.2], [0.3, -0.4], [0.0, 0.0]])
-    F, Fr = gn.feature_matrix(c, X), gn.reference_features(c, X)
+    F, Fr = gn.feature_matrices(c, X)
+    assert np.array_equal(F, gn.feature_matrix(c, X)) and np.array_equal(Fr, gn.reference_features(c, X))
     assert F.shape == Fr.shape == (3, c.params["T"])
     assert np.allclose(Fr, gk.build_expansion(2, 1.0, 1e-3, K=c.params["K"]).net.features(X))
     with pytest.raises(ValueError):
