@@ -163,6 +163,13 @@ def test_rounding_check_fails_with_too_small_allowance():
     assert kn.rounding_check(bad, np.random.default_rng(0), "").status == "FAIL"
 
 
+def test_rounding_allowance_covers_float64_d2():
+    """d = 2, item 3: float64 vs 60 digits is far inside τ_α (measured ratio reported, < 5%)."""
+    c = gn.build_kernel_features(2, 0.5, 1e-2, 3)
+    ch = kn.rounding_check(c, np.random.default_rng(1), "")
+    assert ch.status == "PASS" and ch.measured < 0.05
+
+
 def test_growth_check_fails_on_wrong_counts(monkeypatch):
     real = gn.build_kernel_features
 
