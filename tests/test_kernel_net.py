@@ -204,6 +204,13 @@ def test_bad_inputs_raise(args):
         gn.build_kernel_features(*args)
 
 
+@pytest.mark.parametrize("over", [{"item": 2}, {"eps": 2.0}, {"eps": 0.0}, {"R": -1.0}])
+def test_claim_rejects_bad_params(over):
+    p = {**REG["lemma-F.5-network"].params, **over}
+    with pytest.raises(ValueError):
+        REG["lemma-F.5-network"].run(p, np.random.default_rng(0))
+
+
 def test_helpers_shapes_and_errors():
     c = _built(2, 1.0, 1e-3, 3)
     X = np.array([[0.1, 0.2], [0.3, -0.4], [0.0, 0.0]])

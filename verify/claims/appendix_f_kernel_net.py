@@ -265,14 +265,21 @@ def _run(cid: str):
     def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         d = 1 if cid == "lemma-F.5-network" else int(params["d"])
         R, eps, n = float(params["R"]), float(params["eps"]), int(params["samples"])
-        items = ITEMS if int(params.get("item", 0)) == 0 else (int(params["item"]),)
+        item_p = int(params.get("item", 0))
+        if item_p not in (0, 1, 3):
+            raise ValueError(f"item must be 0 (both), 1 or 3, got {item_p}")
+        items = ITEMS if item_p == 0 else (item_p,)
+        gn.kernel_features_params(d, R, 0.5, 1)  # invalid d, R raise here, not as INCONCLUSIVE below
+        if not (math.isfinite(eps) and 0 < eps < 1):
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
         checks, counts, formula = [], {}, {}
         for item in items:
             tag = f"item {item}: "
             try:
                 c = _mutated(gn.build_kernel_features(d, R, eps, item), mutate)
-            except ValueError as err:
-                checks.append(Check(f"{tag}build", None, detail={"reason": str(err)}))
+            except ValueError as err:  # valid inputs: only the float64 floor / size refusals reach here
+                checks.append(Check(f"{tag}build refused (below the float64 floor or too large)", None,
+                                    detail={"reason": str(err)}))
                 continue
             checks += item_checks(c, rng, n, tag, rounding=bool(params.get("rounding", 0)))
             mc = measured_counts(c)
