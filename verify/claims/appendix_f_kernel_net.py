@@ -1,0 +1,344 @@
+"""Lemmas F.5 / F.6, items 1 and 3: the Gaussian kernel as a sum of products of ReLU networks
+(docs/lemmas/lemma-F.5-network.md, lemma-F.6-network.md; builder ``lemmas.gauss_kernel_net``).
+
+Every run builds the feature net for item 1 (y side exact) and for item 3 (both sides the net) and checks,
+for each:
+  (1) counts read from the emitted matrices (L, W, S, B, T = number of outputs, K = max|α| + 1 of the stored
+      expansion) equal the builder's exact formula;
+  (2) per factor: max_α |φ̂_α(x) - φ_α(x)| <= η on a dense grid of the box [-R, R]^d (corners outside the ball
+      included), random points of the ball (30% on the sphere) and of the box, and a local search climbing
+      from the 16 worst points; φ_α from ``lemmas.gauss_kernel`` (numpy), never from the networks;
+  (3) kernel: |Σ_α φ̂_α(x) φ_α(y) - e^{-‖x-y‖²}| <= ε (item 1; Σ φ̂_α(x)φ̂_α(y) for item 3) on all pairs of a
+      grid of the ball (d = 1: 201 points of [-R, R]; d = 2: a 15 x 15 grid kept in the disk plus 60 points on
+      the circle; d = 3: a 7^3 grid kept in the ball plus 60 sphere points), random pairs in the ball (with the
+      sphere), the truncation's worst case x = y on the sphere and x = -y, and a local search from the 16
+      worst random pairs; the target e^{-‖x-y‖²} is ``verify.reference.gauss_kernel``;
+  (4) domain: outside the box the net returns the features of the clipped point, F(x) = F(clip(x; -R, R));
+  (5) growth over ε (per item): counts = formula and a sampled kernel error <= ε at every ε, the log-log
+      slopes of T, L, W, S, log B against log(1/ε) beside our derived exponents (d, 2, d + 1, d + 2, 1);
+      a slope above the derived exponent + 0.3 fails.  The paper claims poly-log in 1/ε.
+
+Float64 decision rule (``verify.checks.allowance`` reasoning).  φ̂_α is computed through at most
+S_path(α) = S1 + S2 + S_k nonzeros (squares, exp, its product net) and scaled by G_α at the read-out, so
+τ_α = S_path(α) G_α eps64 bounds its rounding (the Appendix F nets round at ~0.004 S eps64 V, measured);
+the per-factor allowance is max_α τ_α plus the reference's 2(K + d + 6) eps64; the kernel allowance is
+Σ_α τ_α (item 1) or 2(1 + η) Σ_α τ_α (item 3) plus the rounding of the reference sum
+(``appendix_f_kernel.rounding_allowance``).  ε (or η) below 1000 times its allowance is INCONCLUSIVE, and
+ε for which the exp net would need accuracy < 1e-11 is refused by the builder (reported INCONCLUSIVE).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+from lemmas import gauss_kernel_net as gn
+
+from .. import reference as ref
+from ..checks import EPS64, counts_match, counts_of, err_check, fit_slope
+from ..checks import local_search as box_search
+from ..highprec import net_mp
+from ..registry import Claim, register
+from ..result import Check, Result
+from .appendix_f_kernel import ball_points, local_search, rounding_allowance
+
+ITEMS = (1, 3)
+
+
+def _mutated(c, mutate):
+    return c if mutate is None else mutate(c)
+
+
+def measured_counts(c) -> dict:
+    """L, W, S, B read from the emitted matrices, T the number of outputs, K from the stored expansion."""
+    al = c.notes["expansion"].alphas
+    return {**counts_of(c.net), "T": int(c.net.d_out), "K": int(al.sum(axis=1).max()) + 1 if len(al) else 0}
+
+
+def factor_tau(c) -> float:
+    K, d = c.params["K"], c.net.d_in
+    return c.notes["tau_factor"] + 2 * (K + d + 6) * EPS64
+
+
+def kernel_tau(c) -> float:
+    return c.notes["tau_kernel"] + rounding_allowance(c.params["T"], c.params["K"], c.net.d_in)
+
+
+# -------------------------------------------------------------------------------------------- samplers
+def box_grid(d: int, R: float) -> np.ndarray:
+    n = {1: 2001, 2: 61, 3: 15}.get(d, 5)
+    t = np.linspace(-R, R, n)
+    return np.stack(np.meshgrid(*[t] * d, indexing="ij"), -1).reshape(-1, d)
+
+
+def ball_grid(d: int, R: float) -> np.ndarray:
+    """Grid points of the ball: d = 1: 201 points of [-R, R]; d = 2: 15 x 15 grid kept in the disk plus 60
+    circle points; d = 3: 7^3 grid kept in the ball plus 60 sphere points (Fibonacci); d >= 4: 5^d."""
+    if d == 1:
+        return np.linspace(-R, R, 201)[:, None]
+    n = {2: 15, 3: 7}.get(d, 5)
+    t = np.linspace(-R, R, n)
+    g = np.stack(np.meshgrid(*[t] * d, indexing="ij"), -1).reshape(-1, d)
+    g = g[np.linalg.norm(g, axis=1) <= R * (1 - 4 * EPS64)]
+    if d == 2:
+        ang = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+        s = np.stack([np.cos(ang), np.sin(ang)], 1)
+    else:
+        i = np.arange(60) + 0.5
+        z = 1 - 2 * i / 60
+        ph = np.pi * (1 + 5 ** 0.5) * i
+        s = np.zeros((60, d))
+        s[:, :3] = np.stack([np.sqrt(1 - z * z) * np.cos(ph), np.sqrt(1 - z * z) * np.sin(ph), z], 1)
+    return np.concatenate([g, R * (1 - 4 * EPS64) * s])
+
+
+# ----------------------------------------------------------------------------------------------- checks
+def factor_error(c, X) -> np.ndarray:
+    """max_α |φ̂_α(x) - φ_α(x)| per row of X."""
+    return np.max(np.abs(gn.feature_matrix(c, X) - gn.reference_features(c, X)), axis=1)
+
+
+def kernel_error(c, X, Y) -> np.ndarray:
+    return np.abs(gn.kernel_pairs(c, X, Y) - ref.gauss_kernel(X, Y))
+
+
+def factor_checks(c, rng: np.random.Generator, n: int, tag: str) -> list[Check]:
+    d, R, eta = c.net.d_in, c.params["R"], c.notes["eta"]
+    tau = factor_tau(c)
+    out = []
+    G = box_grid(d, R)
+    out.append(err_check(f"{tag}per factor <= η: grid of the box [-R,R]^{d} ({len(G)} points)", factor_error(c, G),
+                         eta, tau, G))
+    X = np.concatenate([ball_points(rng, n // 2, d, R), rng.uniform(-R, R, (n - n // 2, d))])
+    e = factor_error(c, X)
+    out.append(err_check(f"{tag}per factor <= η: random, {n} points (ball with sphere, box)", e, eta, tau, X))
+    top = X[np.argsort(-e)[:16]]
+    Ls = box_search(lambda Z: factor_error(c, Z), top, -R, R, rng, steps=20)
+    out.append(err_check(f"{tag}per factor <= η: local search from the 16 worst points", factor_error(c, Ls), eta,
+                         tau, Ls))
+    return out
+
+
+def kernel_checks(c, rng: np.random.Generator, n: int, tag: str) -> list[Check]:
+    d, R, eps = c.net.d_in, c.params["R"], c.params["eps"]
+    tau = kernel_tau(c)
+    item = c.params["item"]
+    out = []
+    P = ball_grid(d, R)
+    Fx = gn.feature_matrix(c, P)
+    Fy = Fx if item == 3 else gn.reference_features(c, P)
+    Kapprox = Fx @ Fy.T  # (grid, grid): all pairs of the (small) grid
+    D2 = np.sum((P[:, None, :] - P[None, :, :]) ** 2, axis=-1)
+    E = np.abs(Kapprox - np.exp(-D2))
+    i, j = np.unravel_index(np.arange(E.size), E.shape)
+    out.append(err_check(f"{tag}kernel <= ε: all pairs of a grid of the ball ({E.size} pairs)", E.ravel(), eps, tau,
+                         np.concatenate([P[i], P[j]], 1)))
+    x, y = ball_points(rng, n, d, R), ball_points(rng, n, d, R)
+    e = kernel_error(c, x, y)
+    out.append(err_check(f"{tag}kernel <= ε: random, {n} pairs in the ball (30% on the sphere)", e, eps, tau,
+                         np.concatenate([x, y], 1)))
+    dirs = rng.normal(size=(8, d))
+    dirs[0] = np.eye(d)[0]
+    xw = R * (1 - 4 * EPS64) * dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
+    xs, ys = np.concatenate([xw, xw, -xw]), np.concatenate([xw, -xw, xw])
+    out.append(err_check(f"{tag}kernel <= ε: worst case x = y, ‖x‖ = R, and x = -y (8 directions)",
+                         kernel_error(c, xs, ys), eps, tau, np.concatenate([xs, ys], 1)))
+    top = np.argsort(-e)[:16]
+    lx, ly = local_search(lambda a, b: kernel_error(c, a, b), x[top], y[top], R, rng, steps=20)
+    out.append(err_check(f"{tag}kernel <= ε: local search from the 16 worst random pairs", kernel_error(c, lx, ly),
+                         eps, tau, np.concatenate([lx, ly], 1)))
+    return out
+
+
+def domain_check(c, rng: np.random.Generator, tag: str) -> Check:
+    """Outside the box: F(x) = F(clip(x; -R, R)) within τ_factor · max(1, ‖x‖∞ / R) (exact in exact arithmetic)."""
+    d, R = c.net.d_in, c.params["R"]
+    X = rng.uniform(-3 * R, 3 * R, (200, d))
+    X[:8] = np.sign(rng.normal(size=(8, d))) * 3 * R
+    Xc = np.clip(X, -R, R)
+    dev = np.max(np.abs(c.net(X) - c.net(Xc)), axis=1)
+    tau = c.notes["tau_factor"] * np.maximum(1.0, np.max(np.abs(X), axis=1) / R)
+    bad = np.flatnonzero(dev > tau)
+    return Check(f"{tag}domain: F(x) = F(clip(x; -R, R)) outside the box (200 points, |x_i| <= 3R)", not bad.size,
+                 float(dev.max()), float(tau.min()), {"max_deviation": float(dev.max())},
+                 {"x": X[bad[0]].tolist(), "deviation": float(dev[bad[0]])} if bad.size else None)
+
+
+def rounding_check(c, rng: np.random.Generator, tag: str, points: int = 1) -> Check:
+    """float64 forward pass vs the network evaluated at 60 digits from its stored coordinates: every output
+    within its allowance τ_α (the measured deviation is reported)."""
+    d, R = c.net.d_in, c.params["R"]
+    X = ball_points(rng, points, d, R)
+    f64 = c.net(X)
+    worst, ok = 0.0, True
+    with mpmath.workdps(60):
+        for x, row in zip(X, f64):
+            hp = net_mp(c.net, x, 60)
+            dev = np.array([float(abs(mpmath.mpf(float(a)) - b)) for a, b in zip(row, hp)])
+            worst = max(worst, float(np.max(dev / c.notes["tau_alpha"])))
+            ok &= bool(np.all(dev <= c.notes["tau_alpha"]))
+    return Check(f"{tag}float64 vs 60-digit evaluation: |deviation_α| <= τ_α at {points} points", ok, worst, 1.0,
+                 {"max_deviation_over_tau": worst})
+
+
+def growth_rows(d: int, R: float, item: int, eps_list, samples: int = 200, seed: int = 0,
+                built: dict | None = None) -> list[dict]:
+    """One row per ε: counts read from the emitted net, the kernel error on ``samples`` random pairs and the
+    sphere point x = y = R e_1, the verdict of the row.  ``built`` maps ε to an already built construction."""
+    rows = []
+    rng = np.random.default_rng(seed)
+    for e in eps_list:
+        try:
+            c = (built or {}).get(e) or gn.build_kernel_features(d, R, e, item)
+        except ValueError as err:
+            rows.append({"eps": e, "status": "INCONCLUSIVE", "reason": str(err)})
+            continue
+        cnt = measured_counts(c)
+        x, y = ball_points(rng, samples, d, R), ball_points(rng, samples, d, R)
+        u = R * (1 - 4 * EPS64) * np.eye(d)[:1]
+        x, y = np.concatenate([x, u]), np.concatenate([y, u])
+        err = float(kernel_error(c, x, y).max())
+        tau = kernel_tau(c)
+        ok_cnt = all(cnt[k] == c.formula[k] for k in ("L", "W", "S", "B", "T", "K"))
+        row = {"eps": e, "error": err, **cnt, "counts_equal_formula": ok_cnt, "eta": c.notes["eta"],
+               "tau_kernel": tau}
+        if err > e + tau or not ok_cnt:
+            row["status"] = "FAIL"
+        elif e < 1000 * tau:
+            row["status"] = "INCONCLUSIVE"
+        else:
+            row["status"] = "PASS"
+        rows.append(row)
+    return rows
+
+
+def growth_check(d: int, R: float, item: int, eps_list, tag: str, built: dict | None = None) -> Check:
+    rows = growth_rows(d, R, item, eps_list, built=built)
+    ok_rows = [r for r in rows if "L" in r]
+    logs = [math.log(1 / r["eps"]) for r in ok_rows]
+    claimed = {"T": float(d), "L": 2.0, "W": d + 1.0, "S": d + 2.0, "log B": 1.0}
+    slopes = {k: fit_slope(logs, [r[k] for r in ok_rows]) for k in ("T", "L", "W", "S")}
+    slopes["log B"] = fit_slope(logs, [math.log(r["B"]) for r in ok_rows])
+    over = {k: (slopes[k], claimed[k]) for k in claimed if math.isfinite(slopes[k]) and slopes[k] > claimed[k] + 0.3}
+    bad = [r for r in rows if r["status"] == "FAIL"]
+    undecided = [r["eps"] for r in rows if r["status"] == "INCONCLUSIVE"]
+    passed = False if (bad or over) else (None if undecided else True)
+    return Check(f"{tag}growth over ε = {eps_list[0]:.0e}..{eps_list[-1]:.0e}: counts = formula, error <= ε, slopes",
+                 passed, max((r["error"] / r["eps"] for r in ok_rows), default=None), 1.0,
+                 {"table": rows, "fitted_exponent_vs_log(1/eps)": slopes, "claimed_exponent": claimed,
+                  "too_fast": over}, {"rows": bad, "too_fast": over} if (bad or over) else None)
+
+
+def item_checks(c, rng: np.random.Generator, samples: int, tag: str, rounding: bool = False) -> list[Check]:
+    """All checks of one feature net (a Construction from ``build_kernel_features``, or a mutant)."""
+    keys = ("L", "W", "S", "B", "T", "K")
+    out = [counts_match(measured_counts(c), {k: c.formula[k] for k in keys},
+                        f"{tag}counts = formula (L, W, S, B, T = C(K-1+d, d), K)")]
+    if c.net.d_out != len(c.notes["expansion"].alphas):
+        out.append(Check(f"{tag}outputs match the expansion", False,
+                         detail={"outputs": c.net.d_out, "terms": len(c.notes["expansion"].alphas)}))
+        return out
+    bound = c.notes["truncation_bound"] + c.notes["network_bound"]
+    out.append(Check(f"{tag}budget: truncation + network bound <= ε", bool(bound <= c.params["eps"]), bound,
+                     c.params["eps"], {"truncation": c.notes["truncation_bound"], "network": c.notes["network_bound"],
+                                       "eta": c.notes["eta"]}))
+    out += factor_checks(c, rng, samples, tag)
+    out += kernel_checks(c, rng, samples, tag)
+    out.append(domain_check(c, rng, tag))
+    if rounding:
+        out.append(rounding_check(c, rng, tag))
+    return out
+
+
+def _growth_eps(lo: float) -> list[float]:
+    k = 1
+    out = []
+    while 10.0 ** -k >= lo * (1 - 1e-9):
+        out.append(10.0 ** -k)
+        k += 1
+    return out
+
+
+def _run(cid: str):
+    def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
+        d = 1 if cid == "lemma-F.5-network" else int(params["d"])
+        R, eps, n = float(params["R"]), float(params["eps"]), int(params["samples"])
+        item_p = int(params.get("item", 0))
+        if item_p not in (0, 1, 3):
+            raise ValueError(f"item must be 0 (both), 1 or 3, got {item_p}")
+        items = ITEMS if item_p == 0 else (item_p,)
+        gn.kernel_features_params(d, R, 0.5, 1)  # invalid d, R raise here, not as INCONCLUSIVE below
+        if not (math.isfinite(eps) and 0 < eps < 1):
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        checks, counts, formula = [], {}, {}
+        for item in items:
+            tag = f"item {item}: "
+            try:
+                c = _mutated(gn.build_kernel_features(d, R, eps, item), mutate)
+            except ValueError as err:  # valid inputs: only the float64 floor / size refusals reach here
+                checks.append(Check(f"{tag}build refused (below the float64 floor or too large)", None,
+                                    detail={"reason": str(err)}))
+                continue
+            checks += item_checks(c, rng, n, tag, rounding=bool(params.get("rounding", 0)))
+            mc = measured_counts(c)
+            if not counts:  # the first item's counts flat (for the report line), every item's under its key
+                counts.update({**mc, "terms": mc["T"]})
+                formula.update({k: c.formula[k] for k in ("L", "W", "S", "B", "T", "K")})
+            counts[f"item{item}"] = mc
+            formula[f"item{item}"] = {k: c.formula[k] for k in ("L", "W", "S", "B", "T", "K")}
+            lo = float(params.get("growth_eps", 0))
+            if lo > 0:
+                checks.append(growth_check(d, R, item, _growth_eps(lo), tag,
+                                           built={eps: c} if mutate is None else None))
+        g = [ch for ch in checks if "growth" in ch.name]
+        growth = "; ".join(
+            ch.name.split(":")[0] + ": fitted exponents vs log(1/ε): " + ", ".join(
+                f"{k} {v:.2f}" for k, v in ch.detail["fitted_exponent_vs_log(1/eps)"].items() if math.isfinite(v))
+            for ch in g) + f"; derived T {d}, L 2, W {d + 1}, S {d + 2}, log B 1 (paper: poly-log)"
+        return Result(cid, params, checks, counts=counts, formula=formula, growth=growth,
+                      precision="float64 with the allowance τ (S_path G_α eps64 per factor); mpmath 60 digits for the "
+                                "rounding check")
+    return run
+
+
+register(Claim(
+    id="lemma-F.5-network",
+    paper_ref="Lemma F.5 items 1 and 3 (d = 1)",
+    statement=("One ReLU net F: x ↦ (φ̂_k(x))_{k<K} (squares by mult, e^{-s} by the exp net, monomials by product nets, "
+               "read-out scalings) with |φ̂_k(x) - φ_k(x)| <= η on [-R, R], φ_k(x) = e^{-x^2}(2^k/k!)^{1/2} x^k; for |x|, |y| <= R: "
+               "item 1 |Σ_k φ̂_k(x)φ_k(y) - e^{-(x-y)^2}| <= ε with η = ε/(2√K), item 3 |Σ_k φ̂_k(x)φ̂_k(y) - e^{-(x-y)^2}| <= ε "
+               "with η = ε/((4+ε)√K); K = minimal_K(R, ε/2); F(x) = F(clip(x; -R, R)); L, W, S, B by the exact formula "
+               "of lemmas/gauss_kernel_net.py."),
+    params={"R": 1.0, "eps": 1e-4, "samples": 1000, "item": 0, "growth_eps": 1e-4, "rounding": 1},
+    sweep=tuple({"R": R, "eps": e, "samples": 4000, "item": 0, "growth_eps": 1e-7 if (R, e) == (1.0, 1e-5) else 0,
+                 "rounding": 0} for R in (0.5, 1.0, 2.0) for e in (1e-2, 1e-5, 1e-8)),
+    run=_run("lemma-F.5-network"),
+    build=lambda p: gn.build_kernel_features(1, float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
+    growth="poly-log in 1/ε (paper); derived: K terms = O(log 1/ε), L = O(log^2), W = O(log^2), S = O(log^3)",
+    doc="docs/lemmas/lemma-F.5-network.md",
+    param_types={"R": float, "eps": float, "samples": int, "item": int, "growth_eps": float, "rounding": int},
+))
+
+register(Claim(
+    id="lemma-F.6-network",
+    paper_ref="Lemma F.6 (multi-dimensional F.5, items 1 and 3)",
+    statement=("For x, y ∈ R^d, ‖x‖, ‖y‖ <= R: one ReLU net F: x ↦ (φ̂_α(x))_{|α|<K} with |φ̂_α - φ_α| <= η on [-R, R]^d, "
+               "φ_α(x) = e^{-‖x‖^2}(2^{|α|}/α!)^{1/2} x^α, T = C(K-1+d, d) outputs; item 1 |Σ_α φ̂_α(x)φ_α(y) - e^{-‖x-y‖^2}| "
+               "<= ε (η = ε/(2√T)), item 3 |Σ_α φ̂_α(x)φ̂_α(y) - e^{-‖x-y‖^2}| <= ε (η = ε/((4+ε)√T)); "
+               "F(x) = F(clip(x; -R, R)); L, W, S, B by the exact formula of lemmas/gauss_kernel_net.py."),
+    params={"d": 2, "R": 1.0, "eps": 1e-3, "samples": 600, "item": 0, "growth_eps": 1e-3, "rounding": 0},
+    sweep=tuple([{"d": 2, "R": R, "eps": e, "samples": 2000, "item": 0,
+                  "growth_eps": 1e-5 if (R, e) == (1.0, 1e-4) else 0, "rounding": 0}
+                 for R in (0.5, 1.0) for e in (1e-2, 1e-4, 1e-6)]
+                + [{"d": 3, "R": R, "eps": e, "samples": 1000, "item": 0,
+                    "growth_eps": 1e-4 if (R, e) == (1.0, 1e-4) else 0, "rounding": 0}
+                   for R in (0.5, 1.0) for e in (1e-2, 1e-4)]),
+    run=_run("lemma-F.6-network"),
+    build=lambda p: gn.build_kernel_features(int(p["d"]), float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
+    growth="poly-log in 1/ε (paper); derived: T = O(log^d 1/ε), L = O(log^2), W = O(log^{d+1}), S = O(log^{d+2})",
+    doc="docs/lemmas/lemma-F.6-network.md",
+    param_types={"d": int, "R": float, "eps": float, "samples": int, "item": int, "growth_eps": float,
+                 "rounding": int},
+))
