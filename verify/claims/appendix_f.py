@@ -32,6 +32,8 @@ from lemmas import square as lsq
 
 from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check,
                       growth_line, local_search)
+from ..certify import (cert_check, certify_fnn, enclose_clip, enclose_exp_neg, enclose_product,
+                       enclose_square)
 from ..highprec import net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -41,6 +43,30 @@ from ..result import Check, Result
 # ------------------------------------------------------------------------------------------ helpers
 def _mutated(c, mutate):
     return c if mutate is None else mutate(c)
+
+
+# Certification (verify/certify.py, docs/certification.md): a sound bound of the sup error over the whole
+# domain for the EXACT-arithmetic network on the stored weights.  It runs at the claim's own parameters when
+# that instance certifies within the default budget (the check then carries ``certified`` and the verdict
+# reads CERTIFIED); otherwise on a small auxiliary instance of the same builder (eps = 1e-2), reported as
+# such (not a certificate of the claim at its parameters).  The mutant is applied to the auxiliary instance
+# too, so a broken builder/weight fails here as well.
+CERT_BUDGET = 200_000
+CERT_EPS_AUX = 1e-2
+
+
+def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, note=None, aux=False):
+    """The certification check; on an auxiliary instance (``aux``) the numbers stay in ``detail`` so the
+    report's headline (bound, measured) keeps describing the claim's own parameters."""
+    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget)
+    chk = cert_check(name, res, certifies_claim=certifies_claim)
+    chk.detail["certifies_claim_at_its_parameters"] = certifies_claim
+    if note:
+        chk.detail["note"] = note
+    if aux and chk.passed is not False:
+        chk.detail["aux_measured"], chk.detail["aux_bound"] = chk.measured, chk.bound
+        chk.measured = chk.bound = None
+    return chk
 
 
 # ---------------------------------------------------------------------------------------------- F.2
@@ -80,6 +106,13 @@ def _run_clip(params: dict, rng: np.random.Generator, mutate=None) -> Result:
             for dd in range(1, 9)]
     checks.append(Check("counts over d = 1..8 equal the formula", all(
         all(r[k] == r["formula"][k] for k in "LWSB") for r in rows), detail={"table": rows}))
+    c1 = _mutated(lclip.build_clip(1, a, b), mutate)
+    span = b - a
+    checks.append(_cert("certified (d = 1 instance): sup over [a - 3(b-a), b + 3(b-a)] of |net - clip| <= 1e-12 "
+                        "(exact arithmetic on the stored weights)", c1, enclose_clip(a, b),
+                        [a - 3 * span], [b + 3 * span], 1e-12, False, aux=True,
+                        note="the net is exact in exact arithmetic; the bound is the rounding slack of the "
+                             "bounding itself; the d-dimensional net is d copies of this one"))
     return Result("lemma-F.2-clip", params, checks, counts=counts_of(c.net), formula=c.formula,
                   growth="exact; L = 2, W = 2d, S = 7d (a, b ≠ 0), B = max(|a|, |b|, 1)")
 
@@ -139,6 +172,12 @@ def _run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     m = int(params["m"])
     c = _mutated(lsq.build_square(m=m), mutate)
     checks = square_checks(c, rng)
+    if m <= 10:
+        bnd = lsq.square_error_bound(m)
+        checks.append(_cert("certified: sup_[0,1] |f_m - x^2| <= 2^(-2m-2) (1 + 1e-6) (exact arithmetic on the stored "
+                            "weights)", c, enclose_square, [0.0], [1.0], bnd * (1 + 1e-6), False,
+                            note="with the attained check this pins the sup to [2^(-2m-2) - τ, 2^(-2m-2)(1 + 1e-6)]; "
+                                 "an attained bound cannot be certified with no slack in floating point"))
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, _square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
@@ -228,6 +267,12 @@ def _run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     M, eps = float(params["M"]), float(params["eps"])
     c = _mutated(lmult.build_mult(M, eps), mutate)
     checks = prod_checks(c, rng)
+    own = eps >= CERT_EPS_AUX and M <= 4
+    ca = c if own else _mutated(lmult.build_mult(M, CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [-M,M]^2 of "
+                        f"|φ - xy| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_product,
+                        [-M, -M], [M, M], ea, own, aux=not own))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lambda e: lmult.build_mult(M, e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0, "log B": 0.0}, _prod_sample_error,
                                lambda c: M * M, lmult.MIN_REL_EPS * M * M))
@@ -254,6 +299,12 @@ def _run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     d, C, eps = int(params["d"]), float(params["C"]), float(params["eps"])
     c = _mutated(lmult.build_prod(d, C, eps), mutate)
     checks = prod_checks(c, rng, n=6000, exact_pts=3)
+    own = d == 2 and eps >= CERT_EPS_AUX
+    ca = c if own else _mutated(lmult.build_prod(2, C, CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance d = 2, ε = {ea:g})'}: sup over [-C,C]^2 of "
+                        f"|φ - x1 x2| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_product,
+                        [-C, -C], [C, C], ea, own, aux=not own))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lambda e: lmult.build_prod(d, C, e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0, "log B": 0.0}, _prod_sample_error,
                                lambda c: C ** d, lmult.MIN_REL_EPS * C ** d))
@@ -324,6 +375,15 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     eps = float(params["eps"])
     c = _mutated(lexp.build_exp(eps), mutate)
     checks = exp_checks(c, rng, n=int(params.get("samples", 20000)))
+    own = eps >= CERT_EPS_AUX
+    ca = c if own else _mutated(lexp.build_exp(CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    A = ca.params["A"]
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [0, 64A] of "
+                        f"|φ_exp - e^-x| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_exp_neg,
+                        [0.0], [64 * A], ea, False, aux=not own,
+                        note="the claim is for all x >= 0; x > 64A is covered by the sampled checks only, so this "
+                             "is not a certificate of the whole claim"))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lexp.build_exp, SWEEP_EPS,
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 1.0}, _exp_sample_error,
                                lambda c: 1.0, lexp.MIN_EPS))
