@@ -22,6 +22,8 @@ every ε checked by default.  A bound below 1000 τ cannot be decided and is rep
 from __future__ import annotations
 
 
+import dataclasses
+
 import mpmath
 import numpy as np
 
@@ -67,6 +69,11 @@ def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, not
         chk.detail["aux_measured"], chk.detail["aux_bound"] = chk.measured, chk.bound
         chk.measured = chk.bound = None
     return chk
+
+
+def _rebuilt(build):
+    """A claim-specific mutant: the construction's net replaced by ``build(params)`` (formula, params kept)."""
+    return lambda c: dataclasses.replace(c, net=build(c.params).net)
 
 
 # ---------------------------------------------------------------------------------------------- F.2
@@ -196,6 +203,8 @@ register(Claim(
     growth="O(log 1/ε) depth and nonzeros, width 3",
     doc="docs/lemmas/lemma-F.3-square.md",
     param_types={"m": int},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lsq.build_square(m=q["m"] - 1)))] if p["m"] >= 2 else [],
 ))
 
 
@@ -292,6 +301,8 @@ register(Claim(
     growth="O(log 1/ε) depth and nonzeros, constant width",
     doc="docs/lemmas/lemma-F.3-mult.md",
     param_types={"M": float, "eps": float},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lmult.build_mult(q["M"], 1.0, m=q["m"] - 1)))],
 ))
 
 
@@ -330,6 +341,8 @@ register(Claim(
     growth="L = O(log d · log 1/ε), S = O(d log 1/ε) at fixed C",
     doc="docs/lemmas/lemma-F.3-prod.md",
     param_types={"d": int, "C": float, "eps": float},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lmult.build_prod(q["d"], q["C"], 1.0, m=q["m"] - 1)))],
 ))
 
 
@@ -403,4 +416,6 @@ register(Claim(
     growth="L = O(log^2 1/ε), W = O(1), S = O(log^2 1/ε), B = O(log 1/ε)",
     doc="docs/lemmas/lemma-F.3-exp.md",
     param_types={"eps": float, "samples": int},
+    mutants=lambda p: [("coarser net: the builder at 100 ε (fewer sawtooth levels, terms, squarings)", "remove level",
+                        _rebuilt(lambda q: lexp.build_exp(min(0.5, 100 * q["eps"]))))],
 ))

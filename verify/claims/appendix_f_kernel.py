@@ -194,10 +194,12 @@ def check_expansion(exp_c, R: float, eps: float, rng: np.random.Generator, sampl
 
 
 def _run_expansion(cid: str):
-    def run(params: dict, rng: np.random.Generator) -> Result:
+    def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         d = 1 if cid == "lemma-F.5-expansion" else int(params["d"])
         R, eps, m = float(params["R"]), float(params["eps"]), int(params["samples"])
         c = gk.build_expansion(d, R, eps)
+        if mutate is not None:  # the mutation self-test (verify/mutants.py)
+            c = mutate(c)
         checks = check_expansion(c, R, eps, rng, m, d, grid=d <= 2)
         checks.append(check_growth(d, R, f"growth: terms <= C(K_suff-1+d, d) = O(log^{d} 1/ε), ε = 1e-1..1e-15"))
         g = checks[-1].detail
