@@ -36,7 +36,7 @@ from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_
                       growth_line, local_search)
 from ..certify import (cert_check, certify_fnn, enclose_clip, enclose_exp_neg, enclose_product,
                        enclose_square)
-from ..highprec import net_exact, net_mp
+from ..highprec import float64_agreement, fnn_arb, net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
 
@@ -55,6 +55,15 @@ def _mutated(c, mutate):
 # too, so a broken builder/weight fails here as well.
 CERT_BUDGET = 200_000
 CERT_EPS_AUX = 1e-2
+
+
+def _f64_vs_arb(c, X, V: float) -> Check:
+    """Cross-check: the float64 forward pass agrees with the arb enclosure of the exact-arithmetic network
+    (212 bits) within the allowance τ = S eps64 V that every error check adds."""
+    lo, hi, _ = fnn_arb(c.net, X)
+    tau = allowance(c.net, V)
+    return float64_agreement(f"float64 vs arb (212 bits) on {len(X)} random points: |f64 - exact| <= τ = S eps64 V",
+                             c.net(X), lo, hi, tau, X)
 
 
 def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, note=None, aux=False):
@@ -179,6 +188,7 @@ def _run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     m = int(params["m"])
     c = _mutated(lsq.build_square(m=m), mutate)
     checks = square_checks(c, rng)
+    checks.append(_f64_vs_arb(c, rng.uniform(0, 1, (200, 1)), 1.0))
     if m <= 10:
         bnd = lsq.square_error_bound(m)
         checks.append(_cert("certified: sup_[0,1] |f_m - x^2| <= 2^(-2m-2) (1 + 1e-6) (exact arithmetic on the stored "
@@ -276,6 +286,7 @@ def _run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     M, eps = float(params["M"]), float(params["eps"])
     c = _mutated(lmult.build_mult(M, eps), mutate)
     checks = prod_checks(c, rng)
+    checks.append(_f64_vs_arb(c, rng.uniform(-M, M, (200, 2)), M * M))
     own = eps >= CERT_EPS_AUX and M <= 4
     ca = c if own else _mutated(lmult.build_mult(M, CERT_EPS_AUX), mutate)
     ea = eps if own else CERT_EPS_AUX
@@ -310,6 +321,7 @@ def _run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     d, C, eps = int(params["d"]), float(params["C"]), float(params["eps"])
     c = _mutated(lmult.build_prod(d, C, eps), mutate)
     checks = prod_checks(c, rng, n=6000, exact_pts=3)
+    checks.append(_f64_vs_arb(c, rng.uniform(-C, C, (100, d)), C ** d))
     own = d == 2 and eps >= CERT_EPS_AUX
     ca = c if own else _mutated(lmult.build_prod(2, C, CERT_EPS_AUX), mutate)
     ea = eps if own else CERT_EPS_AUX
@@ -388,6 +400,7 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     eps = float(params["eps"])
     c = _mutated(lexp.build_exp(eps), mutate)
     checks = exp_checks(c, rng, n=int(params.get("samples", 20000)))
+    checks.append(_f64_vs_arb(c, rng.uniform(0, 1.2 * c.params["A"], (100, 1)), 1.0))
     own = eps >= CERT_EPS_AUX
     ca = c if own else _mutated(lexp.build_exp(CERT_EPS_AUX), mutate)
     ea = eps if own else CERT_EPS_AUX
