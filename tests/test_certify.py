@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
+from lemmas import gauss_kernel as gk
 from lemmas import mult as lmult
 from lemmas import square as lsq
 from verify import certify as cf
@@ -173,3 +174,23 @@ def test_bad_inputs():
         cf.certify_fnn(c.net, cf.enclose_square, [0.0, 0.0], [1.0, 1.0], 1e-3)
     with pytest.raises(ValueError):
         IntervalNet(c.net).propagate(np.zeros((2, 1)), np.full((2, 1), np.nan))
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_gauss_expansion_certificate_sound_and_fails_on_mutants(d):
+    R, eps = 1.0, 1e-6
+    c = gk.build_expansion(d, R, eps)
+    chk = cf.certify_gauss_expansion(c.net, R, eps)
+    assert chk.status == "PASS" and chk.certified and chk.measured <= eps
+    # sound: the attained error at x = y, ‖x‖ = R (50-digit mpmath) is below the certified bound, and close to it
+    import mpmath
+    from verify import reference as ref
+    x = np.zeros(d)
+    x[0] = R
+    with mpmath.workdps(50):
+        att = abs(ref.gauss_kernel_mp(x, x, 50) - c.net.value_mp(x, x, 50))
+    assert att <= chk.measured and att >= 0.999 * chk.measured
+    for bad in (c.net.without(len(c.net.alphas) - 1), c.net.without(0),
+                gk.GaussExpansion(c.net.alphas, c.net.coef * (1 + 1e-3 * (np.arange(len(c.net.coef)) == 1)))):
+        b = cf.certify_gauss_expansion(bad, R, eps)
+        assert b.status == "INCONCLUSIVE" and not b.certified
