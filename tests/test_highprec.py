@@ -82,6 +82,17 @@ def test_model_arb_matches_forward():
     out = hp.model_arb(model, ids)
     mid = np.array([float(v.mid()) for v in out[0]])
     np.testing.assert_allclose(mid, model(ids), rtol=1e-9, atol=1e-9)
+    lo, hi, m2 = hp.arb_eval(model, ids)
+    assert np.all(lo <= m2) and np.all(m2 <= hi) and np.allclose(m2[0], model(ids), rtol=1e-9, atol=1e-9)
+    g = model.blocks[0][0]
+    Z = rng.normal(size=(6, g.d_in))
+    lo, hi, m3 = hp.arb_eval(g, Z)
+    assert lo.shape == (6, g.d_out) and np.all(lo <= hi)
+    assert hp.float64_agreement("ssm", g(Z, method="scan"), lo, hi, 1e-9).passed is True
+    assert hp.float64_agreement("ssm mutant", g(Z[:, ::-1].copy() if g.d_in > 1 else Z + 1, method="scan"),
+                                lo, hi, 1e-9).passed is False
+    with pytest.raises(TypeError):
+        hp.arb_eval(object(), Z)
     full = hp.model_arb(model, ids, decode=False)
     np.testing.assert_allclose([[float(v.mid()) for v in r] for r in full], model.forward(ids), rtol=1e-9, atol=1e-9)
 

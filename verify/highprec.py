@@ -236,6 +236,23 @@ def model_arb(model, X, prec: int = DEFAULT_PREC, decode: bool = True) -> list[l
         return Z
 
 
+def arb_eval(obj, X, prec: int = DEFAULT_PREC) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower, upper, mid) float arrays enclosing the exact-arithmetic output of any emitted object on the
+    stored weights: an FNN on points X (n, d_in) -> (n, d_out); an SSMLayer on one sequence X (N, d_in) ->
+    (N, d_out); an SSMModel on one input sequence -> (1, d_out) after decoding (or (N, D) without decoding).
+    Used where a builder's notes say float64 is not enough, and as the cross-check of the float64 pass."""
+    from constructions.model import SSMModel
+    from constructions.ssm import SSMLayer
+
+    if isinstance(obj, FNN):
+        return fnn_arb(obj, X, prec)
+    if isinstance(obj, SSMLayer):
+        return balls_to_float(ssm_layer_arb(obj, np.asarray(X, dtype=np.float64), prec))
+    if isinstance(obj, SSMModel):
+        return balls_to_float(model_arb(obj, X, prec))
+    raise TypeError(f"arb_eval: no high-precision evaluation for {type(obj).__name__}")
+
+
 # --------------------------------------------------------------------------------------- cross-check
 def float64_agreement(name: str, f64, lower, upper, tol: float, points=None) -> Check:
     """|float64 output - exact output| <= tol at every entry, judged against the arb enclosure [lower, upper]

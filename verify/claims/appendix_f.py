@@ -72,6 +72,7 @@ def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, not
     res = certify_fnn(c.net, target, lo, hi, eps, budget=budget)
     chk = cert_check(name, res, certifies_claim=certifies_claim)
     chk.detail["certifies_claim_at_its_parameters"] = certifies_claim
+    chk.detail["same_instance"] = not aux  # the checked construction itself (mutants: proven equivalence)
     if note:
         chk.detail["note"] = note
     if aux and chk.passed is not False:
