@@ -194,3 +194,30 @@ def test_gauss_expansion_certificate_sound_and_fails_on_mutants(d):
                 gk.GaussExpansion(c.net.alphas, c.net.coef * (1 + 1e-3 * (np.arange(len(c.net.coef)) == 1)))):
         b = cf.certify_gauss_expansion(bad, R, eps)
         assert b.status == "INCONCLUSIVE" and not b.certified
+
+
+def test_affine_on_ray_and_constant_tail():
+    from lemmas import exp as lexp
+    c = lexp.build_exp(1e-2)
+    A = c.params["A"]
+    ab = cf.affine_on_ray(c.net, A)
+    assert ab is not None and ab[0] == 0  # clip(x; 0, A): constant beyond A, exactly
+    for x in (A, 3 * A, 1e9):
+        assert hp.net_exact(c.net, [x])[0] == ab[1]
+    assert cf.affine_on_ray(c.net, A / 2) is None  # ReLUs still switch on [A/2, A]
+    t = cf.certify_decreasing_tail(c.net, 64 * A, lambda x: (-x).exp(), 0.0, 1e-2)
+    assert t["proved"] and abs(t["bound"] - float(ab[1])) < 1e-15
+    # a random net: the affine form on the ray agrees with exact evaluation whenever it is found
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(30):
+        net = random_net(rng, 1, 3)
+        ab = cf.affine_on_ray(net, 5.0)
+        if ab is not None:
+            found += 1
+            for x in (5.0, 17.25, 1e6):
+                assert hp.net_exact(net, [x])[0] == ab[0] * Fraction(x) + ab[1]
+    assert found > 0
+    # mutant: the clip's two ReLUs no longer cancel, the net is not constant on the ray
+    bad = mu.perturb_weight(c.net, 1, 0, 1e-3)
+    assert not cf.certify_decreasing_tail(bad, 64 * A, lambda x: (-x).exp(), 0.0, 1e-2)["proved"]

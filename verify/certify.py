@@ -403,3 +403,58 @@ def certify_gauss_expansion(expansion, R: float, eps: float, prec: int = 320) ->
                 True if ok else None, up, float(eps), det)
     chk.certified = ok
     return chk
+
+
+# ------------------------------------------------------------------------------------ unbounded 1-D tail
+def affine_on_ray(net: FNN, X: float, output: int = 0):
+    """Exact-rational proof that a 1-input network is affine on the ray [X, ∞): propagate each neuron's
+    pre-activation p(x) = α x + β (Fractions, the stored weights exactly); a ReLU whose sign is fixed on the ray
+    (α >= 0 and p(X) >= 0, or α <= 0 and p(X) <= 0) is the identity or zero there, so the next layer is affine
+    again.  Returns (α, β) of the output, exact, or None when some ReLU changes sign on the ray."""
+    from fractions import Fraction
+
+    if net.d_in != 1:
+        raise ValueError("affine_on_ray needs a network with one input")
+    Xf = Fraction(float(X))
+    h = [(Fraction(1), Fraction(0))]
+    maps = net.affine_maps()
+    for i, ((r, c, v), b, (d_out, _)) in enumerate(maps):
+        out = [(Fraction(0), Fraction(float(bb))) for bb in b]
+        for rr, cc, vv in zip(r.tolist(), c.tolist(), v.tolist()):
+            a0, b0 = h[cc]
+            if a0 or b0:
+                w = Fraction(vv)
+                out[rr] = (out[rr][0] + w * a0, out[rr][1] + w * b0)
+        if i == len(maps) - 1:
+            return out[output]
+        h = []
+        for a1, b1 in out:
+            pX = a1 * Xf + b1
+            if a1 >= 0 and pX >= 0:
+                h.append((a1, b1))
+            elif a1 <= 0 and pX <= 0:
+                h.append((Fraction(0), Fraction(0)))
+            else:
+                return None
+    return None
+
+
+def certify_decreasing_tail(net: FNN, X: float, g_at, g_inf: float, eps: float, output: int = 0) -> dict:
+    """sup_{x >= X} |f(x) - g(x)| for a target g decreasing from g(X) to the limit g_inf, when ``affine_on_ray``
+    proves f constant (= β) on [X, ∞): then g(x) ∈ (g_inf, g(X)] and the sup is at most
+    max(|β - g(X)|, |β - g_inf|), evaluated in arb (``g_at(arb) -> arb``).  Returns {"proved", "bound", ...}."""
+    ab = affine_on_ray(net, X, output)
+    if ab is None or ab[0] != 0:
+        return {"proved": False, "reason": "the network is not provably constant on [X, inf)", "X": X}
+    beta = ab[1]
+    old = ctx.prec
+    ctx.prec = 200
+    try:
+        bb = arb(beta.numerator) / arb(beta.denominator)
+        gX = g_at(arb(float(X)))
+        bound = max(float(abs(bb - gX).upper()), float(abs(bb - arb(float(g_inf))).upper()))
+    finally:
+        ctx.prec = old
+    bound = float(np.nextafter(bound, np.inf))
+    return {"proved": bound <= eps, "bound": bound, "X": X, "constant_value": float(beta),
+            "reason": "network exactly constant on [X, inf) (exact rational check of the ReLU pattern)"}

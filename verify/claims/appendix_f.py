@@ -34,8 +34,8 @@ from lemmas import square as lsq
 
 from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check,
                       growth_line, local_search)
-from ..certify import (cert_check, certify_fnn, enclose_clip, enclose_exp_neg, enclose_product,
-                       enclose_square)
+from ..certify import (cert_check, certify_decreasing_tail, certify_fnn, enclose_clip, enclose_exp_neg,
+                       enclose_product, enclose_square)
 from ..highprec import float64_agreement, fnn_arb, net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -406,11 +406,20 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     ca = c if own else _mutated(lexp.build_exp(CERT_EPS_AUX), mutate)
     ea = eps if own else CERT_EPS_AUX
     A = ca.params["A"]
-    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [0, 64A] of "
-                        f"|φ_exp - e^-x| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_exp_neg,
-                        [0.0], [64 * A], ea, False, aux=not own,
-                        note="the claim is for all x >= 0; x > 64A is covered by the sampled checks only, so this "
-                             "is not a certificate of the whole claim"))
+    # [0, 64A] by branch-and-bound; [64A, ∞) by an exact proof that the net is constant there (certify.py)
+    tail = certify_decreasing_tail(ca.net, 64 * A, lambda x: (-x).exp(), 0.0, ea)
+    chk = _cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over x >= 0 of "
+                f"|φ_exp - e^-x| <= {ea:g} ([0, 64A] by branch-and-bound, [64A, ∞) exactly constant; exact "
+                f"arithmetic on the stored weights)", ca, enclose_exp_neg, [0.0], [64 * A], ea,
+                own and tail["proved"], aux=not own)
+    chk.detail["tail_[64A,inf)"] = tail
+    if not tail["proved"] and chk.passed:
+        chk.passed = None
+        chk.certified = False
+        chk.detail["reason"] = f"[0, 64A] certified but the tail x > 64A is not: {tail.get('reason')}"
+    elif chk.passed and chk.measured is not None:
+        chk.measured = max(chk.measured, tail["bound"])
+    checks.append(chk)
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lexp.build_exp, SWEEP_EPS,
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 1.0}, _exp_sample_error,
                                lambda c: 1.0, lexp.MIN_EPS))
