@@ -29,6 +29,10 @@ class Claim:
     doc: str = ""  # path of the claim's page under docs/
     param_types: dict = field(default_factory=dict)  # name -> type, for --param parsing and range checks
     build: Callable[[dict], object] | None = None  # params -> emitted weights, without checks (``verify inspect``)
+    # claim-specific mutants for the self-test (verify/mutants.py): params -> [(name, kind, mutate)], where
+    # mutate(construction) -> construction; generic mutants (weights, terms, channels) need no hook, only a
+    # ``run(params, rng, mutate=None)`` that applies ``mutate`` to every construction it checks
+    mutants: Callable[[dict], list] | None = None
 
 
 REGISTRY: dict[str, Claim] = {}
@@ -50,15 +54,31 @@ def load_all() -> dict[str, Claim]:
     return REGISTRY
 
 
-def run_claim(claim: Claim, params: dict | None = None, seed: int = 0) -> Result:
-    """Run one claim at ``params`` (defaults filled in) with a reproducible generator."""
+def accepts_mutate(claim: Claim) -> bool:
+    """Whether the claim's run takes a ``mutate`` hook (needed by the mutation self-test)."""
+    import inspect
+
+    try:
+        return "mutate" in inspect.signature(claim.run).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_claim(claim: Claim, params: dict | None = None, seed: int = 0, mutate=None) -> Result:
+    """Run one claim at ``params`` (defaults filled in) with a reproducible generator; ``mutate`` (a map
+    construction -> construction) is handed to runs that accept it (the mutation self-test)."""
     import time
 
     p = dict(claim.params)
     p.update(params or {})
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    res = claim.run(p, rng)
+    if mutate is not None:
+        if not accepts_mutate(claim):
+            raise ValueError(f"claim {claim.id!r} takes no mutate hook")
+        res = claim.run(p, rng, mutate=mutate)
+    else:
+        res = claim.run(p, rng)
     res.seconds = time.perf_counter() - t0
     res.params = p
     res.growth = res.growth or claim.growth

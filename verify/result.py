@@ -1,17 +1,25 @@
-"""Check results and verdicts (docs/reading-a-verdict.md)."""
+"""Check results and verdicts (docs/reading-a-verdict.md, docs/certification.md).
+
+Verdicts: FAIL (some check failed, or the run raised), HYPOTHESIS VIOLATED, INCONCLUSIVE (some check could
+not decide), CERTIFIED (all checks passed and one of them is a certificate: a sound bound over the whole
+domain, ``Check.certified``), PASS (all checks passed).  CERTIFIED counts as a pass for the exit code."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 PASS, FAIL, VIOLATED, INCONCLUSIVE = "PASS", "FAIL", "HYPOTHESIS VIOLATED", "INCONCLUSIVE"
+CERTIFIED = "CERTIFIED"  # every check passed and one is a sound certificate of the claim (counts as a pass)
 
 
 @dataclass
 class Check:
     """One check: ``passed`` is True, False, or None (could not decide); ``violated`` marks inputs outside
     the claim's hypotheses.  ``measured`` and ``bound`` are the compared numbers; ``detail`` holds the rest
-    (where the maximum occurred, sample counts, ...); ``counterexample`` the input that failed."""
+    (where the maximum occurred, sample counts, ...); ``counterexample`` the input that failed.
+    ``certified`` marks a passed check that is a sound proof of the claim's sup-norm error bound at the
+    claim's parameters over the whole domain, for exact arithmetic on the stored weights (verify/certify.py),
+    not a sample.  Other clauses of a statement (perturbed inputs, exact zeros, counts) keep their own checks."""
 
     name: str
     passed: bool | None
@@ -20,6 +28,7 @@ class Check:
     detail: dict = field(default_factory=dict)
     counterexample: dict | None = None
     violated: bool = False
+    certified: bool = False
 
     @property
     def status(self) -> str:
@@ -53,6 +62,8 @@ class Result:
             return VIOLATED
         if INCONCLUSIVE in st or not st:
             return INCONCLUSIVE
+        if any(c.certified and c.passed is True for c in self.checks):
+            return CERTIFIED
         return PASS
 
     def to_json(self) -> dict:

@@ -22,6 +22,8 @@ every ε checked by default.  A bound below 1000 τ cannot be decided and is rep
 from __future__ import annotations
 
 
+import dataclasses
+
 import mpmath
 import numpy as np
 
@@ -32,7 +34,9 @@ from lemmas import square as lsq
 
 from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check,
                       growth_line, local_search)
-from ..highprec import net_exact, net_mp
+from ..certify import (cert_check, certify_decreasing_tail, certify_fnn, enclose_clip, enclose_exp_neg,
+                       enclose_product, enclose_square)
+from ..highprec import float64_agreement, fnn_arb, net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
 
@@ -41,6 +45,45 @@ from ..result import Check, Result
 # ------------------------------------------------------------------------------------------ helpers
 def _mutated(c, mutate):
     return c if mutate is None else mutate(c)
+
+
+# Certification (verify/certify.py, docs/certification.md): a sound bound of the sup error over the whole
+# domain for the EXACT-arithmetic network on the stored weights.  It runs at the claim's own parameters when
+# that instance certifies within the default budget (the check then carries ``certified`` and the verdict
+# reads CERTIFIED); otherwise on a small auxiliary instance of the same builder (eps = 1e-2), reported as
+# such (not a certificate of the claim at its parameters).  The mutant is applied to the auxiliary instance
+# too, so a broken builder/weight fails here as well.
+CERT_BUDGET = 200_000
+CERT_EPS_AUX = 1e-2
+
+
+def _f64_vs_arb(c, X, V: float) -> Check:
+    """Cross-check: the float64 forward pass agrees with the arb enclosure of the exact-arithmetic network
+    (212 bits) within the allowance τ = S eps64 V that every error check adds."""
+    lo, hi, _ = fnn_arb(c.net, X)
+    tau = allowance(c.net, V)
+    return float64_agreement(f"float64 vs arb (212 bits) on {len(X)} random points: |f64 - exact| <= τ = S eps64 V",
+                             c.net(X), lo, hi, tau, X)
+
+
+def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, note=None, aux=False):
+    """The certification check; on an auxiliary instance (``aux``) the numbers stay in ``detail`` so the
+    report's headline (bound, measured) keeps describing the claim's own parameters."""
+    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget)
+    chk = cert_check(name, res, certifies_claim=certifies_claim)
+    chk.detail["certifies_claim_at_its_parameters"] = certifies_claim
+    chk.detail["same_instance"] = not aux  # the checked construction itself (mutants: proven equivalence)
+    if note:
+        chk.detail["note"] = note
+    if aux and chk.passed is not False:
+        chk.detail["aux_measured"], chk.detail["aux_bound"] = chk.measured, chk.bound
+        chk.measured = chk.bound = None
+    return chk
+
+
+def _rebuilt(build):
+    """A claim-specific mutant: the construction's net replaced by ``build(params)`` (formula, params kept)."""
+    return lambda c: dataclasses.replace(c, net=build(c.params).net)
 
 
 # ---------------------------------------------------------------------------------------------- F.2
@@ -80,6 +123,13 @@ def _run_clip(params: dict, rng: np.random.Generator, mutate=None) -> Result:
             for dd in range(1, 9)]
     checks.append(Check("counts over d = 1..8 equal the formula", all(
         all(r[k] == r["formula"][k] for k in "LWSB") for r in rows), detail={"table": rows}))
+    c1 = _mutated(lclip.build_clip(1, a, b), mutate)
+    span = b - a
+    checks.append(_cert("certified (d = 1 instance): sup over [a - 3(b-a), b + 3(b-a)] of |net - clip| <= 1e-12 "
+                        "(exact arithmetic on the stored weights)", c1, enclose_clip(a, b),
+                        [a - 3 * span], [b + 3 * span], 1e-12, False, aux=True,
+                        note="the net is exact in exact arithmetic; the bound is the rounding slack of the "
+                             "bounding itself; the d-dimensional net is d copies of this one"))
     return Result("lemma-F.2-clip", params, checks, counts=counts_of(c.net), formula=c.formula,
                   growth="exact; L = 2, W = 2d, S = 7d (a, b ≠ 0), B = max(|a|, |b|, 1)")
 
@@ -140,6 +190,13 @@ def _run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     m = int(params["m"])
     c = _mutated(lsq.build_square(m=m), mutate)
     checks = square_checks(c, rng)
+    checks.append(_f64_vs_arb(c, rng.uniform(0, 1, (200, 1)), 1.0))
+    if m <= 10:
+        bnd = lsq.square_error_bound(m)
+        checks.append(_cert("certified: sup_[0,1] |f_m - x^2| <= 2^(-2m-2) (1 + 1e-6) (exact arithmetic on the stored "
+                            "weights)", c, enclose_square, [0.0], [1.0], bnd * (1 + 1e-6), False,
+                            note="with the attained check this pins the sup to [2^(-2m-2) - τ, 2^(-2m-2)(1 + 1e-6)]; "
+                                 "an attained bound cannot be certified with no slack in floating point"))
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, _square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
@@ -159,6 +216,8 @@ register(Claim(
     growth="O(log 1/ε) depth and nonzeros, width 3",
     doc="docs/lemmas/lemma-F.3-square.md",
     param_types={"m": int},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lsq.build_square(m=q["m"] - 1)))] if p["m"] >= 2 else [],
 ))
 
 
@@ -230,6 +289,13 @@ def _run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     M, eps = float(params["M"]), float(params["eps"])
     c = _mutated(lmult.build_mult(M, eps), mutate)
     checks = prod_checks(c, rng)
+    checks.append(_f64_vs_arb(c, rng.uniform(-M, M, (200, 2)), M * M))
+    own = eps >= CERT_EPS_AUX and M <= 4
+    ca = c if own else _mutated(lmult.build_mult(M, CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [-M,M]^2 of "
+                        f"|φ - xy| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_product,
+                        [-M, -M], [M, M], ea, own, aux=not own))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lambda e: lmult.build_mult(M, e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0, "log B": 0.0}, _prod_sample_error,
                                lambda c: M * M, lmult.MIN_REL_EPS * M * M))
@@ -250,6 +316,8 @@ register(Claim(
     growth="O(log 1/ε) depth and nonzeros, constant width",
     doc="docs/lemmas/lemma-F.3-mult.md",
     param_types={"M": float, "eps": float},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lmult.build_mult(q["M"], 1.0, m=q["m"] - 1)))],
 ))
 
 
@@ -257,6 +325,13 @@ def _run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     d, C, eps = int(params["d"]), float(params["C"]), float(params["eps"])
     c = _mutated(lmult.build_prod(d, C, eps), mutate)
     checks = prod_checks(c, rng, n=6000, exact_pts=3)
+    checks.append(_f64_vs_arb(c, rng.uniform(-C, C, (100, d)), C ** d))
+    own = d == 2 and eps >= CERT_EPS_AUX
+    ca = c if own else _mutated(lmult.build_prod(2, C, CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance d = 2, ε = {ea:g})'}: sup over [-C,C]^2 of "
+                        f"|φ - x1 x2| <= {ea:g} (exact arithmetic on the stored weights)", ca, enclose_product,
+                        [-C, -C], [C, C], ea, own, aux=not own))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lambda e: lmult.build_prod(d, C, e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0, "log B": 0.0}, _prod_sample_error,
                                lambda c: C ** d, lmult.MIN_REL_EPS * C ** d))
@@ -283,6 +358,8 @@ register(Claim(
     growth="L = O(log d · log 1/ε), S = O(d log 1/ε) at fixed C",
     doc="docs/lemmas/lemma-F.3-prod.md",
     param_types={"d": int, "C": float, "eps": float},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        _rebuilt(lambda q: lmult.build_prod(q["d"], q["C"], 1.0, m=q["m"] - 1)))],
 ))
 
 
@@ -328,6 +405,25 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     eps = float(params["eps"])
     c = _mutated(lexp.build_exp(eps), mutate)
     checks = exp_checks(c, rng, n=int(params.get("samples", 20000)))
+    checks.append(_f64_vs_arb(c, rng.uniform(0, 1.2 * c.params["A"], (100, 1)), 1.0))
+    own = eps >= CERT_EPS_AUX
+    ca = c if own else _mutated(lexp.build_exp(CERT_EPS_AUX), mutate)
+    ea = eps if own else CERT_EPS_AUX
+    A = ca.params["A"]
+    # [0, 64A] by branch-and-bound; [64A, ∞) by an exact proof that the net is constant there (certify.py)
+    tail = certify_decreasing_tail(ca.net, 64 * A, lambda x: (-x).exp(), 0.0, ea)
+    chk = _cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over x >= 0 of "
+                f"|φ_exp - e^-x| <= {ea:g} ([0, 64A] by branch-and-bound, [64A, ∞) exactly constant; exact "
+                f"arithmetic on the stored weights)", ca, enclose_exp_neg, [0.0], [64 * A], ea,
+                own and tail["proved"], aux=not own)
+    chk.detail["tail_[64A,inf)"] = tail
+    if not tail["proved"] and chk.passed:
+        chk.passed = None
+        chk.certified = False
+        chk.detail["reason"] = f"[0, 64A] certified but the tail x > 64A is not: {tail.get('reason')}"
+    elif chk.passed and chk.measured is not None:
+        chk.measured = max(chk.measured, tail["bound"])
+    checks.append(chk)
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lexp.build_exp, SWEEP_EPS,
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 1.0}, _exp_sample_error,
                                lambda c: 1.0, lexp.MIN_EPS))
@@ -348,4 +444,6 @@ register(Claim(
     growth="L = O(log^2 1/ε), W = O(1), S = O(log^2 1/ε), B = O(log 1/ε)",
     doc="docs/lemmas/lemma-F.3-exp.md",
     param_types={"eps": float, "samples": int},
+    mutants=lambda p: [("coarser net: the builder at 100 ε (fewer sawtooth levels, terms, squarings)", "remove level",
+                        _rebuilt(lambda q: lexp.build_exp(min(0.5, 100 * q["eps"]))))],
 ))

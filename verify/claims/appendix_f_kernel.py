@@ -22,6 +22,7 @@ import numpy as np
 from lemmas import gauss_kernel as gk
 
 from .. import reference as ref
+from ..certify import certify_gauss_expansion
 from ..checks import counts_match, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -194,11 +195,14 @@ def check_expansion(exp_c, R: float, eps: float, rng: np.random.Generator, sampl
 
 
 def _run_expansion(cid: str):
-    def run(params: dict, rng: np.random.Generator) -> Result:
+    def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         d = 1 if cid == "lemma-F.5-expansion" else int(params["d"])
         R, eps, m = float(params["R"]), float(params["eps"]), int(params["samples"])
         c = gk.build_expansion(d, R, eps)
+        if mutate is not None:  # the mutation self-test (verify/mutants.py)
+            c = mutate(c)
         checks = check_expansion(c, R, eps, rng, m, d, grid=d <= 2)
+        checks.append(certify_gauss_expansion(c.net, R, eps))  # sound bound over the whole ball (certify.py)
         checks.append(check_growth(d, R, f"growth: terms <= C(K_suff-1+d, d) = O(log^{d} 1/ε), ε = 1e-1..1e-15"))
         g = checks[-1].detail
         growth = (f"terms = C(K-1+d, d); fitted exponent vs log(1/ε): {g['fitted_exponent_terms_vs_log(1/eps)']:.2f} "

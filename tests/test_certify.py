@@ -1,0 +1,260 @@
+"""Certification (verify/interval.py, verify/certify.py): interval bounds contain every evaluation of small
+random networks; a certified bound is never exceeded (10^6 float64 points with the allowance, 10^4 in arb);
+target enclosures are sound; broken networks are not certified; the CERTIFIED verdict."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from flint import arb, ctx
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.affine import Affine
+from constructions.fnn import FNN
+from lemmas import gauss_kernel as gk
+from lemmas import mult as lmult
+from lemmas import square as lsq
+from verify import certify as cf
+from verify import highprec as hp
+from verify import mutants as mu
+from verify.checks import allowance
+from verify.interval import IntervalNet, box_centre
+from verify.result import Check, Result
+
+
+def random_net(rng, d_in, depth, width=5):
+    dims = [d_in] + [int(rng.integers(1, width + 1)) for _ in range(depth - 1)] + [1]
+    return FNN([Affine.dense(rng.normal(size=(b, a)) * (rng.random((b, a)) < 0.8), rng.normal(size=b))
+                for a, b in zip(dims[:-1], dims[1:])])
+
+
+@given(st.integers(0, 2**31), st.integers(1, 2), st.integers(1, 5), st.floats(1e-6, 3.0))
+def test_interval_bounds_contain_exhaustive_evaluation(seed, d, depth, width):
+    rng = np.random.default_rng(seed)
+    net = random_net(rng, d, depth)
+    lo = rng.uniform(-2, 2, (6, d))
+    hi = lo + rng.uniform(0, width, (6, d))
+    lb, ub = IntervalNet(net).propagate(lo, hi)
+    assert np.all(lb <= ub)
+    for i in range(6):  # dense grid of the box (corners included), float64 forward pass
+        g = np.stack(np.meshgrid(*[np.linspace(lo[i, j], hi[i, j], 41 if d == 1 else 21) for j in range(d)]),
+                     -1).reshape(-1, d)
+        f = net(g)[:, 0]
+        slack = 1e-12 * (1 + np.abs(f))  # float64 forward pass vs the exact network
+        assert np.all(f >= lb[i, 0] - slack) and np.all(f <= ub[i, 0] + slack)
+        for x in (lo[i], hi[i], box_centre(lo[i:i + 1], hi[i:i + 1])[0]):  # exact rationals: no slack at all
+            v = hp.net_exact(net, x)[0]
+            assert Fraction(lb[i, 0]) <= v <= Fraction(ub[i, 0])
+
+
+def test_affine_forms_are_tight_once_relus_are_stable():
+    c = lsq.build_square(m=6)
+    n = 4096
+    lo = np.linspace(0, 1, n + 1)[:-1, None]
+    hi = np.linspace(0, 1, n + 1)[1:, None]
+    lb, ub = IntervalNet(c.net).propagate(lo, hi)
+    # the net is piecewise linear with slope <= 2: width <= 2 * box width + rounding, no dependency blow-up
+    assert np.max(ub - lb) <= 2.0 / n + 1e-12
+
+
+def _arb_err_upper(net, X, target_arb):
+    """Sound upper bounds of |net(x) - g(x)| in arb (exact-arithmetic net, arb target)."""
+    balls = hp.fnn_arb_balls(net, X, prec=120)
+    out = []
+    old = ctx.prec
+    ctx.prec = 120
+    try:
+        for b, x in zip(balls, X):
+            e = abs(b[0] - target_arb([arb(float(v)) for v in x]))
+            out.append(float(e.upper()))
+    finally:
+        ctx.prec = old
+    return np.nextafter(np.array(out), np.inf)
+
+
+def test_certified_square_bound_never_exceeded():
+    m = 8
+    c = lsq.build_square(m=m)
+    eps = lsq.square_error_bound(m) * (1 + 1e-6)
+    res = cf.certify_fnn(c.net, cf.enclose_square, [0.0], [1.0], eps)
+    assert res.certified and res.bound <= eps and res.boxes < 10_000
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (1_000_000, 1))
+    err = np.abs(c.net(X)[:, 0] - X[:, 0] ** 2)
+    assert err.max() <= res.bound + allowance(c.net, 1.0)
+    Xh = np.concatenate([rng.uniform(0, 1, (9_900, 1)), ((2 * np.arange(100) + 1) * 2.0 ** (-m - 1))[:, None]])
+    eh = _arb_err_upper(c.net, Xh, lambda x: x[0] * x[0])
+    assert eh.max() <= res.bound
+    assert eh.max() >= lsq.square_error_bound(m) * (1 - 1e-12)  # attained: the certificate is tight
+
+
+def test_certified_mult_bound_never_exceeded():
+    M, eps = 1.0, 1e-2
+    c = lmult.build_mult(M, eps)
+    res = cf.certify_fnn(c.net, cf.enclose_product, [-M, -M], [M, M], eps)
+    assert res.certified and res.bound <= eps
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-M, M, (1_000_000, 2))
+    err = np.abs(c.net(X)[:, 0] - X[:, 0] * X[:, 1])
+    assert err.max() <= res.bound + allowance(c.net, M * M)
+    eh = _arb_err_upper(c.net, X[:10_000], lambda x: x[0] * x[1])
+    assert eh.max() <= res.bound
+
+
+@pytest.mark.parametrize("enc, g, d", [
+    (cf.enclose_square, lambda x: x[0] * x[0], 1),
+    (cf.enclose_exp_neg, lambda x: (-x[0]).exp(), 1),
+    (cf.enclose_product, lambda x: x[0] * x[1], 2),
+    (cf.enclose_product, lambda x: x[0] * x[1] * x[2], 3),
+    (cf.enclose_clip(-0.5, 1.25), lambda x: x[0].max(arb(-0.5)).min(arb(1.25)), 1),
+])
+def test_target_enclosures_are_sound(enc, g, d):
+    rng = np.random.default_rng(7)
+    lo = rng.uniform(-2, 3, (300, d))
+    hi = lo + np.exp(rng.uniform(-20, 0.5, (300, d)))
+    if enc is cf.enclose_exp_neg:
+        lo, hi = np.abs(lo) * 4, np.abs(lo) * 4 + (hi - lo)
+    out = enc(lo, hi)
+    m = box_centre(lo, hi)
+    old = ctx.prec
+    ctx.prec = 300  # products of a few floats are exact at 300 bits; exp is an arb enclosure
+    try:
+        _check_enclosure(out, m, lo, hi, g, d)
+    finally:
+        ctx.prec = old
+
+
+def _check_enclosure(out, m, lo, hi, g, d):
+    for i in range(len(lo)):
+        for t in np.linspace(0, 1, 7):
+            x = lo[i] + t * (hi[i] - lo[i])
+            x = np.clip(x, lo[i], hi[i])
+            val = g([arb(float(v)) for v in x])
+            if len(out) == 3:
+                val = val - sum(arb(float(out[2][i, j])) * (arb(float(x[j])) - arb(float(m[i, j]))) for j in range(d))
+            assert val.lower() >= arb(float(out[0][i])), (i, t)
+            assert val.upper() <= arb(float(out[1][i])), (i, t)
+
+
+def test_broken_network_is_not_certified():
+    m = 8
+    c = lsq.build_square(m=m)
+    eps = lsq.square_error_bound(m) * (1 + 1e-6)
+    bad = mu.perturb_weight(c.net, 3, 0, 1e-3)
+    res = cf.certify_fnn(bad, cf.enclose_square, [0.0], [1.0], eps)
+    chk = cf.cert_check("cert", res)
+    assert not res.certified and chk.status == "FAIL" and res.sampled_max > eps
+
+
+def test_budget_exhausted_is_inconclusive_with_best_bound():
+    c = lmult.build_mult(2.0, 1e-3)
+    res = cf.certify_fnn(c.net, cf.enclose_product, [-2.0, -2.0], [2.0, 2.0], 1e-3, budget=2000)
+    chk = cf.cert_check("cert", res)
+    assert not res.certified and res.budget_exhausted and res.boxes <= 2000
+    assert chk.status == "INCONCLUSIVE" and res.bound >= res.sampled_max and "budget" in chk.detail["reason"]
+
+
+def test_certified_verdict():
+    ok = Check("sampled", True, 0.1, 1.0)
+    cert = Check("cert", True, 0.5, 1.0, certified=True)
+    assert Result("x", {}, [ok, cert]).verdict == "CERTIFIED"
+    assert Result("x", {}, [ok, Check("cert", True, 0.5, 1.0)]).verdict == "PASS"
+    assert Result("x", {}, [Check("s", False), cert]).verdict == "FAIL"
+    assert Result("x", {}, [Check("s", None), cert]).verdict == "INCONCLUSIVE"
+
+
+def test_bad_inputs():
+    c = lsq.build_square(m=3)
+    with pytest.raises(ValueError):
+        cf.certify_fnn(c.net, cf.enclose_square, [0.0], [1.0], 0.0)
+    with pytest.raises(ValueError):
+        cf.certify_fnn(c.net, cf.enclose_square, [1.0], [0.0], 1e-3)
+    with pytest.raises(ValueError):
+        cf.certify_fnn(c.net, cf.enclose_square, [0.0, 0.0], [1.0, 1.0], 1e-3)
+    with pytest.raises(ValueError):
+        IntervalNet(c.net).propagate(np.zeros((2, 1)), np.full((2, 1), np.nan))
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_gauss_expansion_certificate_sound_and_fails_on_mutants(d):
+    R, eps = 1.0, 1e-6
+    c = gk.build_expansion(d, R, eps)
+    chk = cf.certify_gauss_expansion(c.net, R, eps)
+    assert chk.status == "PASS" and chk.certified and chk.measured <= eps
+    # sound: the attained error at x = y, ‖x‖ = R (50-digit mpmath) is below the certified bound, and close to it
+    import mpmath
+    from verify import reference as ref
+    x = np.zeros(d)
+    x[0] = R
+    with mpmath.workdps(50):
+        att = abs(ref.gauss_kernel_mp(x, x, 50) - c.net.value_mp(x, x, 50))
+    assert att <= chk.measured and att >= 0.999 * chk.measured
+    for bad in (c.net.without(len(c.net.alphas) - 1), c.net.without(0),
+                gk.GaussExpansion(c.net.alphas, c.net.coef * (1 + 1e-3 * (np.arange(len(c.net.coef)) == 1)))):
+        b = cf.certify_gauss_expansion(bad, R, eps)
+        assert b.status == "INCONCLUSIVE" and not b.certified
+
+
+def test_affine_on_ray_and_constant_tail():
+    from lemmas import exp as lexp
+    c = lexp.build_exp(1e-2)
+    A = c.params["A"]
+    ab = cf.affine_on_ray(c.net, A)
+    assert ab is not None and ab[0] == 0  # clip(x; 0, A): constant beyond A, exactly
+    for x in (A, 3 * A, 1e9):
+        assert hp.net_exact(c.net, [x])[0] == ab[1]
+    assert cf.affine_on_ray(c.net, A / 2) is None  # ReLUs still switch on [A/2, A]
+    t = cf.certify_decreasing_tail(c.net, 64 * A, lambda x: (-x).exp(), 0.0, 1e-2)
+    assert t["proved"] and abs(t["bound"] - float(ab[1])) < 1e-15
+    # a random net: the affine form on the ray agrees with exact evaluation whenever it is found
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(30):
+        net = random_net(rng, 1, 3)
+        ab = cf.affine_on_ray(net, 5.0)
+        if ab is not None:
+            found += 1
+            for x in (5.0, 17.25, 1e6):
+                assert hp.net_exact(net, [x])[0] == ab[0] * Fraction(x) + ab[1]
+    assert found > 0
+    # mutant: the clip's two ReLUs no longer cancel, the net is not constant on the ray
+    bad = mu.perturb_weight(c.net, 1, 0, 1e-3)
+    assert not cf.certify_decreasing_tail(bad, 64 * A, lambda x: (-x).exp(), 0.0, 1e-2)["proved"]
+
+
+@pytest.mark.parametrize("d, R", [(1, 2.0), (2, 1.0)])
+def test_gauss_expansion_bound_holds_for_perturbed_coefficients(d, R):
+    """The certified upper bound (even when it exceeds ε) is never below the error of a mutated expansion
+    (float64 on 300 random pairs; the coefficient error ~1e-3 dwarfs the float64 rounding)."""
+    from verify import reference as ref
+    c = gk.build_expansion(d, R, 1e-6)
+    coef = c.net.coef.copy()
+    coef[1:4] *= 1 + np.array([3e-3, -2e-3, 5e-3])
+    bad = gk.GaussExpansion(c.net.alphas, coef)
+    chk = cf.certify_gauss_expansion(bad, R, 1e-6)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-R, R, (300, d)) / max(1.0, np.sqrt(d))
+    Y = rng.uniform(-R, R, (300, d)) / max(1.0, np.sqrt(d))
+    err = np.abs(bad(X, Y) - ref.gauss_kernel(X, Y))
+    assert err.max() <= chk.measured
+    assert chk.measured <= 50 * err.max()  # and the bound is not vacuous
+
+
+@given(st.integers(0, 2**31))
+def test_interval_bounds_block_structured_maps(seed):
+    """Parallel stacks (batched block groups, scattered rows) go through the other Affine.apply_T paths."""
+    from constructions import algebra
+    rng = np.random.default_rng(seed)
+    nets = [random_net(rng, 2, 3, width=3) for _ in range(4)]
+    par = algebra.parallel(*nets)  # shared input, 4 outputs, identity padding
+    sep = algebra.parallel(*nets[:2], shared_input=False)  # 4 inputs, block-diagonal maps
+    for net, d in ((par, 2), (sep, 4)):
+        lo = rng.uniform(-1, 1, (3, d))
+        hi = lo + rng.uniform(0, 0.5, (3, d))
+        lb, ub = IntervalNet(net).propagate(lo, hi)
+        for i in range(3):
+            for x in (lo[i], hi[i], 0.5 * (lo[i] + hi[i])):
+                x = np.clip(x, lo[i], hi[i])
+                v = hp.net_exact(net, x)
+                assert all(Fraction(lb[i, j]) <= v[j] <= Fraction(ub[i, j]) for j in range(net.d_out))
