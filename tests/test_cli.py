@@ -12,7 +12,7 @@ from verify import __main__ as cli
 from verify import registry
 from verify.result import Check, Result
 
-CHECK_KEYS = {"name", "status", "passed", "measured", "bound", "detail", "counterexample", "violated"}
+CHECK_KEYS = {"name", "status", "passed", "measured", "bound", "detail", "counterexample", "violated", "certified"}
 RESULT_KEYS = {"claim", "params", "verdict", "counts", "formula", "growth", "precision", "seconds", "error",
                "checks", "counterexample_file"}
 
