@@ -235,3 +235,14 @@ def test_inspect_a_model_claim(monkeypatch, tmp_path, capsys):
     assert "decoding: 2x4" in out and "bit-identical on random inputs: True" in out
     assert cli.main(["inspect", "model-test", "--export", str(tmp_path / "m.v2")]) == 0  # dotted names keep every part
     assert (tmp_path / "m.v2.npz").exists() and (tmp_path / "m.v2.json").exists()
+
+
+def test_mutants_flag_reports_catch_rate_in_table_and_json(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert cli.main(["--claim", "lemma-F.2-clip", "--mutants", "--quiet", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "mutation self-test" in text and "lemma-F.2-clip" in text and "mutants caught" in text
+    rep = json.loads(out.read_text())["mutants"]
+    entry = rep["claims"]["lemma-F.2-clip"]
+    assert entry["supported"] and entry["total"] >= 3 and entry["caught"] == entry["total"]
+    assert rep["rate"] == 1.0 and rep["uncaught"] == []

@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--counterexamples", metavar="DIR", default=DEFAULT_CE_DIR,
                    help=f"directory for the files of failed runs (default ./{DEFAULT_CE_DIR})")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--mutants", action="store_true",
+                   help="after the suite, run the mutation self-test on the selected claims (docs/mutants.md)")
     return p
 
 
@@ -232,10 +234,17 @@ def _main(argv: list[str]) -> int:
             print(f"  {f}")
     n_fail = sum(r.verdict == FAIL for r in results)
     print(f"\n{report.summary(results)}; {n_fail} failed; wall time {wall:.1f} s (seed {args.seed})")
+    mut = None
+    if args.mutants:
+        from . import mutants
+        say = None if args.quiet else (lambda msg: print(f"  mutant {msg}", file=sys.stderr, flush=True))
+        mut = mutants.run_mutants([c.id for c in claims], seed=args.seed, progress=say)
+        print("\nmutation self-test (each mutant run under the default checks):")
+        print(mutants.format_mutants(mut))
     meta = {"seed": args.seed, "full": args.full, "wall_seconds": wall, "python": platform.python_version(),
             "numpy": np.__version__, "library": rp.library_info()["version"], "argv": argv}
     if args.json:
-        _write(args.json, report.to_json(results, meta, files))
+        _write(args.json, report.to_json(results, meta, files, mut))
     if args.markdown:
         _write(args.markdown, report.markdown(results))
     if args.plots:

@@ -125,15 +125,19 @@ def summary(results: list[Result]) -> str:
     return f"{len(results)} runs: " + (", ".join(f"{n} {v}" for v, n in vc.items()) or "none")
 
 
-def to_json(results: list[Result], meta: dict, files: list | None = None) -> str:
-    """The report as JSON (schema in the module docstring); ``files[i]``: counterexample file of results[i]."""
+def to_json(results: list[Result], meta: dict, files: list | None = None, mutants: dict | None = None) -> str:
+    """The report as JSON (schema in the module docstring); ``files[i]``: counterexample file of results[i];
+    ``mutants``: the mutation self-test's report (``verify.mutants.run_mutants``), under the key "mutants"."""
     out = []
     for i, r in enumerate(results):
         d = r.to_json()
         d["counterexample_file"] = None if files is None or files[i] is None else str(files[i])
         out.append(d)
     meta = {**meta, "verdicts": verdict_counts(results)}
-    return json.dumps(_jsonable({"schema": SCHEMA, "meta": meta, "results": out}), indent=1)
+    doc = {"schema": SCHEMA, "meta": meta, "results": out}
+    if mutants is not None:
+        doc["mutants"] = mutants
+    return json.dumps(_jsonable(doc), indent=1)
 
 
 # ------------------------------------------------------------------------------ architecture (inspect)
