@@ -1,0 +1,129 @@
+"""Lemma F.3 (rec, cos, sin) and F.4 (quotient): bounds, perturbed inputs, counts vs formulas, float64 rounding
+against 60-digit evaluation, bad input; and (below) the claims with mutants that must FAIL."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lemmas import quotient as lq
+from lemmas import rec as lrec
+from verify import checks as ck
+from verify import highprec as hp
+
+FAST = settings(derandomize=True, deadline=None, max_examples=15)
+
+
+# ------------------------------------------------------------------------------------------------ rec
+@pytest.mark.parametrize("eps", [0.5, 0.1, 1e-2])
+def test_rec_bound_counts(eps):
+    c = lrec.build_rec(eps)
+    assert ck.counts_of(c.net) == c.formula
+    assert c.notes["error_bound"] <= eps
+    x = np.concatenate([np.geomspace(eps, 1 / eps, 4001), c.notes["break_points"]])
+    x = x[x <= 1 / eps]
+    err = np.abs(c.net(x[:, None])[:, 0] - 1 / x)
+    assert err.max() <= c.notes["error_bound"] + ck.allowance(c.net, 1 / eps)
+    # the construction bound is not loose by orders of magnitude: the worst case (x = x_min) sits near it
+    assert err.max() >= 0.25 * c.notes["error_bound"]
+
+
+@FAST
+@given(st.floats(1e-3, 10.0), st.floats(1.001, 1e3), st.floats(1e-6, 1e-1), st.integers(0, 2 ** 31))
+def test_rec_interval_bound_perturbed_counts(x_min, ratio, eps, seed):
+    x_max = x_min * ratio
+    if eps * x_min < 1e-9 or lrec.rec_formula(lrec.rec_params(x_min, x_max, eps))["S"] > 40000:
+        return  # keep the property test fast; large nets are covered by the claim
+    c = lrec.build_rec_interval(x_min, x_max, eps)
+    assert ck.counts_of(c.net) == c.formula
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.uniform(x_min, x_max, 200), [x_min, x_max]])
+    tau = ck.allowance(c.net, 1 / x_min)
+    assert np.max(np.abs(c.net(x[:, None])[:, 0] - 1 / x)) <= eps + tau
+    xp = x + rng.normal(size=x.size) * np.exp(rng.uniform(-12, 6, x.size)) * x_max
+    lhs = np.abs(c.net(xp[:, None])[:, 0] - 1 / x)
+    assert np.all(lhs <= eps + np.abs(xp - x) / x_min ** 2 + tau)
+
+
+def test_rec_far_inputs_are_exact_clips():
+    """φ(x') = φ(clip(x'; x_min, a_P)) even for |x'| huge: the piece clipping has no cancellation."""
+    c = lrec.build_rec(1e-3)
+    far = c.net(np.array([[1e15], [1e3], [-1e12], [1e-3], [0.0]]))[:, 0]
+    assert far[0] == far[1] and far[2] == far[3] == far[4]
+
+
+def test_rec_float64_rounding_far_below_allowance():
+    """The measured float64-vs-60-digit deviation is ~1 eps64 / x_min, far below τ = S eps64 / x_min."""
+    c = lrec.build_rec(1e-2)
+    dev = 0.0
+    for x in (1e-2, 0.0137, 0.5, 3.3, 77.0, 100.0):
+        dev = max(dev, abs(float(hp.net_mp(c.net, [x])[0] - mpmath.mpf(float(c.net(np.array([[x]]))[0, 0])))))
+    assert dev <= 64 * ck.EPS64 / 1e-2
+    assert dev <= ck.allowance(c.net, 1 / 1e-2) / 1000
+
+
+def test_rec_formula_growth_polylog():
+    """Counts of the formula over ε = 1e-1..1e-8 (no nets built): L = O(log^2), W = O(log), S = O(log^3)."""
+    rows = [lrec.rec_formula(lrec.rec_params(e, 1 / e, e)) for e in ck.SWEEP_EPS]
+    lg = [math.log(1 / e) for e in ck.SWEEP_EPS]
+    for k, p in (("L", 2.0), ("W", 1.0), ("S", 3.0)):
+        ratio = [r[k] / lg[i] ** p for i, r in enumerate(rows)]
+        assert max(ratio[3:]) <= 1.05 * ratio[2], (k, ratio)  # count / log^p stops growing from ε = 1e-3 on
+        if k != "W":  # and the next power is really too much (the ratio against log^(p-1) keeps growing)
+            assert rows[-1][k] / lg[-1] ** (p - 1) > 1.5 * rows[2][k] / lg[2] ** (p - 1), k
+
+
+def test_rec_invalid_inputs_raise():
+    for bad in (0.0, -1e-3, float("nan"), float("inf"), "x", 1.0, 2.0):
+        with pytest.raises(ValueError):
+            lrec.build_rec(bad)
+    with pytest.raises(ValueError):
+        lrec.build_rec_interval(2.0, 1.0, 1e-3)
+    with pytest.raises(ValueError):
+        lrec.build_rec_interval(0.0, 1.0, 1e-3)
+    with pytest.raises(ValueError):
+        lrec.build_rec_interval(1e-6, 1.0, 1e-9)  # ε x_min below float64 resolution
+    with pytest.raises(ValueError):
+        lrec.build_rec(1e-7)
+
+
+# ------------------------------------------------------------------------------------------- quotient
+@pytest.mark.parametrize("A,b_min,b_max,eps", [(1.0, 0.5, 2.0, 1e-3), (3.0, 0.1, 1.0, 1e-2), (2.0, 1.0, 1.001, 1e-6)])
+def test_quotient_bound_counts(A, b_min, b_max, eps):
+    c = lq.build_quotient(A, b_min, b_max, eps)
+    assert ck.counts_of(c.net) == c.formula
+    assert c.notes["error_bound"] <= eps
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.uniform(-A, A, 3000), [A, -A, A, -A, 0.0]])
+    b = np.concatenate([rng.uniform(b_min, b_max, 3000), [b_min, b_min, b_max, b_max, b_min]])
+    err = np.abs(c.net(np.stack([a, b], 1))[:, 0] - a / b)
+    assert err.max() <= eps + ck.allowance(c.net, A / b_min)
+
+
+@FAST
+@given(st.floats(0.1, 5.0), st.floats(0.05, 2.0), st.floats(1.01, 50.0), st.floats(1e-6, 1e-1), st.integers(0, 2 ** 31))
+def test_quotient_perturbed_counts(A, b_min, ratio, eps, seed):
+    b_max = b_min * ratio
+    p = lq.quotient_params(A, b_min, b_max, eps)
+    if lq.quotient_formula(A, b_min, p)["S"] > 30000:
+        return
+    c = lq.build_quotient(A, b_min, b_max, eps)
+    assert ck.counts_of(c.net) == c.formula
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(-A, A, 200), rng.uniform(b_min, b_max, 200)
+    ap = a + rng.normal(size=a.size) * np.exp(rng.uniform(-12, 2, a.size)) * A
+    bp = b + rng.normal(size=b.size) * np.exp(rng.uniform(-12, 2, b.size)) * b_max
+    lhs = np.abs(c.net(np.stack([ap, bp], 1))[:, 0] - a / b)
+    rhs = eps + np.abs(ap - a) / b_min + A * np.abs(bp - b) / b_min ** 2 + ck.allowance(c.net, A / b_min)
+    assert np.all(lhs <= rhs)
+
+
+def test_quotient_invalid_inputs_raise():
+    for args in [(1.0, 0.5, 2.0, 0.0), (1.0, 0.5, 2.0, -1.0), (1.0, 0.5, 2.0, float("nan")), (1.0, 0.0, 2.0, 1e-3),
+                 (1.0, -0.5, 2.0, 1e-3), (1.0, 2.0, 2.0, 1e-3), (1.0, 3.0, 2.0, 1e-3), (0.0, 0.5, 2.0, 1e-3),
+                 (-1.0, 0.5, 2.0, 1e-3), (float("inf"), 0.5, 2.0, 1e-3)]:
+        with pytest.raises(ValueError):
+            lq.build_quotient(*args)
