@@ -127,3 +127,115 @@ def test_quotient_invalid_inputs_raise():
                  (-1.0, 0.5, 2.0, 1e-3), (float("inf"), 0.5, 2.0, 1e-3)]:
         with pytest.raises(ValueError):
             lq.build_quotient(*args)
+
+
+# --------------------------------------------------------------------------------------- claims, mutants
+from constructions.affine import Affine  # noqa: E402
+from constructions.algebra import sum_nets  # noqa: E402
+from constructions.fnn import FNN  # noqa: E402
+from lemmas.base import Construction  # noqa: E402
+from lemmas.square import Circuit  # noqa: E402
+from verify import mutants as mu  # noqa: E402
+from verify.claims import appendix_f_rec as afr  # noqa: E402
+from verify.registry import load_all, run_claim  # noqa: E402
+
+REG = load_all()
+
+
+def _bad(r):
+    return [(c.name, c.status, c.measured, c.bound) for c in r.checks if c.status != "PASS"]
+
+
+def _failed(r):
+    return {c.name.split(" ")[0] for c in r.checks if c.status == "FAIL"}
+
+
+def _weight_mutant(layer, rel=1e-2, k=None):
+    def mut(c):
+        return Construction(mu.perturb_weight(c.net, layer, k, rel), c.formula, c.params, c.notes)
+    return mut
+
+
+def _swap(build):
+    return lambda c: Construction(build().net, c.formula, c.params, c.notes)
+
+
+def _outside_kick(x_hi, K, d_in=1, col=0):
+    """A mutant equal to the net on the domain but growing like K (x_col - x_hi) beyond it."""
+    W = np.zeros((1, d_in))
+    W[0, col] = 1.0
+    kick = FNN([Affine.dense(W, np.array([-x_hi])), Affine.dense(np.array([[K]]))])
+    return lambda c: Construction(sum_nets(c.net, kick), c.formula, c.params, c.notes)
+
+
+REC_P = {"eps": 1e-3, "x_min": 0.1, "x_max": 10.0, "samples": 1500, "growth_to": 1e-1}
+
+
+@pytest.mark.parametrize("cid", ["lemma-F.3-rec", "lemma-F.4-quotient"])
+def test_claims_pass(cid):
+    r = run_claim(REG[cid], seed=3)
+    assert r.verdict == "PASS", _bad(r)
+
+
+def test_rec_claim_interval_passes():
+    r = afr._run_rec(dict(REC_P), np.random.default_rng(0))
+    assert r.verdict == "PASS", _bad(r)
+
+
+@pytest.mark.parametrize("layer", [0, 1, -1])
+def test_rec_weight_mutant_fails(layer):
+    # Not every weight is a useful mutant: a 1% change in the first product level (map 2) enters g_0 damped by
+    # ρ^(H-1) <= 3^-(H-1) and leaves the error below ε, i.e. that net still satisfies the lemma and PASS is right.
+    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    assert r.verdict == "FAIL"
+    assert {"dense", "60-digit"} <= _failed(r)
+
+
+def test_rec_larger_eps_net_and_dropped_term_fail():
+    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _swap(lambda: lrec.build_rec_interval(0.1, 10.0, 1e-1)))
+    assert r.verdict == "FAIL" and {"counts", "dense", "known", "60-digit"} <= _failed(r)
+
+    def drop(c):  # the same pieces and sawtooth depth, two Horner terms fewer (T_{n-2} > 3ε/2; with one term
+        p = lrec.rec_params(0.1, 10.0, 1e-3)  # fewer the measured error stays below ε: n is chosen from a bound)
+        p = {**p, "n": p["n"] - 2, "H": p["H"] - 2}
+        circ = Circuit(1)
+        phi, _ = lrec.emit_rec(circ, circ.inputs()[0], p)
+        return Construction(circ.net([phi]), c.formula, c.params, c.notes)
+    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), drop)
+    assert r.verdict == "FAIL" and {"counts", "dense", "known"} <= _failed(r)
+
+
+def test_rec_perturbed_check_catches_growth_outside_domain():
+    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _outside_kick(10.0, 2.0 / 0.1 ** 2))
+    assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
+
+
+def test_rec_growth_below_floor_inconclusive():
+    assert afr.REC_FLOOR == 1e-3
+    r = afr._run_rec({**REC_P, "growth_to": 1e-5}, np.random.default_rng(0))
+    g = [c for c in r.checks if c.name.startswith("growth on [")][0]
+    assert g.status == "INCONCLUSIVE" and r.verdict == "INCONCLUSIVE"
+
+
+Q_P = {"A": 2.0, "b_min": 0.25, "b_max": 4.0, "eps": 1e-3, "samples": 1500}
+
+
+@pytest.mark.parametrize("layer", [0, 1, 3, "product clip", -1])
+def test_quotient_weight_mutant_fails(layer):
+    # "product clip": the map where rec's output b_min r̂ enters the final product; a deep sawtooth weight of that
+    # product (e.g. map -2, influence 4^-m_q) is not a useful mutant: the net still satisfies the lemma.
+    if layer == "product clip":
+        layer = -(lq.quotient_params(2.0, 0.25, 4.0, 1e-3)["m_q"] + 2)
+    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    assert r.verdict == "FAIL"
+    assert {"dense", "random"} & _failed(r)
+
+
+def test_quotient_larger_eps_net_fails():
+    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _swap(lambda: lq.build_quotient(2.0, 0.25, 4.0, 3e-2)))
+    assert r.verdict == "FAIL" and {"counts", "dense", "60-digit"} <= _failed(r)
+
+
+def test_quotient_perturbed_check_catches_growth_outside_domain():
+    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _outside_kick(2.0, 4.0 / 0.25, d_in=2, col=0))
+    assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
