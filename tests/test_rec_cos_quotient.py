@@ -239,3 +239,87 @@ def test_quotient_larger_eps_net_fails():
 def test_quotient_perturbed_check_catches_growth_outside_domain():
     r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _outside_kick(2.0, 4.0 / 0.25, d_in=2, col=0))
     assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
+
+
+# ------------------------------------------------------------------------------------------------ cos
+from lemmas import cos as lcos  # noqa: E402
+
+COS_P = {"a": 3.0, "b": 0.5, "D": 2.0, "eps": 1e-6, "samples": 3000}
+
+
+@FAST
+@given(st.floats(-1e3, 1e3), st.floats(-10, 10), st.floats(0.01, 20), st.floats(1e-9, 0.5), st.booleans(),
+       st.integers(0, 2 ** 31))
+def test_cos_sin_bound_counts(a, b, D, eps, sin, seed):
+    if abs(a) < 1e-3:
+        return
+    s_fold = lcos.cos_params(a, b + (math.pi / 2 if sin else 0.0), D, eps)["s"]
+    if eps < max(lcos.MIN_EPS, 1e4 * 2.0 ** s_fold * ck.EPS64):
+        with pytest.raises(ValueError):  # below the float64 floor the builder refuses
+            (lcos.build_sin if sin else lcos.build_cos)(a, b, D, eps)
+        return
+    c = (lcos.build_sin if sin else lcos.build_cos)(a, b, D, eps)
+    assert ck.counts_of(c.net) == c.formula
+    assert c.notes["error_bound"] <= eps
+    x = np.random.default_rng(seed).uniform(-D, D, 500)
+    tgt = (np.sin if sin else np.cos)(a * x - b)
+    assert np.max(np.abs(c.net(x[:, None])[:, 0] - tgt)) <= eps + ck.allowance(c.net, c.notes["V"])
+
+
+def test_cos_folding_identity_exact():
+    """cos(π g_s(t)) = cos(2^s π t): the folding layers alone compute g_s exactly on dyadic t (rational check)."""
+    p = lcos.cos_params(1.0, 0.0, 20.0, 1e-3)
+    circ = Circuit(1)
+    (x,) = circ.inputs()
+    t = x * 1.0
+    u = circ.layer([t, t - 0.5, t - 1.0])
+    g = 2.0 * u[0] - 4.0 * u[1] + 2.0 * u[2]
+    for _ in range(p["s"] - 1):
+        A, B = circ.layer([g, g - 0.5])
+        g = 2.0 * A - 4.0 * B
+    net = circ.net([g])
+    for k in range(0, 257, 7):
+        tk = k / 256
+        val = hp.net_exact(net, [tk])[0]
+        frac = (2 ** (p["s"] - 1) * tk) % 1.0  # g_s(t) = 1 - |2 frac(2^{s-1} t) - 1|
+        assert val == 1 - abs(2 * frac - 1)
+        assert math.isclose(math.cos(math.pi * float(val)), math.cos(2 ** p["s"] * math.pi * tk), abs_tol=1e-12)
+
+
+def test_cos_claim_passes():
+    r = run_claim(REG["lemma-F.3-cos"], seed=3)
+    assert r.verdict == "PASS", _bad(r)
+
+
+@pytest.mark.parametrize("layer", [0, 1, -1])
+def test_cos_weight_mutant_fails(layer):
+    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    assert r.verdict == "FAIL"
+    assert {"cos:", "sin:"} <= _failed(r)
+
+
+def test_cos_dropped_fold_and_larger_eps_fail():
+    def drop(c):  # same scaling t = (θ - θ_0)/(2^s π), one folding layer fewer: computes cos((θ - θ_0)/2)
+        p = lcos.cos_params(c.params["a"], c.params["b"] if c.params.get("phase") != "sin" else c.params["b"]
+                            + math.pi / 2, c.params["D"], c.params["eps"])
+        p["folds"] -= 1
+        circ = Circuit(1)
+        return Construction(circ.net([lcos.emit_cos(circ, circ.inputs()[0], p)]), c.formula, c.params, c.notes)
+    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), drop)
+    names = {x.name for x in r.checks if x.status == "FAIL"}
+    assert r.verdict == "FAIL" and any(n.startswith("cos: dense") for n in names)
+    assert any(n.startswith("cos: counts") for n in names) and any(n.startswith("sin: known") for n in names)
+    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), _swap(lambda: lcos.build_cos(3.0, 0.5, 2.0, 1e-3)))
+    names = {x.name for x in r.checks if x.status == "FAIL"}
+    assert r.verdict == "FAIL" and any(n.startswith("cos: dense") for n in names)
+    assert any(n.startswith("cos: 60-digit") for n in names)
+
+
+def test_cos_invalid_inputs_raise():
+    for args in [(0.0, 0.0, 1.0, 1e-3), (1.0, 0.0, 0.0, 1e-3), (1.0, 0.0, -1.0, 1e-3), (1.0, 0.0, 1.0, 0.0),
+                 (1.0, 0.0, 1.0, 1.5), (1.0, float("nan"), 1.0, 1e-3), (float("inf"), 0.0, 1.0, 1e-3),
+                 (1.0, 0.0, 1.0, 1e-13), (1e6, 0.0, 1.0, 1e-10)]:
+        with pytest.raises(ValueError):
+            lcos.build_cos(*args)
+    with pytest.raises(ValueError):
+        lcos.build_sin(1.0, "x", 1.0, 1e-3)
