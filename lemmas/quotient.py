@@ -14,7 +14,11 @@ accuracy ε_r (degree n, H = n - 1 product levels, P pieces, depth m_r), with a/
 alongside (two units in rec's layer A, one in layer B, one carry per level); then one pairwise product level
 (``lemmas.mult.level``, depth m_q >= 2 the smallest with (A / b_min) 2^{-2 m_q} <= ε/2) on
     α' = clip(a'/A; -1, 1)  and  y = b_min r̂,   r̂ = rec(b') ≈ 1/clip(b'; b_min, a_P),
-and the output φ = (A / b_min) · product.
+and the output φ = (A / b_min) · product.  This is the composition (A/b_min) · build_mult(1, ·)∘(clip(a/A), b_min rec(b))
+of the spec's recipe; it is emitted with ``Circuit`` rather than ``constructions.algebra.compose/parallel`` so
+that a/A rides along in the rec layers as one carried unit per layer (algebra's identity padding costs two units
+and more nonzeros per layer) and the counts have a closed form; the test
+``test_quotient_equals_algebra_composition`` checks the two give the same function.
 Proof of the bound.  Let α = a/A, β = b_min/b ∈ (0, 1], ψ the product block on [-1, 1]^2 (it clips its inputs;
 |ψ(s, t) - st| <= 2^{-2m_q} there), cα = clip(α'), cy = clip(y).  Then
     |φ - a/b| = (A/b_min) |ψ(α', y) - αβ| <= (A/b_min) [2^{-2m_q} + |cα - α| |cy| + |α| |cy - β|]
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 from .base import Construction
 from .mult import level
+from . import rec as lrec
 from .rec import _check_interval, _check_pos, emit_rec, rec_params
 from .square import Circuit, _check_eps
 
@@ -75,6 +80,6 @@ def build_quotient(A: float, b_min: float, b_max: float, eps: float) -> Construc
                         {"A": A, "b_min": b_min, "b_max": b_max, "eps": eps, "P": p["P"], "n": p["n"], "H": p["H"],
                          "m": p["m"], "m_q": p["m_q"], "eps_r": p["eps_r"], "a_P": p["a"][-1]},
                         {"error_bound": p["bound_q"], "lip_a": 1.0 / b_min, "lip_b": A / b_min ** 2,
-                         "domain_b": (b_min, p["a"][-1]), "break_points": list(p["a"]), "V": A / b_min,
+                         "domain_b": (b_min, p["a"][-1]), "min_eps_float64": 2.0 * A * lrec.MIN_REL / b_min, "break_points": list(p["a"]), "V": A / b_min,
                          "claimed": "F.4 as reconstructed: product of a with rec(b), perturbed-input form carried through",
                          "precision": "float64"})

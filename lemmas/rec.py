@@ -45,9 +45,10 @@ S = O(log^3 1/ε), B = O(1/ε) (the paper's source claims L = O(log^2), W = O(lo
 in W and S).
 Float64.  The target 1/x is as large as 1/x_min and the bound ε is absolute, so the net must be accurate to the
 relative ε x_min (ε^2 for [ε, 1/ε]).  Every piece works on values in [-1, 1] and is then scaled by 1/a_j, so the
-float64 rounding is a few hundred eps64 / x_min at most (measured, see tests); the verifier's allowance rule
-(τ = S eps64 / x_min, a bound below 1000 τ INCONCLUSIVE) resolves ε >= ``min_eps_verifiable``: about 1e-3 for
-[ε, 1/ε] (ε = 1e-4 is INCONCLUSIVE).  The builder refuses ε x_min < 1e-13 (not representable by the output).
+float64 rounding is about 1 eps64 / x_min (measured against 60 digits, tests/test_rec_cos_quotient.py); the
+verifier's allowance rule (τ = S eps64 / x_min, a bound below 1000 τ INCONCLUSIVE) resolves ε >= 1e-3 on [ε, 1/ε]
+(ε = 1e-4 is INCONCLUSIVE; ``verify.claims.appendix_f_rec.REC_FLOOR``) and every ε >= 1e-8 on [1/2, 2].  The builder
+refuses ε x_min < 1e-13 (``min_eps_float64`` = 1e-13 / x_min: the output's own resolution).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ import math
 
 from .base import Construction
 from .mult import level
-from .square import EPS64, Circuit, Fn, _check_eps
+from .square import Circuit, Fn, _check_eps
 
 MIN_REL = 1e-13  # ε · x_min below this: the output's own float64 resolution (1/x_min · 1e-16 · ~1e3) is too coarse
 
@@ -158,22 +159,6 @@ def _check_interval(x_min, x_max, eps) -> tuple[float, float, float]:
     return x_min, x_max, eps
 
 
-def min_eps_verifiable(x_min: float, x_max: float) -> float:
-    """The smallest ε of the form 10^-k (and 3·10^-k) with ε >= 1000 τ, τ = S(ε) eps64 / x_min: below it the
-    verifier's allowance rule reports INCONCLUSIVE."""
-    cand = sorted({s * 10.0 ** -k for k in range(0, 17) for s in (1.0, 3.0)}, reverse=True)
-    best = None
-    for e in cand:
-        if e * x_min < MIN_REL:
-            break
-        S = rec_formula(rec_params(x_min, x_max, e))["S"]
-        if e >= 1000 * S * EPS64 / x_min:
-            best = e
-        else:
-            break
-    return best
-
-
 def build_rec_interval(x_min: float, x_max: float, eps: float) -> Construction:
     """φ(x') with |φ(x') - 1/x| <= ε + |x' - x| / x_min^2 for x ∈ [x_min, x_max], x' ∈ R (module docstring)."""
     x_min, x_max, eps = _check_interval(x_min, x_max, eps)
@@ -185,6 +170,7 @@ def build_rec_interval(x_min: float, x_max: float, eps: float) -> Construction:
     return Construction(net, rec_formula(p), {"x_min": x_min, "x_max": x_max, "eps": eps, "P": p["P"], "n": p["n"],
                                               "H": p["H"], "m": p["m"], "a_P": p["a"][-1]},
                         {"error_bound": p["bound"], "lipschitz": 1.0 / x_min ** 2, "domain": (x_min, p["a"][-1]),
+                         "min_eps_float64": MIN_REL / x_min,
                          "break_points": list(p["a"]), "V": 1.0 / x_min,
                          "claimed": "L = O(log^2 1/ε), W = O(log^3 1/ε), S = O(log^4 1/ε) (Oko F.7, on [ε, 1/ε])",
                          "precision": "float64"})

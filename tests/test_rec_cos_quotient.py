@@ -323,3 +323,19 @@ def test_cos_invalid_inputs_raise():
             lcos.build_cos(*args)
     with pytest.raises(ValueError):
         lcos.build_sin(1.0, "x", 1.0, 1e-3)
+
+
+def test_quotient_equals_algebra_composition():
+    """The Circuit-emitted quotient is the function (A/b_min) · mult_1 ∘ (clip(a/A), b_min rec(b)) built with
+    constructions.algebra (same rec, same product depth), to float64 rounding; ours has fewer nonzeros."""
+    from constructions.algebra import affine, compose, linear, parallel, scale
+    from lemmas import mult as lmult
+    A, b_min, b_max, eps = 2.0, 0.25, 4.0, 1e-4
+    c = lq.build_quotient(A, b_min, b_max, eps)
+    r = lrec.build_rec_interval(b_min, b_max, c.params["eps_r"])
+    g = parallel(affine(np.array([[1.0 / A]])), linear(r.net, np.array([[b_min]])), shared_input=False)
+    alg = scale(compose(lmult.build_mult(1.0, 1.0, m=c.params["m_q"]).net, g), A / b_min)
+    rng = np.random.default_rng(0)
+    X = np.stack([rng.uniform(-3 * A, 3 * A, 2000), rng.uniform(-1.0, 2 * b_max, 2000)], 1)
+    assert np.max(np.abs(alg(X) - c.net(X))) <= 1e3 * ck.EPS64 * A / b_min
+    assert alg.counts().S > c.net.counts().S
