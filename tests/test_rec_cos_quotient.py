@@ -188,7 +188,7 @@ def test_rec_weight_mutant_fails(layer):
     # ρ^(H-1) <= 3^-(H-1) and leaves the error below ε, i.e. that net still satisfies the lemma and PASS is right.
     r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
-    assert {"dense", "60-digit"} <= _failed(r)
+    assert {"dense", "random,", "known", "local", "perturbed", "60-digit"} <= _failed(r)
 
 
 def test_rec_larger_eps_net_and_dropped_term_fail():
@@ -228,7 +228,7 @@ def test_quotient_weight_mutant_fails(layer):
         layer = -(lq.quotient_params(2.0, 0.25, 4.0, 1e-3)["m_q"] + 2)
     r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
-    assert {"dense", "random"} & _failed(r)
+    assert {"dense", "random,", "local", "perturbed", "60-digit"} <= _failed(r)
 
 
 def test_quotient_larger_eps_net_fails():
@@ -295,7 +295,8 @@ def test_cos_claim_passes():
 def test_cos_weight_mutant_fails(layer):
     r = afr._run_cos(dict(COS_P), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
-    assert {"cos:", "sin:"} <= _failed(r)
+    failed = {c.name.split(":")[0] + ":" + c.name.split(":")[1].split()[0] for c in r.checks if c.status == "FAIL"}
+    assert {f"{t}:{k}" for t in ("cos", "sin") for k in ("dense", "random,", "known", "local", "60-digit")} <= failed
 
 
 def test_cos_dropped_fold_and_larger_eps_fail():
@@ -339,3 +340,29 @@ def test_quotient_equals_algebra_composition():
     X = np.stack([rng.uniform(-3 * A, 3 * A, 2000), rng.uniform(-1.0, 2 * b_max, 2000)], 1)
     assert np.max(np.abs(alg(X) - c.net(X))) <= 1e3 * ck.EPS64 * A / b_min
     assert alg.counts().S > c.net.counts().S
+
+
+def test_construction_bound_checks_fail_on_wrong_notes():
+    """The 'construction bound <= ε' checks read the builder's bound: a net whose notes carry a bound above ε fails."""
+    def loose(c):
+        return Construction(c.net, c.formula, c.params, {**c.notes, "error_bound": 2 * c.params["eps"]})
+    for run, p in ((afr._run_rec, REC_P), (afr._run_quotient, Q_P), (afr._run_cos, COS_P)):
+        r = run(dict(p), np.random.default_rng(0), loose)
+        assert r.verdict == "FAIL"
+        assert [c.name for c in r.checks if c.status == "FAIL" and "construction bound" in c.name], run
+
+
+def test_cos_depth_check_fails_when_a_fold_is_missing(monkeypatch):
+    """The depth-in-aD check builds its own nets: a builder that drops a fold for a >= 16 (its formula follows the
+    emitted layers, so only the depth law and the error reveal it) makes the check FAIL."""
+    real = lcos.cos_params
+
+    def short(a, b, D, eps):
+        p = real(a, b, D, eps)
+        if abs(a) >= 16:
+            p["folds"] = p["s"] - 1
+        return p
+    monkeypatch.setattr(lcos, "cos_params", short)
+    r = afr._run_cos(dict(COS_P), np.random.default_rng(0))
+    depth = [c for c in r.checks if c.name.startswith("depth over a D")][0]
+    assert depth.status == "FAIL"
