@@ -52,7 +52,7 @@ def rec_checks(c, rng: np.random.Generator, n: int = 4000, grid: int = 4001) -> 
     out = [counts_match(counts_of(net), c.formula, "counts = formula (L = H(m+1)+3, W = 10P, S, B)")]
     out.append(Check("construction bound T_n + 2^-2m K <= ε", bool(c.notes["error_bound"] <= eps),
                      c.notes["error_bound"], eps, {"P": c.params["P"], "n": c.params["n"], "m": c.params["m"]}))
-    G = np.concatenate([np.geomspace(x_min, x_max, grid), np.linspace(x_min, x_max, grid)])[:, None]
+    G = np.concatenate([np.geomspace(x_min, x_max, grid), np.linspace(x_min, x_max, grid // 2 + 1)])[:, None]
     eg = err(G)
     out.append(err_check(f"dense grid of [x_min, x_max] ({len(G)} points, geometric and uniform)", eg, eps, tau, G))
     X = np.concatenate([np.exp(rng.uniform(np.log(x_min), np.log(x_max), n // 2)),
