@@ -1,0 +1,307 @@
+"""Lemma 3.3 (Appendix G): FNN -> SSM -> FNN mimics softmax attention (docs/lemmas/lemma-3.3.md).
+
+The block of ``lemmas.attention`` is built for (d, d_v, N, δ, ε, τ) by both routes (``chebyshev``, ``gauss``) and
+checked on inputs meeting the hypotheses (‖k_i‖, ‖q‖ <= 1, ‖v_i‖_∞ <= 1, unique maximiser with margin δ,
+s_{i*} >= τ):
+  (1) counts read from the emitted matrices (f_1, f_2: L, W, S, B; D, channel families, state sizes, SSM
+      nonzeros, total nonzeros) equal the builder's exact formula;
+  (2) the SSM layer's exact O(N) path, FFT path and recurrent scan agree on the block's own features;
+  (3) for every input set (random; tight: margin exactly δ with every other key at s_{i*} - δ, keys and query on
+      the unit sphere, values ±1 with v_i = -v_{i*}, top key first / middle / last):
+        ‖F(X)_N - v_{i*}‖_∞ <= ε                                 (the lemma),
+        ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2                           (side by side with attention, same λ),
+        |Ŵ - W|, max_c |Â_c - A_c| <= E = ε w_min / 12              (the budget the proof chain rests on);
+      reference attention and W, A come from ``verify.reference`` (independent of the construction);
+  (4) inputs that violate the hypotheses are reported as HYPOTHESIS VIOLATED (``violate=1`` adds such a set);
+  (5) growth (``growth=1``, in --full): the formula's counts over N, 1/ε, 1/δ with fitted exponents.
+Precision: the builder states whether float64 suffices (η_p / 2 >= 1e-12, ``lemmas.attention``); where it does
+not, the numerical checks are INCONCLUSIVE with the number of bits needed (high-precision evaluation of blocks
+of this size is not implemented here; see the docs page).  Float64 rounding: the compared quantities are O(1)
+ratios and O(1/N) sums; the measured errors sit orders of magnitude above eps64 · S, and no tolerance is widened.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from constructions.ssm import SSMLayer
+from lemmas import attention as la
+
+from .. import reference as ref
+from ..checks import EPS64, agree, counts_match, fit_slope
+from ..registry import Claim, register
+from ..result import Check, Result
+
+HYP_TOL = 1e-12  # float64 slack on the hypotheses (norms, margin, τ) of sampled inputs
+
+
+# -------------------------------------------------------------------------------------------- samplers
+def _orth(rng, q, m):
+    """m random unit vectors orthogonal to the unit vector q (d >= 2), or zeros (d = 1)."""
+    d = q.shape[0]
+    if d == 1:
+        return np.zeros((m, 1))
+    u = rng.normal(size=(m, d))
+    u -= np.outer(u @ q, q)
+    return u / np.linalg.norm(u, axis=1, keepdims=True)
+
+
+def keys_with_scores(rng, q, s, on_sphere: bool):
+    """Keys k with <k, q> = s exactly up to rounding, ‖k‖ <= 1 (on the sphere if asked and possible)."""
+    nq = float(np.linalg.norm(q))
+    u = q / nq
+    par = (s / nq)[:, None] * u[None, :]
+    room = np.sqrt(np.maximum(0.0, 1.0 - (s / nq) ** 2))
+    r = room if on_sphere else room * rng.random(len(s)) ** (1.0 / max(1, len(q) - 1))
+    return par + r[:, None] * _orth(rng, u, len(s))
+
+
+def sample_sequence(rng, N: int, d: int, d_v: int, margin: float, tau: float, kind: str = "random",
+                    pos: int | None = None) -> tuple[np.ndarray, int]:
+    """One sequence X (N, 2d + d_v) meeting the hypotheses, and i*.  kind: 'random' or 'tight'."""
+    q = rng.normal(size=d)
+    q /= np.linalg.norm(q)
+    s_top = 1.0 if tau >= 1 else rng.uniform(max(tau, margin - 1.0), 1.0)
+    i_star = int(rng.integers(N)) if pos is None else int(pos)
+    if kind == "tight":
+        s = np.full(N, s_top - margin)
+        if d == 1:  # on the 'sphere' of R^1 only ±1: keep |k| <= 1 with the exact margin instead
+            K = (s / q[0])[:, None]
+        else:
+            K = keys_with_scores(rng, q, s, on_sphere=True)
+        v_top = rng.choice([-1.0, 1.0], size=d_v)
+        V = np.tile(-v_top, (N, 1))
+    else:
+        lo = -1.0
+        s = rng.uniform(lo, s_top - margin, N)
+        K = keys_with_scores(rng, q, s, on_sphere=False)
+        v_top = rng.uniform(-1, 1, d_v)
+        V = rng.uniform(-1, 1, (N, d_v))
+    K[i_star] = keys_with_scores(rng, q, np.array([s_top]), on_sphere=True)[0] if d > 1 else np.array([s_top / q[0]])
+    V[i_star] = v_top
+    Q = np.tile(q, (N, 1))
+    return np.concatenate([K, V, Q], axis=1), i_star
+
+
+def hypotheses(X, d: int, d_v: int, margin: float, tau: float) -> dict:
+    """Which hypotheses the sequences X (B, N, 2d + d_v) meet (float64, slack HYP_TOL)."""
+    K, V, q = X[..., :d], X[..., d:d + d_v], X[..., -1, d + d_v:]
+    s = np.einsum("bnd,bd->bn", K, q)
+    top = np.sort(s, axis=1)
+    gap = top[:, -1] - top[:, -2]
+    return {"norm_k": bool(np.all(np.linalg.norm(K, axis=-1) <= 1 + HYP_TOL)),
+            "norm_q": bool(np.all(np.linalg.norm(q, axis=-1) <= 1 + HYP_TOL)),
+            "v_inf": bool(np.all(np.abs(V) <= 1)),
+            "margin": bool(np.all(gap >= margin - HYP_TOL)), "tau": bool(np.all(top[:, -1] >= tau - HYP_TOL)),
+            "min_gap": float(gap.min()), "min_top": float(top[:, -1].min()),
+            "ok_each": (gap >= margin - HYP_TOL) & (top[:, -1] >= tau - HYP_TOL)
+            & np.all(np.linalg.norm(K, axis=-1) <= 1 + HYP_TOL, axis=1) & np.all(np.abs(V) <= 1, axis=(1, 2))}
+
+
+def input_sets(rng, N, d, d_v, margin, tau, n_random: int, violate: bool) -> dict:
+    sets = {"random": [sample_sequence(rng, N, d, d_v, margin, tau, "random") for _ in range(n_random)],
+            "tight (margin exactly δ, all keys at s*-δ, unit sphere, values ±1; i* first/middle/last)":
+                [sample_sequence(rng, N, d, d_v, margin, tau, "tight", p) for p in (0, N // 2, N - 1)]}
+    if violate:
+        bad = []
+        for p in (0, N - 1):
+            X, i = sample_sequence(rng, N, d, d_v, margin, tau, "tight", p)
+            j = (p + 1) % N  # a second key with margin δ/4 only
+            X[j, :d] = X[i, :d] * (1 - 0.25 * margin / max(1e-300, float(X[i, :d] @ X[-1, d + d_v:])))
+            bad.append((X, i))
+        sets["violated: a second key at margin δ/4"] = bad
+    return sets
+
+
+# -------------------------------------------------------------------------------------------- checks
+def count_check(c) -> Check:
+    cnt = c.net.counts()
+    meas = {**{f"f1.{k}": v for k, v in cnt["f1"].items()}, **{f"f2.{k}": v for k, v in cnt["f2"].items()},
+            "D": cnt["D"], "U": cnt["U"], "state_total": cnt["state_total"], "state_max": cnt["state_max"],
+            "ssm_nnz": cnt["ssm_nnz"], "running_sum_channels": cnt["running_sum_channels"],
+            "identity_channels": cnt["identity_channels"], "total_nonzeros": cnt["total_nonzeros"]}
+    f = c.formula
+    pred = {**{f"f1.{k}": v for k, v in f["f1"].items()}, **{f"f2.{k}": v for k, v in f["f2"].items()},
+            **{k: f[k] for k in ("D", "U", "state_total", "state_max", "ssm_nnz", "running_sum_channels",
+                                 "identity_channels", "total_nonzeros")}}
+    return counts_match(meas, pred, f"{c.params['route']}: counts = formula (f1, f2 L/W/S/B, D, channels, "
+                                     f"states, nonzeros)")
+
+
+def ssm_paths_check(c, X) -> Check:
+    """exact (cumsum) = FFT = scan on the block's own f_1 features (scan on the first 256 tokens)."""
+    g: SSMLayer = c.net.g
+    Z = c.net.f1(X)
+    ex, ff = g(Z, "exact"), g(Z, "fft")
+    n = min(256, Z.shape[0])
+    sc = SSMLayer(g.channels, U=g.U)(Z[:n], "scan")
+    N = Z.shape[0]
+    scale = float(np.max(np.abs(Z))) * N
+    tol = 64 * EPS64 * math.log2(max(N, 2)) * scale
+    c1 = agree(ex, ff, tol, "", "exact vs fft")
+    c2 = agree(ex[:n], sc, 4 * EPS64 * scale, "", "exact vs scan")
+    ok = c1.passed and c2.passed
+    return Check(f"{c.params['route']}: SSM paths agree (exact O(N) = FFT = scan)", ok,
+                 max(c1.measured, c2.measured), tol, {"exact_vs_fft": c1.measured, "exact_vs_scan": c2.measured,
+                                                     "tol_fft": tol, "tol_scan": 4 * EPS64 * scale})
+
+
+def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check], list[dict]]:
+    """The lemma's bound, the attention comparison and the budget chain on every input set."""
+    d, d_v, eps = c.params["d"], c.params["d_v"], c.params["eps"]
+    lam, E = c.notes["lam"], c.notes["E"]
+    route = c.params["route"]
+    out, rows = [], []
+    for name, seqs in sets.items():
+        X = np.stack([x for x, _ in seqs])
+        ist = np.array([i for _, i in seqs])
+        hyp = hypotheses(X, d, d_v, margin, tau)
+        K, V, q = X[..., :d], X[..., d:d + d_v], X[:, -1, d + d_v:]
+        vstar = V[np.arange(len(ist)), ist]
+        att = ref.attention_last(K, V, q, lam)
+        W, A = ref.attention_sums(K, V, q, lam)
+        if not c.notes["float64"]:
+            out.append(Check(f"{route} / {name}: block vs v*", None, detail={
+                "reason": f"builder needs {c.notes['precision_bits']} bits; float64 cannot decide"}))
+            continue
+        y = c.net.last(X)
+        R = c.net.sums(X)
+        e_v = np.max(np.abs(y - vstar), axis=1)
+        e_att = np.max(np.abs(y - att), axis=1)
+        e_chain = np.maximum(np.abs(R[:, -1] - W), np.max(np.abs(R[:, :-1] - A), axis=1))
+        a_v = np.max(np.abs(att - vstar), axis=1)
+        row = {"route": route, "set": name.split(" ")[0], "n": len(ist), "block-v*": float(e_v.max()),
+               "block-attn": float(e_att.max()), "attn-v*": float(a_v.max()), "|Ŵ-W|,|Â-A|": float(e_chain.max()),
+               "E": E, "eps": eps, "min_gap": hyp["min_gap"]}
+        rows.append(row)
+        if not hyp["ok_each"].all():
+            out.append(Check(f"{route} / {name}: hypotheses", None, float(hyp["min_gap"]), margin,
+                             {k: v for k, v in hyp.items() if k != "ok_each"} | {"block-v*": e_v.tolist(),
+                                                                                   "block-attn": e_att.tolist()},
+                             violated=True))
+            continue
+        where = int(np.argmax(e_v))
+        for label, err, bound in (("‖F_N - v*‖∞ <= ε", e_v, eps), ("‖F_N - Attn_λ‖∞ <= ε/2", e_att, eps / 2),
+                                  ("|Ŵ - W|, |Â - A| <= E", e_chain, E)):
+            k = int(np.argmax(err))
+            ok = bool(np.all(np.isfinite(err)) and err.max() <= bound)
+            out.append(Check(f"{route} / {name}: {label}", ok, float(err.max()), float(bound),
+                             {"n": len(err), "i_star": int(ist[k]), "attn-v*": float(a_v[k])},
+                             None if ok else {"sequence": int(k), "i_star": int(ist[k]), "error": float(err[k]),
+                                              "x_top": X[k, ist[k]].tolist(), "q": q[k].tolist()}))
+        del where
+    return out, rows
+
+
+def route_table(d, d_v, N, margin, eps, tau) -> list[dict]:
+    """Both routes side by side from the budgets and the exact formula (nothing evaluated)."""
+    rows = []
+    for route in la.ROUTES:
+        b = la.budgets(N, d, d_v, margin, eps, tau, route)
+        qb = la._quotient(2.0, b["w_min"] / 2, 2.0, eps / 4)
+        f = la.block_formula(d, d_v, N, margin, eps, tau, route, qb)
+        rows.append({"route": route, "lam": b["lam"], "degree n": b["n"], "terms T": b["T"], "Gamma": b["Gamma"],
+                     "m": b["m"], "eta_p": b["eta_p"], "f1.S": f["f1"]["S"], "f1.L": f["f1"]["L"],
+                     "f2.S": f["f2"]["S"], "f2.B": f["f2"]["B"], "D": f["D"], "total": f["total_nonzeros"],
+                     "precision": "float64" if b["float64"] else f"{b['precision_bits']} bits"})
+    return rows
+
+
+def growth_rows(d, d_v, base: dict, route: str) -> dict:
+    """Formula counts over N, 1/ε, 1/δ (one varied at a time), with log-log fitted exponents."""
+    out = {}
+    grids = {"N": [2 ** k for k in (8, 10, 12, 14, 16)], "1/eps": [10.0 ** -k for k in (1, 2, 3, 4)],
+             "1/delta": [1.0, 0.7, 0.5, 0.35, 0.25]}
+    for var, vals in grids.items():
+        rows = []
+        for v in vals:
+            p = dict(base)
+            p[{"N": "N", "1/eps": "eps", "1/delta": "margin"}[var]] = v
+            b = la.budgets(p["N"], d, d_v, p["margin"], p["eps"], p["tau"], route)
+            qb = la._quotient(2.0, b["w_min"] / 2, 2.0, p["eps"] / 4)
+            f = la.block_formula(d, d_v, p["N"], p["margin"], p["eps"], p["tau"], route, qb)
+            rows.append({var: v, "n": b["n"], "T": b["T"], "m": b["m"], "D": f["D"], "f1.S": f["f1"]["S"],
+                         "f1.L": f["f1"]["L"], "f2.S": f["f2"]["S"], "total": f["total_nonzeros"],
+                         "precision_bits": b["precision_bits"]})
+        x = [float(v) if var == "N" else 1.0 / float(v) for v in vals]
+        tot = [r["total"] for r in rows]
+        out[var] = {"rows": rows,
+                    "exponent_vs_log": fit_slope([math.log(v) for v in x], tot) if var != "1/delta" else None,
+                    "exponent_loglog": fit_slope(x, tot)}
+    return out
+
+
+# -------------------------------------------------------------------------------------------- the claim
+ROUTE_CODES = {0: la.ROUTES, 1: ("chebyshev",), 2: ("gauss",)}
+
+
+def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
+    d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
+    margin, eps, tau = float(params["margin"]), float(params["eps"]), float(params["tau"])
+    checks, rows, counts = [], [], {}
+    sets = input_sets(rng, N, d, d_v, margin, tau, int(params["random"]), bool(params.get("violate", 0)))
+    for route in ROUTE_CODES[int(params.get("route", 0))]:
+        c = la.build_attention(d, d_v, N, margin, eps, tau, route)
+        if mutate is not None:
+            c = mutate(c)
+        checks.append(count_check(c))
+        if route == ROUTE_CODES[int(params.get("route", 0))][0]:
+            checks.append(ssm_paths_check(c, sets["random"][0][0]))
+        ch, rw = error_checks(c, sets, margin, tau)
+        checks += ch
+        rows += rw
+        counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],
+                         "lam": c.notes["lam"], "Gamma": c.notes["Gamma"], "precision": c.notes["precision"]}
+    return checks, counts, rows
+
+
+def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
+    checks, counts, rows = run_config(params, rng, mutate)
+    d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
+    base = {"N": N, "margin": float(params["margin"]), "eps": float(params["eps"]), "tau": float(params["tau"])}
+    side = route_table(d, d_v, N, base["margin"], base["eps"], base["tau"])
+    extra = {}
+    if int(params.get("with_d2", 0)):
+        p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "margin": float(params["d2_margin"]),
+              "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": 1}
+        ch2, cnt2, rows2 = run_config(p2, rng, mutate)
+        checks += [Check("d=2: " + c.name, c.passed, c.measured, c.bound, c.detail, c.counterexample, c.violated)
+                   for c in ch2]
+        rows += [{**r, "d": 2} for r in rows2]
+        extra["d=2"] = {"counts": cnt2, "routes": route_table(2, 1, p2["N"], p2["margin"], p2["eps"], p2["tau"])}
+    if int(params.get("growth", 0)):
+        g = growth_rows(d, d_v, base, "chebyshev")
+        gg = growth_rows(d, d_v, base, "gauss")
+        extra["growth"] = {"chebyshev": g, "gauss": gg}
+    first = counts[next(iter(counts))]
+    summary = {"D": first["D"], "L": first["L"], "W": first["W"], "S": first["S"], "B": first["B"],
+               "U": first["U"], "M": 1, "terms": first["T"], "routes": counts, "table": rows,
+               "routes_side_by_side": side, **extra}
+    prec = "; ".join(f"{r}: {v['precision']}" for r, v in counts.items())
+    growth = ("counts poly-log in N/ε for fixed d (T = C(n+d, d), n = O(λ) gauss, O(√(λ log 1/E)) chebyshev, "
+              "m = O(log(nΓ/E))), polynomial in 1/δ; paper: poly-log in N/ε")
+    return Result("lemma-3.3", params, checks, counts=summary, formula={}, growth=growth, precision=prec)
+
+
+register(Claim(
+    id="lemma-3.3",
+    paper_ref="Lemma 3.3 (Appendix G)",
+    statement=("For tokens (k_i, v_i, q_i) with ‖k_i‖, ‖q_N‖ <= 1, ‖v_i‖_∞ <= 1, a unique maximiser i* of "
+               "s_i = <k_i, q_N> with margin δ and s_{i*} >= τ: the emitted f_2∘g∘f_1 (g: running-sum and identity "
+               "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
+               "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
+    params={"d": 1, "d_v": 2, "N": 1024, "margin": 0.5, "eps": 0.1, "tau": 1.0, "random": 3, "route": 0,
+            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_margin": 1.5, "growth": 0},
+    sweep=tuple([{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0} for N in (256, 4096)]
+                + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
+                + [{"margin": m, "with_d2": 0} for m in (1.0, 0.3)]
+                + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2}]
+                + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
+    run=_run,
+    growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
+    doc="docs/lemmas/lemma-3.3.md",
+    param_types={"d": int, "d_v": int, "N": int, "margin": float, "eps": float, "tau": float, "random": int,
+                 "route": int, "violate": int, "with_d2": int, "d2_N": int, "d2_margin": float, "growth": int},
+))
