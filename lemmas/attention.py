@@ -371,7 +371,6 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     n, m = bud["n"], bud["m"]
     al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
     T = len(al)
-    idx = {a: i for i, a in enumerate(al)}
     mono = al[1:]
 
     # f_1
