@@ -122,6 +122,22 @@ def test_float64_insufficient_is_inconclusive():
     assert r.verdict == "INCONCLUSIVE", _bad(r)
 
 
+def test_high_precision_path_passes_and_catches_a_mutant():
+    """τ = -0.2 needs 63 bits: the sound fixed-point interval evaluation decides (PASS), and a perturbed f_1
+    weight FAILs there too."""
+    p = {**SMALL, "N": 32, "eps": 0.2, "tau": -0.2, "random": 1}
+    assert not la.budgets(32, 1, 1, 0.5, 0.2, -0.2, "chebyshev")["float64"]
+    r = cl._run(p, np.random.default_rng(0))
+    assert r.verdict == "PASS", _bad(r)
+    assert all("fixed-point" in row["precision"] for row in r.counts["table"])
+
+    def pert(c):
+        f1 = mu.perturb_weight(c.net.f1, 3, None, 1e-3)
+        return Construction(dataclasses.replace(c.net, f1=f1), c.formula, c.params, c.notes)
+    r = cl._run(p, np.random.default_rng(0), pert)
+    assert r.verdict == "FAIL"
+
+
 # ------------------------------------------------------------------------------------------------ formula
 @settings(derandomize=True, deadline=None, max_examples=6)
 @given(st.integers(1, 2), st.integers(1, 2), st.sampled_from([64, 300, 2048]), st.sampled_from([0.2, 0.05]),

@@ -115,6 +115,141 @@ def input_sets(rng, N, d, d_v, margin, tau, n_random: int, violate: bool) -> dic
     return sets
 
 
+# ------------------------------------------------------------------------------- high precision (exact)
+# Where the builder says float64 is not enough, the block is evaluated in fixed-point interval arithmetic on
+# Python integers: every value is an interval [lo, hi] 2^{-P}; a float64 weight w = M 2^{-k} (M, k integers) is
+# applied exactly to the integer endpoints and the result rounded outward (floor / ceil of the shift); sums,
+# running sums and ReLU are exact on integers.  The enclosure is therefore sound for the exact-arithmetic
+# network on the stored weights, at any P (the working precision is the builder's ``precision_bits`` + 32).
+# (A minimal evaluator of our own, vectorised over tokens with numpy object arrays; the project's arb
+# evaluation lives on branch ``cert``.)
+HP_MAX_N = 128
+
+
+def _split(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """w = M 2^{-k} exactly (M, k integer arrays) for finite float64 w."""
+    m, e = np.frexp(np.asarray(w, dtype=np.float64))
+    M = (m * 2.0 ** 53).astype(np.int64)
+    return M, 53 - e.astype(np.int64)
+
+
+def _scaled(x: np.ndarray, P: int, up: bool) -> np.ndarray:
+    """floor (ceil if up) of x 2^P for float64 x, as Python ints (object array of x's shape)."""
+    M, k = _split(x)
+    out = np.empty(x.shape, dtype=object)
+    for i, (mm, kk) in enumerate(zip(M.ravel().tolist(), k.ravel().tolist())):
+        sh = P - kk
+        out.flat[i] = mm << sh if sh >= 0 else (-((-mm) >> -sh) if up else mm >> -sh)
+    return out
+
+
+def fnn_fixed(net, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interval enclosure of net on token columns: lo, hi object arrays (d_in, T) of integers (scale 2^{-P})."""
+    P = _fixed_P[0]
+    maps = net.affine_maps()
+    for i, ((r, c, v), b, (d_out, _)) in enumerate(maps):
+        keep = v != 0
+        r, c, v = r[keep], c[keep], v[keep]
+        T = lo.shape[1]
+        out_l = np.zeros((d_out, T), dtype=object)
+        out_u = np.zeros((d_out, T), dtype=object)
+        if v.size:
+            M, k = _split(v)
+            if np.any(k < 0):
+                raise ValueError("weight above 2^53 in magnitude")
+            pos = (v > 0)[:, None]
+            Mo = M.astype(object)[:, None]
+            ko = k.astype(object)[:, None]
+            low = (np.where(pos, lo[c], hi[c]) * Mo) >> ko
+            upp = -((-(np.where(pos, hi[c], lo[c]) * Mo)) >> ko)
+            starts = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))
+            out_l[r[starts]] = np.add.reduceat(low, starts, axis=0)
+            out_u[r[starts]] = np.add.reduceat(upp, starts, axis=0)
+        out_l += _scaled(b, P, False)[:, None]
+        out_u += _scaled(b, P, True)[:, None]
+        if i < len(maps) - 1:
+            out_l, out_u = np.maximum(out_l, 0), np.maximum(out_u, 0)
+        lo, hi = out_l, out_u
+    return lo, hi
+
+
+_fixed_P = [0]
+
+
+def block_fixed(block, X: np.ndarray, P: int):
+    """(F(X)_N, readout (Â, Ŵ) at N) as exact-rational intervals [lo, hi] (Fractions), X of shape (N, 2d + d_v)."""
+    from fractions import Fraction
+    _fixed_P[0] = P
+    lo, hi = _scaled(X.T.copy(), P, False), _scaled(X.T.copy(), P, True)
+    zl, zu = fnn_fixed(block.f1, lo, hi)
+    fam = [ch.family for ch in block.g.channels]
+    gl, gu = zl.copy(), zu.copy()
+    for h, f in enumerate(fam):
+        if f == "running_sum":
+            gl[h] = np.cumsum(zl[h])
+            gu[h] = np.cumsum(zu[h])
+        elif not (f == "delay" and block.g.channels[h].ell == 0):
+            raise ValueError(f"channel family {f} not supported by the fixed-point path")
+    last_l, last_u = gl[:, -1:], gu[:, -1:]
+    yl, yu = fnn_fixed(block.f2, last_l, last_u)
+    rl, ru = fnn_fixed(block.readout, last_l, last_u)
+    sc = Fraction(1, 2 ** P)
+    return ([(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(yl[:, 0], yu[:, 0])],
+            [(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(rl[:, 0], ru[:, 0])])
+
+
+def _sup_dist(iv, x) -> float:
+    """sup over the interval iv of |y - x| (x an exact rational), rounded up to float."""
+    from fractions import Fraction
+    lo, hi = iv
+    x = Fraction(x)
+    d = max(abs(lo - x), abs(hi - x))
+    f = float(d)
+    return f if Fraction(f) >= d else float(np.nextafter(f, np.inf))
+
+
+def fixed_bits(c) -> int:
+    """Working bits of the fixed-point path: the builder's precision_bits, plus the worst-case growth of interval
+    widths through f_1 and f_2 (Σ_i log2 ‖A_i‖_∞, row sums of |weights|: the dependency effect of interval
+    arithmetic), plus 32 guard bits."""
+    grow = 0.0
+    for net in (c.net.f1, c.net.f2):
+        for (r, _, v), _, (d_out, _) in net.affine_maps():
+            rs = np.bincount(r, weights=np.abs(v), minlength=d_out)
+            grow += max(0.0, math.log2(max(1.0, float(rs.max()))))
+    return int(c.notes["precision_bits"]) + math.ceil(grow) + 32
+
+
+def high_precision_errors(c, seqs, margin, tau) -> dict:
+    """Sound sup bounds of the three errors per sequence, from the fixed-point enclosure; references in mpmath."""
+    import mpmath
+    from fractions import Fraction
+    d, d_v = c.params["d"], c.params["d_v"]
+    lam = c.notes["lam"]
+    P = fixed_bits(c)
+    dps = int(P / 3.3) + 20
+    rows = {"block-v*": [], "block-attn": [], "chain": [], "width": []}
+    for X, i in seqs:
+        y, R = block_fixed(c.net, X, P)
+        K, V, q = X[:, :d], X[:, d:d + d_v], X[-1, d + d_v:]
+        with mpmath.workdps(dps):
+            s = [mpmath.fsum(mpmath.mpf(float(a)) * mpmath.mpf(float(b)) for a, b in zip(k, q)) for k in K]
+            w = [mpmath.exp(mpmath.mpf(lam) * (si - 1)) for si in s]
+            Wm = mpmath.fsum(w) / len(w)
+            Am = [mpmath.fsum(wi * mpmath.mpf(float(v[cc])) for wi, v in zip(w, V)) / len(w) for cc in range(d_v)]
+            att = [a / Wm for a in Am]
+
+            def dist(iv, ref_mp):
+                return max(abs(mpmath.mpf(iv[0].numerator) / iv[0].denominator - ref_mp),
+                           abs(mpmath.mpf(iv[1].numerator) / iv[1].denominator - ref_mp))
+            rows["block-v*"].append(max(_sup_dist(y[cc], Fraction(float(V[i, cc]))) for cc in range(d_v)))
+            rows["block-attn"].append(float(max(dist(y[cc], att[cc]) for cc in range(d_v))) * (1 + 1e-12))
+            rows["chain"].append(float(max([dist(R[-1], Wm)] + [dist(R[cc], Am[cc]) for cc in range(d_v)]))
+                                 * (1 + 1e-12))
+            rows["width"].append(float(max(b - a for a, b in y)))
+    return {k: np.array(v) for k, v in rows.items()}
+
+
 # -------------------------------------------------------------------------------------------- checks
 def count_check(c) -> Check:
     cnt = c.net.counts()
@@ -162,19 +297,28 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
         vstar = V[np.arange(len(ist)), ist]
         att = ref.attention_last(K, V, q, lam)
         W, A = ref.attention_sums(K, V, q, lam)
-        if not c.notes["float64"]:
-            out.append(Check(f"{route} / {name}: block vs v*", None, detail={
-                "reason": f"builder needs {c.notes['precision_bits']} bits; float64 cannot decide"}))
-            continue
-        y = c.net.last(X)
-        R = c.net.sums(X)
-        e_v = np.max(np.abs(y - vstar), axis=1)
-        e_att = np.max(np.abs(y - att), axis=1)
-        e_chain = np.maximum(np.abs(R[:, -1] - W), np.max(np.abs(R[:, :-1] - A), axis=1))
         a_v = np.max(np.abs(att - vstar), axis=1)
+        if c.notes["float64"]:
+            prec = "float64"
+            y = c.net.last(X)
+            R = c.net.sums(X)
+            e_v = np.max(np.abs(y - vstar), axis=1)
+            e_att = np.max(np.abs(y - att), axis=1)
+            e_chain = np.maximum(np.abs(R[:, -1] - W), np.max(np.abs(R[:, :-1] - A), axis=1))
+        elif X.shape[1] <= HP_MAX_N:
+            prec = f"fixed-point intervals, {fixed_bits(c)} bits (builder: {c.notes['precision_bits']})"
+            hp = high_precision_errors(c, seqs, margin, tau)
+            e_v, e_att, e_chain = hp["block-v*"], hp["block-attn"], hp["chain"]
+            f64 = np.max(np.abs(c.net.last(X) - vstar), axis=1)  # for the record: float64 on the same inputs
+            prec += f"; float64 would report max |F_N - v*| = {f64.max():.6g} (exact enclosure {e_v.max():.6g})"
+        else:
+            out.append(Check(f"{route} / {name}: block vs v*", None, detail={
+                "reason": f"builder needs {c.notes['precision_bits']} bits; float64 cannot decide and the exact "
+                          f"fixed-point path is limited to N <= {HP_MAX_N}"}))
+            continue
         row = {"route": route, "set": name.split(" ")[0], "n": len(ist), "block-v*": float(e_v.max()),
                "block-attn": float(e_att.max()), "attn-v*": float(a_v.max()), "|Ŵ-W|,|Â-A|": float(e_chain.max()),
-               "E": E, "eps": eps, "min_gap": hyp["min_gap"]}
+               "E": E, "eps": eps, "min_gap": hyp["min_gap"], "precision": prec}
         rows.append(row)
         if not hyp["ok_each"].all():
             out.append(Check(f"{route} / {name}: hypotheses", None, float(hyp["min_gap"]), margin,
@@ -188,7 +332,7 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
             k = int(np.argmax(err))
             ok = bool(np.all(np.isfinite(err)) and err.max() <= bound)
             out.append(Check(f"{route} / {name}: {label}", ok, float(err.max()), float(bound),
-                             {"n": len(err), "i_star": int(ist[k]), "attn-v*": float(a_v[k])},
+                             {"n": len(err), "i_star": int(ist[k]), "attn-v*": float(a_v[k]), "precision": prec},
                              None if ok else {"sequence": int(k), "i_star": int(ist[k]), "error": float(err[k]),
                                               "x_top": X[k, ist[k]].tolist(), "q": q[k].tolist()}))
         del where
@@ -297,7 +441,8 @@ register(Claim(
     sweep=tuple([{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0} for N in (256, 4096)]
                 + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
                 + [{"margin": m, "with_d2": 0} for m in (1.0, 0.3)]
-                + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2}]
+                + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
+                   {"tau": -0.2, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1}]
                 + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
     run=_run,
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
