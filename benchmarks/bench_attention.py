@@ -49,7 +49,7 @@ def main(argv=None):
     d, d_v = a.d, a.d_v
     print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
           f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block")
-    hdr = (f"{'N':>7} {'n':>3} {'m':>3} {'S1':>7} {'S2':>7} {'block all':>10} {'block last':>10} {'dense':>9} "
+    hdr = (f"{'N':>7} {'n':>3} {'m':>3} {'prec':>7} {'S1':>7} {'S2':>7} {'block all':>10} {'block last':>10} {'dense':>9} "
            f"{'attn last':>9} {'ratio all':>9} {'ratio last':>10} {'|F_N-Attn|':>10}")
     print(hdr)
     rng = np.random.default_rng(0)
@@ -72,7 +72,8 @@ def main(argv=None):
             dense_s = f"{'-':>9}"
         diff = float(np.max(np.abs(y_last - att_last)))
         cnt = blk.counts()
-        print(f"{N:>7} {c.notes['n']:>3} {c.notes['m']:>3} {cnt['f1']['S']:>7} {cnt['f2']['S']:>7} {t_all:10.3f} "
+        prec = "f64" if c.notes["float64"] else f"{c.notes['precision_bits']}b"
+        print(f"{N:>7} {c.notes['n']:>3} {c.notes['m']:>3} {prec:>7} {cnt['f1']['S']:>7} {cnt['f2']['S']:>7} {t_all:10.3f} "
               f"{t_last:10.3f} {dense_s} {t_al:9.4f} {r_all:9.2f} {r_last:10.2f} {diff:10.2e}", flush=True)
         assert diff <= a.eps / 2 and np.allclose(y_all[-1], y_last, atol=1e-12)
 

@@ -432,7 +432,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     block = AttentionBlock(f1, g, f2, d, d_v, tuple(al), coef, P2)
     formula = block_formula(d, d_v, N, margin, eps, tau, route, qb)
     notes = {**bud, "route": route, "quotient_formula": qb.formula, "quotient_params": qb.params,
-             "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (arb)",
+             "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (float64 not enough)",
              "claimed": "poly-log in N/ε for fixed d, polynomial in 1/δ (paper); T = C(n + d, d)"}
     return Construction(block, formula, {"d": d, "d_v": d_v, "N": N, "margin": margin, "eps": eps, "tau": tau,
                                          "route": route}, notes)

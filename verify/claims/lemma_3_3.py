@@ -377,6 +377,22 @@ def growth_rows(d, d_v, base: dict, route: str) -> dict:
     return out
 
 
+def growth_check(route: str, d: int, g: dict) -> Check:
+    """Poly-log in N and 1/ε: the log-log slope of the total nonzeros against N and against 1/ε stays below 0.5
+    (a construction growing like √N or √(1/ε) fails); polynomial in 1/δ: slope against 1/δ <= d + 1 (ours:
+    T = C(n + d, d) with n = O(1/δ) (gauss) or O(δ^{-1/2}) (chebyshev), times m).  Exponents against log N and
+    log(1/ε) (the poly-log degree over this range) are reported beside them."""
+    sN, se, sd = g["N"]["exponent_loglog"], g["1/eps"]["exponent_loglog"], g["1/delta"]["exponent_loglog"]
+    ok = bool(sN < 0.5 and se < 0.5 and sd <= d + 1)
+    return Check(f"{route}: growth of the counts (formula, N 2^8..2^16, ε 1e-1..1e-4, δ 1..0.25)", ok,
+                 max(sN, se), 0.5, {"slope_vs_N": sN, "slope_vs_1/eps": se, "slope_vs_1/delta": sd,
+                                    "exponent_vs_logN": g["N"]["exponent_vs_log"],
+                                    "exponent_vs_log(1/eps)": g["1/eps"]["exponent_vs_log"],
+                                    "claimed": "poly-log in N/ε (paper), polynomial in 1/δ",
+                                    "rows": {k: v["rows"] for k, v in g.items()}},
+                 None if ok else {"slopes": [sN, se, sd]})
+
+
 # -------------------------------------------------------------------------------------------- the claim
 ROUTE_CODES = {0: la.ROUTES, 1: ("chebyshev",), 2: ("gauss",)}
 
@@ -416,9 +432,11 @@ def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         rows += [{**r, "d": 2} for r in rows2]
         extra["d=2"] = {"counts": cnt2, "routes": route_table(2, 1, p2["N"], p2["margin"], p2["eps"], p2["tau"])}
     if int(params.get("growth", 0)):
-        g = growth_rows(d, d_v, base, "chebyshev")
-        gg = growth_rows(d, d_v, base, "gauss")
-        extra["growth"] = {"chebyshev": g, "gauss": gg}
+        extra["growth"] = {}
+        for route in la.ROUTES:
+            g = growth_rows(d, d_v, base, route)
+            extra["growth"][route] = g
+            checks.append(growth_check(route, d, g))
     first = counts[next(iter(counts))]
     summary = {"D": first["D"], "L": first["L"], "W": first["W"], "S": first["S"], "B": first["B"],
                "U": first["U"], "M": 1, "terms": first["T"], "routes": counts, "table": rows,
