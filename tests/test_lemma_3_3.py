@@ -63,6 +63,17 @@ def test_dropped_kernel_term_fails():
     assert any("|Ŵ - W|" in n for n in f) and any("v*" in n for n in f), _bad(r)
 
 
+def test_local_search_keeps_hypotheses_and_fails_on_mutant():
+    p = {**SMALL, "search": 1}
+    r = cl._run(p, np.random.default_rng(0))
+    ls = [c for c in r.checks if "local search" in c.name]
+    assert r.verdict == "PASS" and ls and ls[0].detail["hypotheses_kept"], _bad(r)
+    c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
+    i = int(np.argmax(np.abs(c.net.coef)))
+    r = cl._run(p, np.random.default_rng(0), _rebuild(drop_term=i))
+    assert any("local search" in n for n in _failed(r))
+
+
 def test_dropped_last_kernel_term_fails_on_counts():
     """The highest-degree term changes the kernel by |c_n t^n|, within the budget E, so the numerical checks
     rightly hold; the count check still catches the missing read-out entries."""
