@@ -67,11 +67,14 @@ input, 20 for a product output, 3 for a carried value; ``lemmas.mult``); widths 
 quotient's own formula, and predicts L, W, S, B of f_1 and f_2, D, the state sizes and the total nonzeros.
 Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(nΓ/E)), so for fixed d
 every count is poly-logarithmic in N/ε (T = C(n + d, d) = O(n^d)) and polynomial in 1/δ, as the paper claims;
-log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.
+log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.  The weight bound is not poly-logarithmic: B of f_2
+is the F.4 quotient's output weight 2A/b_min = 8 N e^{λ(1-τ)} (A = 2, b_min = w_min/2), i.e. log B =
+O(log N + λ(1 - τ)); B of f_1 is 4 (sawtooth), and 2|c_α| enters B of f_2 for the chebyshev route.
 
 Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
 needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
-(rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates in arb.
+(rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates the block in
+sound fixed-point interval arithmetic (``verify/claims/lemma_3_3.py``) where N is small enough.
 Where this is loose or the spec is wrong: the spec's "e²λ terms per degree" for the Gaussian route is the
 closed-form K; the minimal K here is λ + O(√(λ log 1/E)).
 """
