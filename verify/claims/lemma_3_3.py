@@ -525,7 +525,8 @@ register(Claim(
                 + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
                 + [{"margin": m, "with_d2": 0} for m in (1.0, 0.3)]
                 + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
-                   {"tau": -0.2, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1}]
+                   {"tau": -0.2, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
+                   {"margin": 0.2, "with_d2": 0, "N": 128, "random": 1}]
                 + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
     run=_run,
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
