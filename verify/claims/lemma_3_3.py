@@ -15,8 +15,8 @@ s_{i*} >= τ):
   (4) inputs that violate the hypotheses are reported as HYPOTHESIS VIOLATED (``violate=1`` adds such a set);
   (5) growth (``growth=1``, in --full): the formula's counts over N, 1/ε, 1/δ with fitted exponents.
 Precision: the builder states whether float64 suffices (η_p / 2 >= 1e-12, ``lemmas.attention``); where it does
-not, the numerical checks are INCONCLUSIVE with the number of bits needed (high-precision evaluation of blocks
-of this size is not implemented here; see the docs page).  Float64 rounding: the compared quantities are O(1)
+not, blocks with N <= HP_MAX_N are evaluated in sound fixed-point interval arithmetic (below) and the bounds are
+decided on the enclosure; larger N is INCONCLUSIVE with the number of bits needed.  Float64 rounding: the compared quantities are O(1)
 ratios and O(1/N) sums; the measured errors sit orders of magnitude above eps64 · S, and no tolerance is widened.
 """
 
@@ -463,7 +463,7 @@ ROUTE_CODES = {0: la.ROUTES, 1: ("chebyshev",), 2: ("gauss",)}
 def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     margin, eps, tau = float(params["margin"]), float(params["eps"]), float(params["tau"])
-    checks, rows, counts = [], [], {}
+    checks, rows, counts, formulas = [], [], {}, {}
     sets = input_sets(rng, N, d, d_v, margin, tau, int(params["random"]), bool(params.get("violate", 0)))
     for route in ROUTE_CODES[int(params.get("route", 0))]:
         c = la.build_attention(d, d_v, N, margin, eps, tau, route)
@@ -477,13 +477,14 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         if int(params.get("search", 0)) and c.notes["float64"]:
             checks.append(local_search_check(c, sets, margin, tau, rng))
         rows += rw
+        formulas[route] = c.formula
         counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],
                          "lam": c.notes["lam"], "Gamma": c.notes["Gamma"], "precision": c.notes["precision"]}
-    return checks, counts, rows
+    return checks, counts, rows, formulas
 
 
 def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
-    checks, counts, rows = run_config(params, rng, mutate)
+    checks, counts, rows, formulas = run_config(params, rng, mutate)
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     base = {"N": N, "margin": float(params["margin"]), "eps": float(params["eps"]), "tau": float(params["tau"])}
     side = route_table(d, d_v, N, base["margin"], base["eps"], base["tau"])
@@ -491,7 +492,7 @@ def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     if int(params.get("with_d2", 0)):
         p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "margin": float(params["d2_margin"]),
               "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": 1}
-        ch2, cnt2, rows2 = run_config(p2, rng, mutate)
+        ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         checks += [Check("d=2: " + c.name, c.passed, c.measured, c.bound, c.detail, c.counterexample, c.violated)
                    for c in ch2]
         rows += [{**r, "d": 2} for r in rows2]
@@ -509,7 +510,7 @@ def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     prec = "; ".join(f"{r}: {v['precision']}" for r, v in counts.items())
     growth = ("counts poly-log in N/ε for fixed d (T = C(n+d, d), n = O(λ) gauss, O(√(λ log 1/E)) chebyshev, "
               "m = O(log(nΓ/E))), polynomial in 1/δ; paper: poly-log in N/ε")
-    return Result("lemma-3.3", params, checks, counts=summary, formula={}, growth=growth, precision=prec)
+    return Result("lemma-3.3", params, checks, counts=summary, formula=formulas, growth=growth, precision=prec)
 
 
 register(Claim(
