@@ -201,6 +201,11 @@ def plot_result(result, directory) -> list[Path]:
             out.append(plot_error(rows, d / f"{tag}-error{suffix}.png", title))
         if _series(rows):
             out.append(plot_growth(rows, detail, d / f"{tag}-growth{suffix}.png", title))
+    heat = (result.counts or {}).get("token_heatmap")
+    if heat:
+        out.append(plot_token_heatmap(heat["contrib"], heat["attn"], d / f"{tag}-tokens.png",
+                                      f"{result.claim} ({heat['route']}): each token's weight in the last output "
+                                      f"(top) vs softmax attention, λ = {heat['lam']:.3g} (bottom); i* = {heat['i_star']}"))
     return out
 
 

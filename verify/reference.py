@@ -159,3 +159,43 @@ def poisson_tail_upper(rate: float, K: int) -> float:
 
 def log_ratio(a: float, b: float) -> float:
     return math.log(a) - math.log(b)
+
+
+# ------------------------------------------------------------------------------------ softmax attention
+def attention_last(K, V, q, lam: float) -> np.ndarray:
+    """Softmax attention of the last query over all N tokens: Σ_i softmax(λ s)_i v_i, s_i = <k_i, q>.
+
+    K (..., N, d), V (..., N, d_v), q (..., d) -> (..., d_v).  Max-shifted (stable) float64; O(N d)."""
+    K, V, q = (np.asarray(a, dtype=np.float64) for a in (K, V, q))
+    s = np.einsum("...nd,...d->...n", K, q)
+    w = np.exp(lam * (s - np.max(s, axis=-1, keepdims=True)))
+    return np.einsum("...n,...nc->...c", w, V) / np.sum(w, axis=-1)[..., None]
+
+
+def attention_sums(K, V, q, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """W = (1/N) Σ_i e^{λ(s_i - 1)} and A_c = (1/N) Σ_i e^{λ(s_i - 1)} v_{i,c}: the denominator and numerators of
+    attention_last on the scale e^{-λ} (what the Lemma 3.3 block carries), float64."""
+    K, V, q = (np.asarray(a, dtype=np.float64) for a in (K, V, q))
+    s = np.einsum("...nd,...d->...n", K, q)
+    w = np.exp(lam * (s - 1.0))
+    N = s.shape[-1]
+    return np.sum(w, axis=-1) / N, np.einsum("...n,...nc->...c", w, V) / N
+
+
+def attention_causal(K, V, Q, lam: float, chunk: int = 256) -> np.ndarray:
+    """Dense causal softmax attention at every position: out_t = Σ_{i<=t} softmax_i(λ <k_i, q_t>) v_i.
+
+    K, Q (N, d), V (N, d_v) -> (N, d_v).  Scores are formed as (chunk x N) blocks of the N x N matrix (never the
+    whole matrix), masked above the diagonal, max-shifted per row."""
+    K, V, Q = (np.asarray(a, dtype=np.float64) for a in (K, V, Q))
+    N = K.shape[0]
+    out = np.empty((N, V.shape[1]))
+    cols = np.arange(N)
+    for s0 in range(0, N, chunk):
+        rows = np.arange(s0, min(N, s0 + chunk))
+        S = lam * (Q[rows] @ K.T)
+        S[cols[None, :] > rows[:, None]] = -np.inf
+        S -= np.max(S, axis=1, keepdims=True)
+        np.exp(S, out=S)
+        out[rows] = (S @ V) / np.sum(S, axis=1, keepdims=True)
+    return out

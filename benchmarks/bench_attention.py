@@ -1,0 +1,82 @@
+"""Lemma 3.3 block (FNN -> SSM -> FNN) against dense softmax attention, on the same inputs, as ratios.
+
+For N = 2^10 .. 2^16 the block of ``lemmas.attention`` is built for (d, d_v, N, δ, ε, τ) and run on one sequence
+meeting the hypotheses (``verify.claims.lemma_3_3.sample_sequence``).  Timed, best of ``--repeats``:
+  * block, all positions: f_1 and f_2 on every token, g by its exact O(N) path (what a causal layer computes);
+  * block, last token: f_1 and g on every token, f_2 on the last token only (what Lemma 3.3 states);
+  * dense causal softmax attention with the same λ at every position (``verify.reference.attention_causal``:
+    the N x N scores in row chunks of 256, never the whole matrix), up to --max-dense-log2n;
+  * attention for the last query only (O(N d), for scale).
+The ratios printed are dense-attention time / block time on the same sequence; the block's last output is
+compared with attention's (|diff| <= ε/2 is the lemma's side-by-side bound).
+
+    python benchmarks/bench_attention.py [--d 1] [--max-log2n 16] [--max-dense-log2n 16] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from lemmas import attention as la
+from verify import reference as ref
+from verify.claims.lemma_3_3 import sample_sequence
+
+
+def best_of(fn, repeats):
+    ts, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        ts.append(time.perf_counter() - t)
+    return min(ts), out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--d", type=int, default=1)
+    ap.add_argument("--d-v", type=int, default=1)
+    ap.add_argument("--margin", type=float, default=1.0)
+    ap.add_argument("--eps", type=float, default=0.1)
+    ap.add_argument("--route", default="chebyshev", choices=la.ROUTES)
+    ap.add_argument("--min-log2n", type=int, default=10)
+    ap.add_argument("--max-log2n", type=int, default=16)
+    ap.add_argument("--max-dense-log2n", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=1)
+    a = ap.parse_args(argv)
+    d, d_v = a.d, a.d_v
+    print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
+          f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block")
+    hdr = (f"{'N':>7} {'n':>3} {'m':>3} {'prec':>7} {'S1':>7} {'S2':>7} {'block all':>10} {'block last':>10} {'dense':>9} "
+           f"{'attn last':>9} {'ratio all':>9} {'ratio last':>10} {'|F_N-Attn|':>10}")
+    print(hdr)
+    rng = np.random.default_rng(0)
+    for lg in range(a.min_log2n, a.max_log2n + 1):
+        N = 1 << lg
+        c = la.build_attention(d, d_v, N, a.margin, a.eps, 1.0, a.route)
+        blk = c.net
+        X, _ = sample_sequence(rng, N, d, d_v, a.margin, 1.0, "random")
+        K, V, Q = X[:, :d], X[:, d:d + d_v], X[:, d + d_v:]
+        lam = c.notes["lam"]
+        t_all, y_all = best_of(lambda: blk.forward(X, "exact"), a.repeats)
+        t_last, y_last = best_of(lambda: blk.last(X, "exact"), a.repeats)
+        t_al, att_last = best_of(lambda: ref.attention_last(K, V, Q[-1], lam), a.repeats)
+        if lg <= a.max_dense_log2n:
+            t_dense, att = best_of(lambda: ref.attention_causal(K, V, Q, lam), a.repeats)
+            assert np.allclose(att[-1], att_last, atol=1e-12)
+            r_all, r_last, dense_s = t_dense / t_all, t_dense / t_last, f"{t_dense:9.3f}"
+        else:
+            r_all = r_last = float("nan")
+            dense_s = f"{'-':>9}"
+        diff = float(np.max(np.abs(y_last - att_last)))
+        cnt = blk.counts()
+        prec = "f64" if c.notes["float64"] else f"{c.notes['precision_bits']}b"
+        print(f"{N:>7} {c.notes['n']:>3} {c.notes['m']:>3} {prec:>7} {cnt['f1']['S']:>7} {cnt['f2']['S']:>7} {t_all:10.3f} "
+              f"{t_last:10.3f} {dense_s} {t_al:9.4f} {r_all:9.2f} {r_last:10.2f} {diff:10.2e}", flush=True)
+        assert diff <= a.eps / 2 and np.allclose(y_all[-1], y_last, atol=1e-12)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,506 @@
+"""Lemma 3.3 (Appendix G): one FNN -> SSM -> FNN block that mimics softmax attention.
+
+Statement verified (``lemma-3.3``).  Tokens x_i = (k_i, v_i, q_i) ∈ R^{d + d_v + d}, i = 1..N (N >= 2), with
+‖k_i‖_2 <= 1, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1.  Let s_i = <k_i, q>, q = q_N.  Hypotheses: a unique maximiser i* with
+margin s_{i*} - s_i >= δ (i ≠ i*), and s_{i*} >= τ (τ given; without it τ = δ - 1, which always holds).  For
+every 0 < ε <= 1 the block F = f_2 ∘ g ∘ f_1 built below (f_1, f_2 token-wise ReLU FNNs, g one SSM layer with
+window U = N and only running-sum and identity channels) satisfies
+
+    ‖F(X)_N - v_{i*}‖_∞ <= ε,     and     ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2,
+
+where Attn_λ(X)_N = Σ_i softmax(λ s)_i v_i is softmax attention with the same inverse temperature λ.
+
+Budgets (exact formulas; every number below is computed by the builder and stored in ``notes``).
+  1. Temperature (Lemma F.1): ‖Attn_λ - v_{i*}‖_∞ = ‖Σ_{i≠i*} σ_i (v_i - v_{i*})‖_∞ <= 2 (1 - σ_{i*})
+     <= 2 (N - 1) e^{-λδ};  λ = ln(4 (N - 1) / ε) / δ makes this ε/2.
+  2. Scale: w_i = e^{λ(s_i - 1)} ∈ (0, 1] (the paper's e^{λ‖q‖²/2} factor, and a common e^{-λ}, cancel in the
+     quotient).  With W = (1/N) Σ_i w_i and A_c = (1/N) Σ_i w_i v_{i,c}: Attn_c = A_c / W and
+     W >= w_min := e^{-λ(1 - τ)} / N (the top token alone).
+  3. Quotient: if the block forms Â_c, Ŵ with |Â_c - A_c|, |Ŵ - W| <= E, then |Â_c/Ŵ - A_c/W|
+     <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 12 this is <= ε/4 (ε <= 4),
+     and the F.4 quotient net (a, b) ↦ a/b on |a| <= 2, b ∈ [w_min/2, 2] with error ε/4 adds ε/4: block vs
+     attention <= ε/2, block vs v_{i*} <= ε.
+  4. E = E_trunc + E_net, each <= E/2:
+     E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| for the kernel polynomial P actually stored (float64
+     coefficients included; computed in mpmath), E_net = the network error of the sums of products below.
+
+The kernel as a sum of products.  P(t) = Σ_{j<=n} p_j t^j and t^j = <k, q>^j = Σ_{|α|=j} (j!/α!) k^α q^α, so
+
+    P(<k, q>) = Σ_{|α|<=n} c_α k^α q^α,     c_α = p_{|α|} |α|! / α!,     T = C(n + d, d) terms.
+
+Two routes give p_j (both are built and reported side by side):
+  * ``gauss`` (the paper's route, F.5/F.6).  e^{λ(s - 1)} = e^{-λ‖k - q‖²/2} e^{λ(‖k‖² - 1)/2} e^{λ(‖q‖² - 1)/2};
+    the IFGT features of e^{-‖x - y‖²} at x = k √(λ/2), y = q √(λ/2) are φ_α(x) = e^{-‖x‖²} (2^{|α|}/α!)^{1/2} x^α,
+    and e^{λ‖k‖²/2} φ_α(k √(λ/2)) = (λ^{|α|}/α!)^{1/2} k^α *identically*: the Gaussian factor and the norm factor
+    cancel, so the paper's b_{i,r} is an exact scaled monomial and no exp network is needed.  Truncating at
+    |α| <= n (K = n + 1 in F.6's notation) gives p_j = e^{-λ} λ^j / j! and, since Σ_α c_α |k^α q^α|
+    <= e^{-λ} e^{λ Σ_l |k_l q_l|}, the truncation error is at most P[Poisson(λ) >= n + 1] (F.6's bound with
+    2R² = λ).  Σ_{α≠0} |c_α| = e^{-λ} (e^{dλ} - 1): 1 for d = 1, e^{λ(d-1)} beyond (see below).
+  * ``chebyshev`` (cheaper).  P = e^{-λ} (I_0(λ) + 2 Σ_{1<=j<=n} I_j(λ) T_j(t)) in the power basis; truncation
+    error <= 2 e^{-λ} Σ_{j>n} I_j(λ) (|T_j| <= 1).  Degree ~ √(2λ ln(1/E)) instead of ~ λ + √(2λ ln(1/E)), but
+    the power-basis coefficients grow like (1 + √2)^n e^{-λ} and cancel.
+  n is the smallest degree >= 2 whose truncation bound (plus the rounding of the stored c_α) is <= E/2.
+
+Networks (every product is ``lemmas.mult.level``: pairwise sawtooth products with inputs clipped to [-1, 1],
+error η = 2^{-2m} each, m >= 2 the smallest with 2^{-2m} <= η_p/2).
+  f_1 (input (k, v, q)): powers x_l^j, j <= n, of every coordinate of k and q by doubling, P = ⌈log2 n⌉ levels
+    (level ℓ forms x^j = x^{2^{ℓ-1}} x^{j - 2^{ℓ-1}} for 2^{ℓ-1} < j <= min(2^ℓ, n), carries the rest); then
+    d - 1 levels forming the mixed monomials (coordinate l: α' · x_l^a, |α'| + a <= n); then one level forming
+    a_{α,c} = k^α v_c (``build_mult``-style, exactly 0 when v_c = 0), carrying k^α, q^α, v.  Monomial error:
+    e(α) <= (|α| - 1) η (a product of values in [-1, 1] errs by η + the sum of its inputs' errors).  The output
+    map emits, per token, M_α = k^α / N (T channels, M_0 = 1/N a bias), A_{α,c} = a_{α,c} / N (T d_v, A_{0,c} =
+    v_c / N) and ψ_α = q^α (T - 1 channels, α ≠ 0).
+    L_1 = (P + d)(m + 1) + 1.
+  g: T (1 + d_v) running-sum channels (m = 1, A = B = C = D = 1) and T - 1 identity channels (D = 1, m = 0);
+    window U = N; D = T (2 + d_v) - 1 channels; total state size T (1 + d_v).  At the last token it outputs
+    (1/N) Σ_i M_α(k_i), (1/N) Σ_i a_{α,c}, ψ_α(q_N).
+  f_2: one product level ψ_α · M_α and ψ_α · A_{α,c} (α ≠ 0; M_0, A_{0,c} carried), the linear read-out
+    Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v F.4 quotient nets Â_c / Ŵ (``lemmas.quotient``),
+    joined by sparse concatenation (``constructions.algebra.concat``).
+  E_net <= Γ (2η + 2 max_α e(α)) <= 2 n Γ η with Γ = Σ_{α≠0} |c_α| (numerator: f_2 product η, q-monomial
+  error, k-monomial error, v-product η; the denominator has one η fewer).  η_p = E / (4 n Γ).
+
+Counts.  A level with p products and o carried values costs Σ_f c(f) + (24m + 11) p + (m + 1) o nonzeros,
+c(f) = 2 k_f + [b_f + 1 ≠ 0] + [b_f - 1 ≠ 0] for an input functional with k_f weights and bias b_f (4 for a raw
+input, 20 for a product output, 3 for a carried value; ``lemmas.mult``); widths 2·(inputs), 8p + o, 9p + o.
+``block_formula`` sums these over the schedule of levels (``schedule``), adds the output maps and the
+quotient's own formula, and predicts L, W, S, B of f_1 and f_2, D, the state sizes and the total nonzeros.
+Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(nΓ/E)), so for fixed d
+every count is poly-logarithmic in N/ε (T = C(n + d, d) = O(n^d)) and polynomial in 1/δ, as the paper claims;
+log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.  The weight bound is not poly-logarithmic: B of f_2
+is the F.4 quotient's output weight 2A/b_min = 8 N e^{λ(1-τ)} (A = 2, b_min = w_min/2), i.e. log B =
+O(log N + λ(1 - τ)); B of f_1 is 4 (sawtooth), and 2|c_α| enters B of f_2 for the chebyshev route.
+
+Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
+needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
+(rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates the block in
+sound fixed-point interval arithmetic (``verify/claims/lemma_3_3.py``) where N is small enough.
+Where this is loose or the spec is wrong: the spec's "e²λ terms per degree" for the Gaussian route is the
+closed-form K; the minimal K here is λ + O(√(λ log 1/E)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import product as iproduct
+
+import mpmath
+import numpy as np
+
+from constructions import algebra
+from constructions.fnn import FNN
+from constructions.model import SSMModel
+from constructions.ssm import SSMLayer, delay, running_sum
+
+from .base import Construction
+from .mult import MIN_REL_EPS, level
+from .square import Circuit, Fn
+
+ROUTES = ("chebyshev", "gauss")
+MAX_DEGREE = 400
+
+
+# ------------------------------------------------------------------------------------------- budgets
+def lam_for(N: int, eps: float, margin: float) -> float:
+    """λ = ln(4 (N - 1) / ε) / δ: then 2 (N - 1) e^{-λδ} = ε/2 (Lemma F.1)."""
+    return math.log(4.0 * (N - 1) / eps) / margin
+
+
+def multi_indices(n: int, d: int) -> list[tuple[int, ...]]:
+    """All α ∈ N^d with |α| <= n, by degree, then lexicographically decreasing."""
+    out = []
+    for j in range(n + 1):
+        out += sorted((a for a in iproduct(range(j + 1), repeat=d) if sum(a) == j), reverse=True)
+    return out
+
+
+@lru_cache(maxsize=64)
+def truncation_tails(route: str, lam: float, n_max: int, dps: int = 60) -> list:
+    """tail[n] = the truncation bound of the degree-n polynomial, n = 0..n_max (mpmath):
+    gauss: P[Poisson(λ) >= n + 1] = 1 - e^{-λ} Σ_{j<=n} λ^j/j!;  chebyshev: 2 e^{-λ} Σ_{j>n} I_j(λ)
+    = 1 - e^{-λ} (I_0 + 2 Σ_{1<=j<=n} I_j) (using e^λ = I_0 + 2 Σ_{j>=1} I_j), at ``dps`` + λ/ln 10 digits."""
+    with mpmath.workdps(dps + int(lam / 2.3) + 10):
+        lam_ = mpmath.mpf(lam)
+        el = mpmath.exp(-lam_)
+        acc, out = mpmath.mpf(0), []
+        for j in range(n_max + 1):
+            if route == "gauss":
+                acc += el * lam_ ** j / mpmath.factorial(j)
+            else:
+                acc += el * mpmath.besseli(j, lam_) * (1 if j == 0 else 2)
+            out.append(max(1 - acc, mpmath.mpf(0)))
+        return out
+
+
+def power_coefficients(route: str, lam: float, n: int, dps: int = 60) -> list:
+    """p_0..p_n (mpmath) of the degree-n kernel polynomial P(t) ≈ e^{λ(t - 1)}, and its truncation bound."""
+    tail = truncation_tails(route, lam, n, dps)[n]
+    with mpmath.workdps(dps):
+        lam = mpmath.mpf(lam)
+        el = mpmath.exp(-lam)
+        if route == "gauss":
+            return [el * lam ** j / mpmath.factorial(j) for j in range(n + 1)], tail
+        c = [el * mpmath.besseli(j, lam) * (1 if j == 0 else 2) for j in range(n + 1)]
+        T = [[mpmath.mpf(1)], [mpmath.mpf(0), mpmath.mpf(1)]]
+        for j in range(2, n + 1):
+            a = [mpmath.mpf(0)] + [2 * x for x in T[j - 1]]
+            b = T[j - 2] + [mpmath.mpf(0)] * (len(a) - len(T[j - 2]))
+            T.append([x - y for x, y in zip(a, b)])
+        p = [mpmath.mpf(0)] * (n + 1)
+        for j in range(n + 1):
+            for i, x in enumerate(T[j]):
+                p[i] += c[j] * x
+        return p, tail
+
+
+@lru_cache(maxsize=64)
+def term_coefficients(route: str, lam: float, n: int, d: int):
+    """(alphas, c_α as float64, exact truncation + coefficient-rounding bound, Γ = Σ_{α≠0} |c_α|)."""
+    p, tail = power_coefficients(route, lam, n)
+    al = multi_indices(n, d)
+    with mpmath.workdps(60):
+        exact = [p[sum(a)] * mpmath.factorial(sum(a)) / mpmath.fprod(mpmath.factorial(x) for x in a) for a in al]
+        c = np.array([float(x) for x in exact])
+        rounding = mpmath.fsum(abs(mpmath.mpf(float(x)) - x) for x in exact)
+        bound = tail + rounding
+    return al, c, float(bound), float(np.sum(np.abs(c[1:])))
+
+
+def degree_for(route: str, lam: float, d: int, target: float) -> int:
+    """The smallest n >= 2 whose truncation bound (with coefficient rounding) is <= target."""
+    tails = truncation_tails(route, lam, MAX_DEGREE)
+    for n in range(2, MAX_DEGREE + 1):
+        if tails[n] <= target / 2 and term_coefficients(route, lam, n, d)[2] <= target:
+            return n
+    raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
+
+
+def m_for(eta: float) -> int:
+    """The smallest m >= 2 with 2^{-2m} <= η/2."""
+    m = 2
+    while 2.0 ** (-2 * m) > eta / 2:
+        m += 1
+    return m
+
+
+def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | None, route: str) -> dict:
+    """Every budget of the module docstring as numbers (λ, w_min, E, n, T, Γ, η_p, m, precision)."""
+    lam = lam_for(N, eps, margin)
+    tau_eff = margin - 1.0 if tau is None else float(tau)
+    w_min = math.exp(-lam * (1.0 - tau_eff)) / N
+    E = eps * w_min / 12.0
+    n = degree_for(route, lam, d, E / 2)
+    al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
+    eta_p = E / (4.0 * n * max(Gamma, 1e-300))
+    m = m_for(eta_p)
+    float64 = eta_p / 2 >= MIN_REL_EPS
+    bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
+    return {"lam": lam, "tau": tau_eff, "w_min": w_min, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
+            "Gamma": Gamma, "eta_p": eta_p, "m": m, "float64": bool(float64), "precision_bits": int(bits),
+            "E_net_bound": 2 * n * Gamma * 2.0 ** (-2 * m)}
+
+
+# ------------------------------------------------------------------------------------------- schedule
+def schedule(n: int, d: int, d_v: int) -> list[list[tuple]]:
+    """The levels of f_1 as ops on named values: ("mult", out, a, b) or ("carry", name).
+
+    Names: ("k", α), ("q", α) monomials (α a d-tuple), ("v", c) values, ("a", α, c) = k^α v_c."""
+    def e(l, j):
+        return tuple(j if i == l else 0 for i in range(d))
+
+    levels = []
+    h = 1
+    ell = 1
+    while h < n:
+        half = 2 ** (ell - 1)
+        top = min(2 ** ell, n)
+        ops = []
+        for side in "kq":
+            for l in range(d):
+                for j in range(1, h + 1):
+                    ops.append(("carry", (side, e(l, j))))
+                for j in range(h + 1, top + 1):
+                    ops.append(("mult", (side, e(l, j)), (side, e(l, half)), (side, e(l, j - half))))
+        ops += [("carry", ("v", c)) for c in range(d_v)]
+        levels.append(ops)
+        h, ell = top, ell + 1
+    for l in range(1, d):
+        ops = []
+        prev = [a for a in multi_indices(n, l) if sum(a) > 0]
+        for side in "kq":
+            for a in prev:
+                ops.append(("carry", (side, a + (0,) * (d - l))))
+            for j in range(1, n + 1):
+                ops.append(("carry", (side, e(l, j))))
+            for a in prev:
+                for j in range(1, n - sum(a) + 1):
+                    out = a + (j,) + (0,) * (d - l - 1)
+                    ops.append(("mult", (side, out), (side, a + (0,) * (d - l)), (side, e(l, j))))
+            for l2 in range(l + 1, d):
+                for j in range(1, n + 1):
+                    ops.append(("carry", (side, e(l2, j))))
+        ops += [("carry", ("v", c)) for c in range(d_v)]
+        levels.append(ops)
+    mono = [a for a in multi_indices(n, d) if sum(a) > 0]
+    ops = [("mult", ("a", a, c), ("k", a), ("v", c)) for a in mono for c in range(d_v)]
+    ops += [("carry", ("k", a)) for a in mono] + [("carry", ("q", a)) for a in mono]
+    ops += [("carry", ("v", c)) for c in range(d_v)]
+    levels.append(ops)
+    return levels
+
+
+def _op_name(op):
+    return op[1]
+
+
+def run_schedule(c: Circuit, env: dict, levels: list[list[tuple]], m: int) -> dict:
+    """Emit the levels on the circuit; env maps names to functionals of the current layer."""
+    for ops in levels:
+        lops = []
+        for op in ops:
+            if op[0] == "mult":
+                lops.append(("mult", env[op[2]], env[op[3]]))
+            else:
+                lops.append(("carry", env[op[1]]))
+        outs = level(c, lops, m)
+        env = {_op_name(op): f for op, f in zip(ops, outs)}
+    return env
+
+
+def schedule_cost(levels: list[list[tuple]], m: int, origin: dict) -> tuple[int, list[int], dict]:
+    """Nonzeros, hidden widths and final origins of the levels by the level rule (independent of the circuit).
+
+    origin[name] ∈ {"raw", "pair", "carry"}: c(f) = 4, 20, 3."""
+    cost = {"raw": 4, "pair": 20, "carry": 3}
+    S, widths = 0, []
+    for ops in levels:
+        p = sum(op[0] == "mult" for op in ops)
+        o = len(ops) - p
+        n_in = 2 * p + o
+        S += sum(cost[origin[op[2]]] + cost[origin[op[3]]] if op[0] == "mult" else cost[origin[op[1]]] for op in ops)
+        S += (24 * m + 11) * p + (m + 1) * o
+        widths += [2 * n_in, 8 * p + o] + [9 * p + o] * (m - 1)
+        origin = {op[1]: ("pair" if op[0] == "mult" else "carry") for op in ops}
+    return S, widths, origin
+
+
+# ------------------------------------------------------------------------------------------- the block
+@dataclass(frozen=True)
+class AttentionBlock:
+    """F = f_2 ∘ g ∘ f_1 on token rows X (..., N, 2d + d_v) = (k_i, v_i, q_i)."""
+
+    f1: FNN
+    g: SSMLayer
+    f2: FNN
+    d: int
+    d_v: int
+    alphas: tuple = ()
+    coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    readout: FNN | None = None  # the product + read-out part of f_2: g's output -> (Â_1..Â_dv, Ŵ)
+
+    def features(self, X, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+        Z = self.f1(X)
+        return Z, self.g(Z, method=method)
+
+    def forward(self, X, method: str = "auto") -> np.ndarray:
+        return self.f2(self.features(X, method)[1])
+
+    def __call__(self, X, method: str = "auto") -> np.ndarray:
+        return self.forward(X, method)
+
+    def last(self, X, method: str = "auto") -> np.ndarray:
+        """F(X)_N: f_1 and g on every token, f_2 (token-wise) on the last token only (the same numbers as
+        ``forward(X)[..., -1, :]``)."""
+        G = self.features(X, method)[1]
+        return self.f2(G[..., -1, :])
+
+    def sums(self, X, method: str = "auto") -> np.ndarray:
+        """(Â_1..Â_dv, Ŵ) at the last token: the read-out that feeds the quotients."""
+        G = self.features(X, method)[1]
+        return self.readout(G[..., -1, :])
+
+    def as_model(self) -> SSMModel:
+        """The same function as a ``constructions.model.SSMModel`` (for export and inspection): block 1 is an
+        identity SSM layer (2d + d_v delay-0 channels, no state) followed by f_1, block 2 is (g, f_2)."""
+        ident = SSMLayer(tuple(delay(0) for _ in range(self.f1.d_in)), U=self.g.U)
+        return SSMModel(None, [(ident, self.f1), (self.g, self.f2)])
+
+    def counts(self) -> dict:
+        c1, c2, cg = self.f1.counts(), self.f2.counts(), self.g.counts()
+        return {"M": 1, "U": self.g.U, "D": self.g.H,
+                "f1": {"L": c1.L, "W": c1.W, "S": c1.S, "B": c1.B},
+                "f2": {"L": c2.L, "W": c2.W, "S": c2.S, "B": c2.B},
+                "L": max(c1.L, c2.L), "W": max(c1.W, c2.W), "S": max(c1.S, c2.S), "B": max(c1.B, c2.B),
+                "ssm_nnz": cg["nnz"], "state_total": cg["state_total"], "state_max": cg["state_max"],
+                "running_sum_channels": cg["families"].get("running_sum", 0),
+                "identity_channels": cg["families"].get("delay", 0),
+                "total_nonzeros": c1.S + c2.S + cg["nnz"]}
+
+
+def channel_layout(T: int, d_v: int) -> dict:
+    """Channel index ranges of f_1's output / g: M (T), A (T d_v, α-major), ψ (T - 1)."""
+    return {"M": (0, T), "A": (T, T + T * d_v), "psi": (T + T * d_v, T * (2 + d_v) - 1)}
+
+
+def _check_int(name, v, lo):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    return int(v)
+
+
+def _check_real(name, v, lo, hi, lo_open=True):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {v!r}") from None
+    if not math.isfinite(f) or (f <= lo if lo_open else f < lo) or f > hi:
+        raise ValueError(f"{name} must lie in {'(' if lo_open else '['}{lo}, {hi}], got {v!r}")
+    return f
+
+
+def _quotient(A: float, b_min: float, b_max: float, eps: float) -> Construction:
+    from . import quotient  # lemmas/quotient.py (Lemma F.4), from branch `rec`
+    return quotient.build_quotient(A, b_min, b_max, eps)
+
+
+def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: float | None = None,
+                    route: str = "chebyshev", quotient=None, drop_term: int | None = None) -> Construction:
+    """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only);
+    ``drop_term`` = i omits kernel term α_i from the read-out (a mutant for the verifier's self-test; the
+    formula is then still the intact block's)."""
+    d, d_v, N = _check_int("d", d, 1), _check_int("d_v", d_v, 1), _check_int("N", N, 2)
+    margin = _check_real("margin", margin, 0.0, 2.0)
+    eps = _check_real("eps", eps, 0.0, 1.0)
+    if tau is not None:
+        tau = _check_real("tau", tau, -1.0 + margin, 1.0, lo_open=False)
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
+    bud = budgets(N, d, d_v, margin, eps, tau, route)
+    n, m = bud["n"], bud["m"]
+    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
+    T = len(al)
+    mono = al[1:]
+
+    # f_1
+    c1 = Circuit(2 * d + d_v)
+    x = c1.inputs()
+    env = {}
+    for l in range(d):
+        e = tuple(1 if i == l else 0 for i in range(d))
+        env[("k", e)] = x[l]
+        env[("q", e)] = x[d + d_v + l]
+    for cc in range(d_v):
+        env[("v", cc)] = x[d + cc]
+    levels = schedule(n, d, d_v)
+    env = run_schedule(c1, env, levels, m)
+    inv = 1.0 / N
+    outs = [Fn({}, inv)] + [env[("k", a)] * inv for a in mono]
+    A_out = []
+    for a in al:
+        for cc in range(d_v):
+            A_out.append(env[("v", cc)] * inv if sum(a) == 0 else env[("a", a, cc)] * inv)
+    outs += A_out + [env[("q", a)] for a in mono]
+    f1 = c1.net(outs)
+
+    # g
+    chans = [running_sum() for _ in range(T * (1 + d_v))] + [delay(0) for _ in range(T - 1)]
+    g = SSMLayer(tuple(chans), U=N)
+
+    # f_2: products, read-out (Â_1..Â_dv, Ŵ), quotients
+    lay = channel_layout(T, d_v)
+    c2 = Circuit(g.H)
+    u = c2.inputs()
+    Mf = u[lay["M"][0]:lay["M"][1]]
+    Af = u[lay["A"][0]:lay["A"][1]]
+    Pf = u[lay["psi"][0]:lay["psi"][1]]
+    ops = [("carry", Mf[0])] + [("carry", Af[cc]) for cc in range(d_v)]
+    for i in range(1, T):
+        ops.append(("mult", Pf[i - 1], Mf[i]))
+        ops += [("mult", Pf[i - 1], Af[i * d_v + cc]) for cc in range(d_v)]
+    res = level(c2, ops, m)
+    den = res[0] * coef[0]
+    nums = [res[1 + cc] * coef[0] for cc in range(d_v)]
+    k = 1 + d_v
+    for i in range(1, T):
+        ci = 0.0 if i == drop_term else coef[i]
+        den = den + res[k] * ci
+        for cc in range(d_v):
+            nums[cc] = nums[cc] + res[k + 1 + cc] * ci
+        k += 1 + d_v
+    P2 = c2.net(nums + [den])
+    qb = (quotient or _quotient)(2.0, bud["w_min"] / 2, 2.0, eps / 4)
+    Q = qb.net
+    sel = np.zeros((2 * d_v, d_v + 1))
+    for cc in range(d_v):
+        sel[2 * cc, cc] = 1.0
+        sel[2 * cc + 1, d_v] = 1.0
+    Qsel = algebra.compose(algebra.parallel(*([Q] * d_v), shared_input=False), algebra.affine(sel))
+    f2 = algebra.concat(Qsel, P2)
+
+    block = AttentionBlock(f1, g, f2, d, d_v, tuple(al), coef, P2)
+    formula = block_formula(d, d_v, N, margin, eps, tau, route, qb)
+    notes = {**bud, "route": route, "quotient_formula": qb.formula, "quotient_params": qb.params,
+             "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (float64 not enough)",
+             "claimed": "poly-log in N/ε for fixed d, polynomial in 1/δ (paper); T = C(n + d, d)"}
+    return Construction(block, formula, {"d": d, "d_v": d_v, "N": N, "margin": margin, "eps": eps, "tau": tau,
+                                         "route": route}, notes)
+
+
+def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
+    """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
+    bud = budgets(N, d, d_v, margin, eps, tau, route)
+    n, m = bud["n"], bud["m"]
+    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
+    T = len(al)
+    nz = int(np.count_nonzero(coef[1:]))
+    # f_1
+    levels = schedule(n, d, d_v)
+    origin = {}
+    for l in range(d):
+        e = tuple(1 if i == l else 0 for i in range(d))
+        origin[("k", e)] = origin[("q", e)] = "raw"
+    for cc in range(d_v):
+        origin[("v", cc)] = "raw"
+    S1, w1, _ = schedule_cost(levels, m, origin)
+    # output map: M_0 bias 1; M_α carried (w - 1)/N: 2; A_0c carried: 2; A_αc product: 9; ψ_α carried: 2
+    S1 += 1 + 2 * (T - 1) + 2 * d_v + 9 * (T - 1) * d_v + 2 * (T - 1)
+    D_out = T * (2 + d_v) - 1
+    f1 = {"L": len(levels) * (m + 1) + 1, "W": max([2 * d + d_v, D_out] + w1), "S": S1,
+          "B": max(4.0, 1.0 / N)}
+    # f_2 product part: one level, carries M_0, A_0c (raw), products ψ_α x M_α, ψ_α x A_αc (raw inputs)
+    p, o = (T - 1) * (1 + d_v), 1 + d_v
+    S2p = 4 * (2 * p + o) + (24 * m + 11) * p + (m + 1) * o
+    last = (1 + d_v) * (2 + 9 * nz) - 0  # each read-out: carry (1 weight + bias) + 9 per nonzero c_α
+    S2p += last
+    c0 = abs(float(coef[0]))
+    B2p = max([4.0] + [abs(float(x)) * 2 for x in coef[1:]] + [c0])  # 2 c_α (pair output) and c_0
+    # pair outputs weight 2 (y_s) and ∓8/4^m, scaled by c_α; carry output weight 1 and bias -1, scaled by c_0
+    qf = qb.formula
+    Lq, Sq, Bq = qf["L"], qf["S"], qf["B"]
+    q1 = qb.net.layers[0]
+    S_qsel = d_v * Sq
+    S2 = S_qsel + S2p + last + d_v * q1.nnz_A
+    w2 = [D_out, 2 * (2 * p + o), 8 * p + o] + [9 * p + o] * (m - 1) + [2 * (d_v + 1)] \
+        + [d_v * w for w in qb.net.widths[1:]]
+    f2 = {"L": (m + 2) + Lq, "W": max(w2), "S": S2, "B": max(B2p, Bq)}
+    ssm_nnz = 4 * T * (1 + d_v) + (T - 1)
+    return {"f1": f1, "f2": f2, "D": D_out, "T": T, "n": n, "m": m, "U": N,
+            "state_total": T * (1 + d_v), "state_max": 1, "ssm_nnz": ssm_nnz,
+            "running_sum_channels": T * (1 + d_v), "identity_channels": T - 1,
+            "total_nonzeros": f1["S"] + S2 + ssm_nnz}
+
+
+# ------------------------------------------------------------------------------------------- inspection
+def token_contributions(block: AttentionBlock, X) -> np.ndarray:
+    """Each token's weight in the last output, from the emitted weights: token i's summed-feature contribution
+    Σ_α c_α ψ_α(q_N) M_α(k_i) divided by the denominator Σ_i (...) (shape (..., N))."""
+    X = np.asarray(X, dtype=np.float64)
+    Z = block.f1(X)
+    T = len(block.alphas)
+    lay = channel_layout(T, block.d_v)
+    M = Z[..., lay["M"][0]:lay["M"][1]]
+    psi = np.concatenate([np.ones(Z.shape[:-2] + (1,)), Z[..., -1, lay["psi"][0]:lay["psi"][1]]], axis=-1)
+    contrib = np.einsum("...nt,...t->...n", M, psi * block.coef)
+    return contrib / np.sum(contrib, axis=-1, keepdims=True)

@@ -1,0 +1,213 @@
+"""Lemma 3.3: the FNN -> SSM -> FNN attention block.  The claim passes at defaults; broken blocks (a kernel term
+dropped, two filter channels swapped, λ too small for the margin, one weight perturbed) FAIL; margin-violating
+inputs are HYPOTHESIS VIOLATED; counts equal the formula over random parameters; bad input is refused."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from constructions.ssm import SSMLayer
+from lemmas import attention as la
+from lemmas.base import Construction
+from verify import mutants as mu
+from verify import reference as ref
+from verify.claims import lemma_3_3 as cl
+from verify.registry import load_all, run_claim
+
+REG = load_all()
+SMALL = {"d": 1, "d_v": 1, "N": 256, "margin": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": 1,
+         "violate": 0, "with_d2": 0, "d2_N": 256, "d2_margin": 1.5, "growth": 0}
+
+
+def _failed(r):
+    return {c.name for c in r.checks if c.status == "FAIL"}
+
+
+def _bad(r):
+    return [(c.name, c.status, c.measured, c.bound) for c in r.checks if c.status != "PASS"]
+
+
+def test_claim_passes_default():
+    r = run_claim(REG["lemma-3.3"], seed=1)
+    assert r.verdict == "PASS", _bad(r)
+    routes = {row["route"] for row in r.counts["table"]}
+    assert routes == {"chebyshev", "gauss"}
+    assert any(row.get("d") == 2 for row in r.counts["table"])
+
+
+def test_small_config_passes():
+    r = cl._run(dict(SMALL), np.random.default_rng(0))
+    assert r.verdict == "PASS", _bad(r)
+
+
+# ------------------------------------------------------------------------------------------------ mutants
+def _rebuild(**kw):
+    def mut(c):
+        p = {**c.params, **kw}
+        drop = p.pop("drop_term", None)
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
+                                  drop_term=drop)
+    return mut
+
+
+def test_dropped_kernel_term_fails():
+    """Dropping the kernel term with the largest |c_α| (degree near λ) breaks the budget chain and the lemma."""
+    c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
+    i = int(np.argmax(np.abs(c.net.coef)))
+    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=i))
+    assert r.verdict == "FAIL"
+    f = _failed(r)
+    assert any("|Ŵ - W|" in n for n in f) and any("v*" in n for n in f), _bad(r)
+
+
+def test_local_search_keeps_hypotheses_and_fails_on_mutant():
+    p = {**SMALL, "search": 1}
+    r = cl._run(p, np.random.default_rng(0))
+    ls = [c for c in r.checks if "local search" in c.name]
+    assert r.verdict == "PASS" and ls and ls[0].detail["hypotheses_kept"], _bad(r)
+    c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
+    i = int(np.argmax(np.abs(c.net.coef)))
+    r = cl._run(p, np.random.default_rng(0), _rebuild(drop_term=i))
+    assert any("local search" in n for n in _failed(r))
+
+
+def test_dropped_last_kernel_term_fails_on_counts():
+    """The highest-degree term changes the kernel by |c_n t^n|, within the budget E, so the numerical checks
+    rightly hold; the count check still catches the missing read-out entries."""
+    c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
+    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=len(c.net.alphas) - 1))
+    assert r.verdict == "FAIL", _bad(r)
+    assert any("counts" in n for n in _failed(r))
+
+
+def test_swapped_filter_channels_fail():
+    def swap(c):
+        g = c.net.g
+        T = len(c.net.alphas)
+        ch = list(g.channels)
+        i = int(np.argmax(np.abs(c.net.coef)))  # the dominant term α_i:
+        j = T * (1 + c.params["d_v"]) + i - 1  # its running sum M_α and its identity channel ψ_α
+        ch[i], ch[j] = ch[j], ch[i]
+        return Construction(dataclasses.replace(c.net, g=SSMLayer(tuple(ch), U=g.U)), c.formula, c.params, c.notes)
+    r = cl._run(dict(SMALL), np.random.default_rng(0), swap)
+    assert r.verdict == "FAIL"
+    f = _failed(r)
+    assert any("|Ŵ - W|" in n for n in f) and any("‖F_N - v*‖∞" in n for n in f), _bad(r)
+
+
+def test_lambda_too_small_for_margin_fails():
+    """A block built for margin 4δ (λ four times too small) applied to δ-margin inputs: it still tracks its own
+    attention, but attention no longer selects v*, on the tight inputs."""
+    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(margin=2.0))
+    f = _failed(r)
+    assert r.verdict == "FAIL"
+    assert any("tight" in n and "v*" in n for n in f)
+    assert not any("Attn" in n for n in f)
+
+
+def test_perturbed_weight_fails():
+    def pert(c):
+        f1 = mu.perturb_weight(c.net.f1, 3, None, 1e-3)
+        return Construction(dataclasses.replace(c.net, f1=f1), c.formula, c.params, c.notes)
+    r = cl._run(dict(SMALL), np.random.default_rng(0), pert)
+    assert r.verdict == "FAIL"
+
+
+def test_margin_violation_is_hypothesis_violated():
+    r = cl._run({**SMALL, "violate": 1}, np.random.default_rng(0))
+    assert r.verdict == "HYPOTHESIS VIOLATED", _bad(r)
+    assert not _failed(r)
+    v = [c for c in r.checks if c.violated]
+    assert v and all(c.detail["min_gap"] < 0.5 for c in v)
+
+
+def test_float64_insufficient_is_inconclusive():
+    """τ far below 1 makes the denominator tiny: the builder asks for more than 53 bits and the float64 checks
+    say INCONCLUSIVE instead of passing."""
+    b = la.budgets(256, 1, 1, 0.5, 0.1, 0.2, "chebyshev")
+    assert not b["float64"] and b["precision_bits"] > 53
+    r = cl._run({**SMALL, "tau": 0.2}, np.random.default_rng(0))
+    assert r.verdict == "INCONCLUSIVE", _bad(r)
+
+
+def test_high_precision_path_passes_and_catches_a_mutant():
+    """τ = -0.2 needs 63 bits: the sound fixed-point interval evaluation decides (PASS), and a perturbed f_1
+    weight FAILs there too."""
+    p = {**SMALL, "N": 32, "eps": 0.2, "tau": -0.2, "random": 1}
+    assert not la.budgets(32, 1, 1, 0.5, 0.2, -0.2, "chebyshev")["float64"]
+    r = cl._run(p, np.random.default_rng(0))
+    assert r.verdict == "PASS", _bad(r)
+    assert all("fixed-point" in row["precision"] for row in r.counts["table"])
+
+    def pert(c):
+        f1 = mu.perturb_weight(c.net.f1, 3, None, 1e-3)
+        return Construction(dataclasses.replace(c.net, f1=f1), c.formula, c.params, c.notes)
+    r = cl._run(p, np.random.default_rng(0), pert)
+    assert r.verdict == "FAIL"
+
+
+# ------------------------------------------------------------------------------------------------ formula
+@settings(derandomize=True, deadline=None, max_examples=6)
+@given(st.integers(1, 2), st.integers(1, 2), st.sampled_from([64, 300, 2048]), st.sampled_from([0.2, 0.05]),
+       st.sampled_from([0.8, 1.2]), st.sampled_from(la.ROUTES))
+def test_counts_equal_formula(d, d_v, N, eps, margin, route):
+    c = la.build_attention(d, d_v, N, margin, eps, 1.0, route)
+    assert cl.count_check(c).passed, cl.count_check(c).detail["mismatch"]
+    assert c.net.g.counts()["state_max"] == 1 and c.net.g.U == N
+
+
+def test_budget_formulas():
+    b = la.budgets(1024, 1, 1, 0.5, 0.1, 1.0, "gauss")
+    assert 2 * 1023 * np.exp(-b["lam"] * 0.5) == pytest.approx(0.05, rel=1e-12)
+    assert b["E_trunc"] <= b["E"] / 2 and b["E_net_bound"] <= b["E"] / 2
+    assert b["w_min"] == pytest.approx(1 / 1024)
+    # the gauss route's Γ is 1 - e^{-λ} for d = 1; the chebyshev route's power basis cancels
+    tail = float(la.truncation_tails("gauss", b["lam"], b["n"])[b["n"]])
+    assert b["Gamma"] == pytest.approx(1 - np.exp(-b["lam"]) - tail, rel=1e-12)
+    assert la.budgets(1024, 1, 1, 0.5, 0.1, 1.0, "chebyshev")["Gamma"] > 10
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def test_token_contributions_concentrate_on_top_key():
+    c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
+    X, i = cl.sample_sequence(np.random.default_rng(2), 256, 1, 1, 0.5, 1.0, "random")
+    w = la.token_contributions(c.net, X)
+    assert w.shape == (256,) and abs(w.sum() - 1) < 1e-12
+    s = X[:, 0] * X[-1, 2]
+    att = ref.softmax(s, c.notes["lam"])
+    assert np.max(np.abs(w - att)) < 1e-3 and int(np.argmax(w)) == i
+
+
+def test_reference_attention_causal_matches_last():
+    rng = np.random.default_rng(0)
+    K, V, Q = rng.normal(size=(300, 2)), rng.normal(size=(300, 3)), rng.normal(size=(300, 2))
+    full = ref.attention_causal(K, V, Q, 3.0, chunk=64)
+    assert np.allclose(full, ref.attention_causal(K, V, Q, 3.0, chunk=300), atol=1e-14)
+    assert np.allclose(full[-1], ref.attention_last(K, V, Q[-1], 3.0), atol=1e-14)
+    assert np.allclose(full[10], ref.attention_last(K[:11], V[:11], Q[10], 3.0), atol=1e-14)
+
+
+def test_forward_last_equals_full_forward():
+    c = la.build_attention(1, 1, 64, 0.8, 0.2, 1.0, "gauss")
+    X, _ = cl.sample_sequence(np.random.default_rng(1), 64, 1, 1, 0.8, 1.0)
+    assert np.allclose(c.net.forward(X)[-1], c.net.last(X), rtol=0, atol=1e-13)  # same maps, other BLAS blocking
+
+
+def test_sampler_meets_hypotheses():
+    rng = np.random.default_rng(5)
+    for kind in ("random", "tight"):
+        for d in (1, 2, 3):
+            X, i = cl.sample_sequence(rng, 200, d, 2, 0.3, 0.9 if kind == "random" else 1.0, kind)
+            h = cl.hypotheses(X[None], d, 2, 0.3, 0.9)
+            assert h["ok_each"].all(), h
+
+
+@pytest.mark.parametrize("kw", [{"eps": 0.0}, {"eps": float("nan")}, {"margin": 0.0}, {"margin": 2.5},
+                                {"N": 1}, {"d": 0}, {"tau": -1.0}, {"route": "taylor"}])
+def test_bad_input(kw):
+    p = {"d": 1, "d_v": 1, "N": 64, "margin": 0.5, "eps": 0.1, "tau": 1.0, "route": "chebyshev", **kw}
+    with pytest.raises(ValueError):
+        la.build_attention(**p)
