@@ -20,8 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Evaluate in token chunks so that gathered inputs stay below this many float64 entries (~32 MB).
-_CHUNK_ENTRIES = 1 << 22
+# Evaluate in token chunks so that the widest gathered input or activation stays below this many float64 entries
+# (2 MB: a chunk stays in cache through a deep net; measured 3-7x faster than 32 MB chunks on the exp net and the
+# Lemma 3.3 block at 2^15-2^17 tokens, benchmarks/bench_attention.py), but never fewer than _MIN_CHUNK tokens (so
+# the per-call overhead of numpy stays small on wide layers).
+_CHUNK_ENTRIES = 1 << 18
+_MIN_CHUNK = 256
 # A product whose dense form has at most this many entries and is at least half full is kept dense.
 _DENSE_LIMIT = 1 << 22
 
@@ -167,7 +171,7 @@ class Affine:
     def chunk_tokens(self) -> int:
         """How many tokens one evaluation chunk may hold (gathered inputs stay below _CHUNK_ENTRIES)."""
         widest = max([g.W.shape[0] * max(g.W.shape[1], g.W.shape[2]) for g in self.groups], default=1)
-        return max(1, _CHUNK_ENTRIES // max(widest, self.d_out, self.d_in))
+        return max(_MIN_CHUNK, _CHUNK_ENTRIES // max(widest, self.d_out, self.d_in))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Apply to x of shape (..., d_in); returns (..., d_out)."""
