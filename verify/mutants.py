@@ -237,6 +237,8 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
             entry["reason"] = "run() takes no mutate hook"
             continue
         entry["supported"] = True
+        base = _reason(run_claim(claim, seed=seed))[1]["max_measured_over_bound"]
+        entry["unmutated_max_measured_over_bound"] = base
         muts = generic_mutants() + list(claim.mutants(dict(claim.params)) if claim.mutants else [])
         for name, kind, mutate in muts:
             if progress:
@@ -274,6 +276,7 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
                 entry["caught"] += 1
             else:
                 reason, info = _reason(res)
+                info["unmutated_max_measured_over_bound"] = base
                 row.update(status="uncaught", reason=reason, **info)
                 out["uncaught"].append({"claim": cid, "mutant": name, "reason": reason, **info})
             entry["mutants"].append(row)
@@ -296,10 +299,14 @@ def format_mutants(rep: dict) -> str:
         lines.append(f"{cid:<24} {e['caught']:>7} {e['total']:>6} {rate:>6}  {e['not_applicable']}")
     rate = "-" if rep["rate"] is None else f"{100 * rep['rate']:.1f}%"
     lines.append(f"total: {rep['caught']}/{rep['total']} mutants caught ({rate}) in {rep['seconds']:.1f} s")
+    lines.append("(an uncaught mutant shows the largest measured/bound of its run beside the unmutated run's: equal "
+                 "ratios mean the change stayed inside the slack the construction leaves below ε)")
     if rep["uncaught"]:
         lines.append("uncaught mutants:")
         for u in rep["uncaught"]:
             r = u.get("max_measured_over_bound")
+            r0 = u.get("unmutated_max_measured_over_bound")
             lines.append(f"  {u['claim']}: {u['mutant']}: {u['reason']}"
-                         + (f" (max measured/bound {r:.3g})" if r is not None else ""))
+                         + (f" (max measured/bound {r:.4g}; unmutated {r0:.4g})" if r is not None and r0 is not None
+                            else f" (max measured/bound {r:.4g})" if r is not None else ""))
     return "\n".join(lines)
