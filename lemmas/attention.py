@@ -360,9 +360,21 @@ def _check_real(name, v, lo, hi, lo_open=True):
     return f
 
 
-def _quotient(A: float, b_min: float, b_max: float, eps: float) -> Construction:
-    from . import quotient  # lemmas/quotient.py (Lemma F.4), from branch `rec`
-    return quotient.build_quotient(A, b_min, b_max, eps)
+def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
+    """(C, b_min, b_max, ε_q) of the ratio-form F.4 net (module docstring, budget 3): C = 1 + 2E/(w_min - E),
+    b ∈ [w_min - E, 1 + E], ε_q = ε/4."""
+    E, w_min = bud["E"], bud["w_min"]
+    return 1.0 + 2.0 * E / (w_min - E), w_min - E, 1.0 + E, eps / 4
+
+
+def _quotient(C: float, b_min: float, b_max: float, eps: float) -> Construction:
+    from . import quotient  # lemmas/quotient.py (Lemma F.4, ratio form)
+    return quotient.build_ratio(C, b_min, b_max, eps)
+
+
+def quotient_net(bud: dict, eps: float) -> Construction:
+    """The F.4 ratio net the block uses for these budgets."""
+    return _quotient(*quotient_args(bud, eps))
 
 
 def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: float | None = None,
@@ -430,7 +442,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
             nums[cc] = nums[cc] + res[k + 1 + cc] * ci
         k += 1 + d_v
     P2 = c2.net(nums + [den])
-    qb = (quotient or _quotient)(2.0, bud["w_min"] / 2, 2.0, eps / 4)
+    qb = (quotient or _quotient)(*quotient_args(bud, eps))
     Q = qb.net
     sel = np.zeros((2 * d_v, d_v + 1))
     for cc in range(d_v):

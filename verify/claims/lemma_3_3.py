@@ -407,7 +407,7 @@ def route_table(d, d_v, N, margin, eps, tau) -> list[dict]:
     rows = []
     for route in la.ROUTES:
         b = la.budgets(N, d, d_v, margin, eps, tau, route)
-        qb = la._quotient(2.0, b["w_min"] / 2, 2.0, eps / 4)
+        qb = la.quotient_net(b, eps)
         f = la.block_formula(d, d_v, N, margin, eps, tau, route, qb)
         rows.append({"route": route, "lam": b["lam"], "degree n": b["n"], "terms T": b["T"], "Gamma": b["Gamma"],
                      "m": b["m"], "eta_p": b["eta_p"], "f1.S": f["f1"]["S"], "f1.L": f["f1"]["L"],
@@ -427,7 +427,7 @@ def growth_rows(d, d_v, base: dict, route: str) -> dict:
             p = dict(base)
             p[{"N": "N", "1/eps": "eps", "1/delta": "margin"}[var]] = v
             b = la.budgets(p["N"], d, d_v, p["margin"], p["eps"], p["tau"], route)
-            qb = la._quotient(2.0, b["w_min"] / 2, 2.0, p["eps"] / 4)
+            qb = la.quotient_net(b, p["eps"])
             f = la.block_formula(d, d_v, p["N"], p["margin"], p["eps"], p["tau"], route, qb)
             rows.append({var: v, "n": b["n"], "T": b["T"], "m": b["m"], "D": f["D"], "f1.S": f["f1"]["S"],
                          "f1.L": f["f1"]["L"], "f2.S": f["f2"]["S"], "total": f["total_nonzeros"],
