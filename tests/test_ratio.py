@@ -9,8 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructions.affine import Affine
-from constructions.fnn import FNN
 from lemmas import quotient as lq
 from lemmas.base import Construction
 from verify import checks as ck
@@ -125,21 +123,9 @@ def test_weight_mutants_fail(layer):
     assert {"dense", "random,", "local", "60-digit"} <= _failed(r)
 
 
-def _drop_piece(j):
-    """The output map with piece j's product (its 9 units in the last hidden layer) removed."""
-    def mut(c):
-        maps = c.net.affine_maps()
-        (r_, c_, v), b, shape = maps[-1]
-        keep = ~((c_ >= 9 * j) & (c_ < 9 * j + 9))
-        last = Affine.from_coo(r_[keep], c_[keep], v[keep], shape, b)
-        net = FNN([Affine.from_coo(rr, cc, vv, sh, bb) for (rr, cc, vv), bb, sh in maps[:-1]] + [last])
-        return Construction(net, c.formula, c.params, c.notes)
-    return mut
-
-
 @pytest.mark.parametrize("j", [0, 5])
 def test_dropped_piece_fails(j):
-    r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), _drop_piece(j))
+    r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), afq.drop_piece(j))
     assert r.verdict == "FAIL" and {"counts", "dense", "random,", "known", "60-digit"} <= _failed(r)
 
 
@@ -160,3 +146,10 @@ def test_growth_below_floor_inconclusive():
 def test_range_growth_counts_linear_in_log_range():
     chk = afq.range_growth(1.0, 1e-2, np.random.default_rng(0))
     assert chk.status == "PASS" and math.isfinite(chk.measured) and chk.measured <= 1.5
+
+
+def test_self_test_catches_the_claims_own_mutants():
+    own = afq._own_mutants(dict(REG["lemma-F.4-ratio"].params))
+    for name, _, mut in own:
+        r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), mut)
+        assert r.verdict == "FAIL", name

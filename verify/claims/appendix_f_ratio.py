@@ -154,6 +154,30 @@ def range_growth(C: float, eps: float, rng) -> Check:
                  None if ok and not over else {"rows": [r for r in rows if r["status"] == "FAIL"], "slopes": sl})
 
 
+def drop_piece(j: int):
+    """A mutant: the output map without piece j's product (its 9 units in the last hidden layer)."""
+    from constructions.affine import Affine
+    from constructions.fnn import FNN
+    from lemmas.base import Construction
+
+    def mut(c):
+        maps = c.net.affine_maps()
+        (r, col, v), b, shape = maps[-1]
+        keep = ~((col >= 9 * j) & (col < 9 * j + 9))
+        net = FNN([Affine.from_coo(rr, cc, vv, sh, bb) for (rr, cc, vv), bb, sh in maps[:-1]]
+                  + [Affine.from_coo(r[keep], col[keep], v[keep], shape, b)])
+        return Construction(net, c.formula, c.params, c.notes)
+    return mut
+
+
+def _own_mutants(p: dict) -> list:
+    from lemmas.base import Construction
+    C, lo, hi, eps = (float(p[k]) for k in ("C", "b_min", "b_max", "eps"))
+    return [("piece 0 dropped from the output", "drop term", drop_piece(0)),
+            ("the net built for 30 ε", "undersized network",
+             lambda c: Construction(lq.build_ratio(C, lo, hi, min(30 * eps, 0.5)).net, c.formula, c.params, c.notes))]
+
+
 def _run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     C, b_min, b_max, eps = (float(params[k]) for k in ("C", "b_min", "b_max", "eps"))
     c = _mutated(lq.build_ratio(C, b_min, b_max, eps), mutate)
@@ -187,6 +211,8 @@ register(Claim(
                                      (0.5, 1.0, 1.0001, 1e-8)))
           + ({"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 6000, "growth_to": 1e-8},),
     run=_run_ratio,
+    build=lambda p: lq.build_ratio(float(p["C"]), float(p["b_min"]), float(p["b_max"]), float(p["eps"])),
+    mutants=_own_mutants,
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed range, S = O(log(b_max/b_min)) at fixed ε",
     doc="docs/lemmas/lemma-F.4-ratio.md",
     param_types={"C": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float,
