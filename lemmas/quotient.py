@@ -35,6 +35,10 @@ Counts (rec counts of ``lemmas.rec`` with P, H, m = m_r; clip costs of ``lemmas.
     B = max(4, a_P, 2/Δ_0, 1/A, 2A/b_min).
 Float64: the output is of size A/b_min; the verifier's allowance τ = S eps64 A / b_min; ε below 1000 τ is
 INCONCLUSIVE there.  The builder refuses ε_r b_min < 1e-13 (``lemmas.rec.MIN_REL``).
+
+The ratio form (``build_ratio``, claim ``lemma-F.4-ratio``; statement, construction, proof and exact counts in
+``RATIO_DOC`` below): |φ(a, b) - a/b| <= ε on the wedge |a| <= C b, b ∈ [b_min, b_max], with per-piece relative
+accuracy only — what Lemma 3.3 uses (``lemmas.attention``).
 """
 
 from __future__ import annotations
