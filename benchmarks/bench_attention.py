@@ -6,7 +6,9 @@ meeting the hypotheses (``verify.claims.lemma_3_3.sample_sequence``).  Timed, be
   * block, last token: f_1 and g on every token, f_2 on the last token only (what Lemma 3.3 states);
   * dense causal softmax attention with the same λ at every position (``verify.reference.attention_causal``:
     the N x N scores in row chunks of 256, never the whole matrix), up to --max-dense-log2n;
-  * attention for the last query only (O(N d), for scale).
+  * attention for the last query only (O(N d), for scale);
+  * with --split, the all-positions block stage by stage (f_1, g, f_2 on every token; f_2 = the product /
+    read-out part + the F.4 ratio nets), to see where the time goes.
 The ratios printed are dense-attention time / block time on the same sequence; the block's last output is
 compared with attention's (|diff| <= ε/2 is the lemma's side-by-side bound).
 
@@ -45,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--max-log2n", type=int, default=16)
     ap.add_argument("--max-dense-log2n", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--split", action="store_true", help="also time f_1, g, f_2 (all positions) separately")
     a = ap.parse_args(argv)
     d, d_v = a.d, a.d_v
     print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
@@ -75,6 +78,13 @@ def main(argv=None):
         prec = "f64" if c.notes["float64"] else f"{c.notes['precision_bits']}b"
         print(f"{N:>7} {c.notes['n']:>3} {c.notes['m']:>3} {prec:>7} {cnt['f1']['S']:>7} {cnt['f2']['S']:>7} {t_all:10.3f} "
               f"{t_last:10.3f} {dense_s} {t_al:9.4f} {r_all:9.2f} {r_last:10.2f} {diff:10.2e}", flush=True)
+        if a.split:
+            t1, Z = best_of(lambda: blk.f1(X), a.repeats)
+            tg, G = best_of(lambda: blk.g(Z, method="exact"), a.repeats)
+            t2, _ = best_of(lambda: blk.f2(G), a.repeats)
+            tr, _ = best_of(lambda: blk.readout(G), a.repeats)
+            print(f"{'':>7} split (s): f1 {t1:.3f} (S {cnt['f1']['S']}), g {tg:.3f}, f2 {t2:.3f} (S {cnt['f2']['S']}; "
+                  f"product/read-out part alone {tr:.3f}, ratio nets ~{t2 - tr:.3f})", flush=True)
         assert diff <= a.eps / 2 and np.allclose(y_all[-1], y_last, atol=1e-12)
 
 

@@ -17,9 +17,15 @@ Budgets (exact formulas; every number below is computed by the builder and store
      quotient).  With W = (1/N) Σ_i w_i and A_c = (1/N) Σ_i w_i v_{i,c}: Attn_c = A_c / W and
      W >= w_min := e^{-λ(1 - τ)} / N (the top token alone).
   3. Quotient: if the block forms Â_c, Ŵ with |Â_c - A_c|, |Ŵ - W| <= E, then |Â_c/Ŵ - A_c/W|
-     <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 12 this is <= ε/4 (ε <= 4),
-     and the F.4 quotient net (a, b) ↦ a/b on |a| <= 2, b ∈ [w_min/2, 2] with error ε/4 adds ε/4: block vs
-     attention <= ε/2, block vs v_{i*} <= ε.
+     <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 12 this is <= ε/4 (ε <= 4).
+     The computed point lies in a wedge: |A_c| <= W (|v| <= 1) and W <= 1 (w_i <= 1), so
+     Ŵ ∈ [w_min - E, 1 + E] and |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/5.5).
+     The ratio-form F.4 net (``lemmas.quotient.build_ratio``: |φ(a, b) - a/b| <= ε_q for b ∈ [b_min, b_max],
+     |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, 1 + E] and ε_q = ε/4, applied at (Â_c, Ŵ), adds
+     ε/4: block vs attention <= ε/2, block vs v_{i*} <= ε.  (Before: the absolute-error quotient on |a| <= 2,
+     b ∈ [w_min/2, 2], which needs 1/b to the relative accuracy ε w_min / 16 and cost ~4x more nonzeros; the
+     ratio form needs only relative accuracy ε/4 per piece, see ``lemmas.quotient.RATIO_DOC``.  The absolute
+     quotient is not used any more; ``quotient=`` still accepts any (C, b_min, b_max, ε) builder for tests.)
   4. E = E_trunc + E_net, each <= E/2:
      E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| for the kernel polynomial P actually stored (float64
      coefficients included; computed in mpmath), E_net = the network error of the sums of products below.
@@ -55,8 +61,8 @@ error η = 2^{-2m} each, m >= 2 the smallest with 2^{-2m} <= η_p/2).
     window U = N; D = T (2 + d_v) - 1 channels; total state size T (1 + d_v).  At the last token it outputs
     (1/N) Σ_i M_α(k_i), (1/N) Σ_i a_{α,c}, ψ_α(q_N).
   f_2: one product level ψ_α · M_α and ψ_α · A_{α,c} (α ≠ 0; M_0, A_{0,c} carried), the linear read-out
-    Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v F.4 quotient nets Â_c / Ŵ (``lemmas.quotient``),
-    joined by sparse concatenation (``constructions.algebra.concat``).
+    Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v ratio-form F.4 nets Â_c / Ŵ (``lemmas.quotient.build_ratio``,
+    budget 3), joined by sparse concatenation (``constructions.algebra.concat``).
   E_net <= Γ (2η + 2 max_α e(α)) <= 2 n Γ η with Γ = Σ_{α≠0} |c_α| (numerator: f_2 product η, q-monomial
   error, k-monomial error, v-product η; the denominator has one η fewer).  η_p = E / (4 n Γ).
 
@@ -68,8 +74,9 @@ quotient's own formula, and predicts L, W, S, B of f_1 and f_2, D, the state siz
 Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(nΓ/E)), so for fixed d
 every count is poly-logarithmic in N/ε (T = C(n + d, d) = O(n^d)) and polynomial in 1/δ, as the paper claims;
 log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.  The weight bound is not poly-logarithmic: B of f_2
-is the F.4 quotient's output weight 2A/b_min = 8 N e^{λ(1-τ)} (A = 2, b_min = w_min/2), i.e. log B =
-O(log N + λ(1 - τ)); B of f_1 is 4 (sawtooth), and 2|c_α| enters B of f_2 for the chebyshev route.
+is the ratio net's largest input scale, max_j Δ_j^{-1/2} ~ (b_min (r - 1))^{-1/2} with b_min = w_min - E, i.e.
+B ~ (N e^{λ(1-τ)})^{1/2} (the √-split of ``build_ratio``; the absolute quotient had 8 N e^{λ(1-τ)}), so
+log B = O(log N + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and 2|c_α| enters B of f_2 for the chebyshev route.
 
 Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
 needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
@@ -360,9 +367,21 @@ def _check_real(name, v, lo, hi, lo_open=True):
     return f
 
 
-def _quotient(A: float, b_min: float, b_max: float, eps: float) -> Construction:
-    from . import quotient  # lemmas/quotient.py (Lemma F.4), from branch `rec`
-    return quotient.build_quotient(A, b_min, b_max, eps)
+def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
+    """(C, b_min, b_max, ε_q) of the ratio-form F.4 net (module docstring, budget 3): C = 1 + 2E/(w_min - E),
+    b ∈ [w_min - E, 1 + E], ε_q = ε/4."""
+    E, w_min = bud["E"], bud["w_min"]
+    return 1.0 + 2.0 * E / (w_min - E), w_min - E, 1.0 + E, eps / 4
+
+
+def _quotient(C: float, b_min: float, b_max: float, eps: float) -> Construction:
+    from . import quotient  # lemmas/quotient.py (Lemma F.4, ratio form)
+    return quotient.build_ratio(C, b_min, b_max, eps)
+
+
+def quotient_net(bud: dict, eps: float) -> Construction:
+    """The F.4 ratio net the block uses for these budgets."""
+    return _quotient(*quotient_args(bud, eps))
 
 
 def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: float | None = None,
@@ -430,7 +449,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
             nums[cc] = nums[cc] + res[k + 1 + cc] * ci
         k += 1 + d_v
     P2 = c2.net(nums + [den])
-    qb = (quotient or _quotient)(2.0, bud["w_min"] / 2, 2.0, eps / 4)
+    qb = (quotient or _quotient)(*quotient_args(bud, eps))
     Q = qb.net
     sel = np.zeros((2 * d_v, d_v + 1))
     for cc in range(d_v):

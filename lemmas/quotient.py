@@ -35,6 +35,10 @@ Counts (rec counts of ``lemmas.rec`` with P, H, m = m_r; clip costs of ``lemmas.
     B = max(4, a_P, 2/Δ_0, 1/A, 2A/b_min).
 Float64: the output is of size A/b_min; the verifier's allowance τ = S eps64 A / b_min; ε below 1000 τ is
 INCONCLUSIVE there.  The builder refuses ε_r b_min < 1e-13 (``lemmas.rec.MIN_REL``).
+
+The ratio form (``build_ratio``, claim ``lemma-F.4-ratio``; statement, construction, proof and exact counts in
+``RATIO_DOC`` below): |φ(a, b) - a/b| <= ε on the wedge |a| <= C b, b ∈ [b_min, b_max], with per-piece relative
+accuracy only — what Lemma 3.3 uses (``lemmas.attention``).
 """
 
 from __future__ import annotations
@@ -83,3 +87,161 @@ def build_quotient(A: float, b_min: float, b_max: float, eps: float) -> Construc
                          "domain_b": (b_min, p["a"][-1]), "min_eps_float64": 2.0 * A * lrec.MIN_REL / b_min, "break_points": list(p["a"]), "V": A / b_min,
                          "claimed": "F.4 as reconstructed: product of a with rec(b), perturbed-input form carried through",
                          "precision": "float64"})
+
+
+# ------------------------------------------------------------------------------------------ ratio form
+RATIO_DOC = """Lemma F.4, ratio form (``lemma-F.4-ratio``; what Lemma 3.3 needs).
+
+Statement verified.  For C > 0, 0 < b_min < b_max and ε > 0 the network φ on R^2 below satisfies
+
+    |φ(a, b) - a/b| <= ε     for every b ∈ [b_min, b_max] and |a| <= C b      (the wedge),
+
+and, perturbed-input form, for (a, b) in the C_0-wedge (C_0 < C, b ∈ [b_min, b_max]) and every (a', b') with
+b' ∈ [b_min, b_max] and |a' - a| + C_0 |b' - b| <= (C - C_0) b':
+
+    |φ(a', b') - a/b| <= ε + (|a' - a| + C_0 |b' - b|) / b'
+
+(then |a'| <= C_0 b + |a' - a| <= C b', so (a', b') is in the C-wedge, and |a'/b' - a/b| <= |a' - a|/b' +
+|a| |b - b'|/(b b')).  Nothing is claimed outside the wedge.  Unlike ``build_quotient`` (absolute error on a
+box |a| <= A, which forces 1/b to the relative accuracy ε b_min / A), every piece here only needs RELATIVE
+accuracy, and the error is independent of b_max / b_min except through the number P of pieces.
+
+Construction.  Break points t_0 = b_min < t_1 < ... < t_P = b_max of ``lemmas.rec.pieces`` (P = ⌈log2(b_max /
+b_min)⌉, ratio r_j = t_{j+1}/t_j ∈ (1, 2], Δ_j = t_{j+1} - t_j, ρ_j = Δ_j / (t_j + t_{j+1})).  Telescoping (as
+in ``lemmas.rec``), for b ∈ [t_0, t_P] and with h_j(b) = t_j / clip(b; t_j, t_{j+1}) - 1/r_j ∈ [0, 1 - 1/r_j]:
+
+    a / b = a / t_P + Σ_j (a / t_j) h_j(b) = C α_P + Σ_j C (r_j - 1) α_j β_j,
+    α_j = a / (C r_j t_j) (j < P),  α_P = a / (C t_P),  β_j = h_j(b) / (1 - 1/r_j) ∈ [0, 1].
+
+Let b lie in piece k (t_k <= b <= t_{k+1}).  For j >= k, |α_j| <= b / (r_j t_j) <= t_{k+1} / t_{j+1} <= 1; for
+j < k, h_j(b) = 0 (the piece is clipped at its top) while α_j may be as large as b_max / b_min: the network
+uses clip(α_j; -1, 1), which changes nothing in exact arithmetic since it multiplies 0.  So a/b =
+C clip(α_P) + Σ_j C (r_j - 1) clip(α_j) β_j exactly on the wedge, and the network forms
+    * α_j, clip(α_j; -1, 1) by the float-safe two-layer clip ρ(2 - ω_j ρ(1/ω_j - ω_j a)) - 1, ω_j = (C r_j t_j)^{-1/2}
+      (ω_P = (C t_P)^{-1/2}): exact for every huge |a| (no cancellation), weights split as √ between the layers;
+    * v_j = 2 ρ(1 - σ_j ρ(σ_j t_{j+1} - σ_j b)) - 1 = (2 clip(b; t_j, t_{j+1}) - t_j - t_{j+1}) / Δ_j,
+      σ_j = Δ_j^{-1/2} (rec's float-safe piece clip, weight split as √; v_j = 1 exactly for b >= t_{j+1});
+    * ĝ_j ≈ t_j / clip(b; t_j, t_{j+1}) = (1 - ρ_j) Σ_k (-ρ_j v_j)^k by rec's Horner recursion (degree n,
+      H = n - 1 product levels, each ``lemmas.mult.level`` of depth m), with clip(α_j) carried alongside;
+    * one more level: ψ_j = φ_m(clip(α_j), β̂_j), β̂_j = (ĝ_j - 1/r_j) / (1 - 1/r_j) (clip(α_P) carried);
+    * output φ = C clip(α_P) + Σ_j C (r_j - 1) ψ_j.
+Error (exact arithmetic; η = 2^{-2m}).  Rec's per-piece bound: |ĝ_j - t_j/c| <= ρ_j^{n+1} |v_j|^{n+1} (1 - ρ_j) /
+(1 + ρ_j v_j) + η ρ_j / (1 - ρ_j); at v_j = 1 (pieces below b) the truncation part is ρ_j^{n+1} / r_j.  The product
+block clips its inputs and errs by <= η, so piece j contributes
+    j < k:   C (r_j - 1) [η + |β̂_j|] <= C (r_j - 1) η + C ρ_j^{n+1} + C r_j η ρ_j / (1 - ρ_j),
+    j >= k:  C (r_j - 1) [η + |α_j| |β̂_j - β_j|] <= C (r_j - 1) η + (t_{k+1}/t_{j+1}) C r_j [ρ_j^{n+1} + η ρ_j/(1 - ρ_j)],
+and the bound is, maximised over the piece k of b,
+    T_n + η K,   T_n = C max_k [Σ_{j<k} ρ_j^{n+1} + Σ_{j>=k} (t_{k+1}/t_{j+1}) r_j ρ_j^{n+1}],
+                 K = C Σ_j [(r_j - 1) + r_j ρ_j / (1 - ρ_j)]   (``error_bound``);
+n >= 2 the smallest with T_n <= ε/2, m >= 2 the smallest with η K <= ε/2.  For r_j = 2: K = 2 C P and
+T_n <= C ρ^{n+1} (P + 4): the cost grows like P · n · m = O(log(b_max/b_min) log^2(C P / ε)).
+Counts (level rule of ``lemmas.mult``: c = 3 for v_j = 2V - 1 and carried values, 4 for g_{n-1}, 20 for a pair
+output read through an affine map; the ψ level reads β̂_j (20) and the carried α (3)):
+    L = (H + 1)(m + 1) + 3,     W = 11 P + 1 (H >= 2),  10 P + 1 (H = 1),
+    S = 50 P + 12 + (H - 1)(29 P + 3) + (24 m + 11)(H + 1) P + (m + 1)[(2H - 1) P + H + 1],
+      (layers A, B: 4P + 2 each; Horner levels: Σ c = 10P + 3 + (H - 1)(29P + 3), P products and
+       P [level < H] + P + 1 carries each; ψ level: Σ c = 23P + 3, P products, 1 carry; output 9P + 2)
+    B = max(4, 2 C max_j (r_j - 1), C, max_j σ_j t_{j+1}, max_j σ_j, max_j ω_j, max_j 1/ω_j)
+      (so B ~ (b_min (r_0 - 1))^{-1/2}: the √-split keeps it at the square root of rec's 2/Δ_0).
+Float64.  Every piece works on values in [-1, 1]; the output is of size C; the measured float64-vs-60-digit
+deviation is a few eps64 · C (tests).  The verifier's allowance τ = S eps64 C; the builder refuses ε < 1e-12 C P
+(``RATIO_MIN_REL``: the product blocks' own floor, P of them).
+"""
+
+RATIO_MIN_REL = 1e-12
+
+
+def ratio_params(C: float, b_min: float, b_max: float, eps: float) -> dict:
+    """Pieces, √-split scales, Horner degree n, depth m and the exact-arithmetic bound T_n + η K."""
+    pc = lrec.pieces(b_min, b_max)
+    P, t, rho = pc["P"], pc["a"], pc["rho"]
+    r = [t[j + 1] / t[j] for j in range(P)]
+
+    def T(n):
+        best = 0.0
+        for k in range(P):
+            s = sum(rho[j] ** (n + 1) for j in range(k))
+            s += sum(t[k + 1] / t[j + 1] * r[j] * rho[j] ** (n + 1) for j in range(k, P))
+            best = max(best, s)
+        return C * best
+
+    K = C * sum((r[j] - 1.0) + r[j] * rho[j] / (1.0 - rho[j]) for j in range(P))
+    n = 2
+    while T(n) > eps / 2:
+        n += 1
+        if n > 200:
+            raise ValueError(f"ratio: Horner degree above 200 needed (eps={eps}, C={C})")
+    m = 2
+    while 2.0 ** (-2 * m) * K > eps / 2:
+        m += 1
+    sigma = [pc["D"][j] ** -0.5 for j in range(P)]
+    omega = [(C * r[j] * t[j]) ** -0.5 for j in range(P)] + [(C * t[P]) ** -0.5]
+    return {**pc, "r_j": r, "n": n, "H": n - 1, "m": m, "K": K, "T_n": T(n), "sigma": sigma, "omega": omega,
+            "bound": T(n) + 2.0 ** (-2 * m) * K}
+
+
+def ratio_formula(C: float, p: dict) -> dict:
+    P, H, m = p["P"], p["H"], p["m"]
+    t, r, sg, om = p["a"], p["r_j"], p["sigma"], p["omega"]
+    S = (50 * P + 12 + (H - 1) * (29 * P + 3) + (24 * m + 11) * (H + 1) * P
+         + (m + 1) * ((2 * H - 1) * P + H + 1))
+    B = max([4.0, 2.0 * C * max(rj - 1.0 for rj in r), C] + [sg[j] * t[j + 1] for j in range(P)] + sg
+            + om + [1.0 / w for w in om])
+    return {"L": (H + 1) * (m + 1) + 3, "W": 11 * P + 1 if H >= 2 else 10 * P + 1, "S": S, "B": B}
+
+
+def build_ratio(C: float, b_min: float, b_max: float, eps: float) -> Construction:
+    """φ(a, b) ≈ a/b with |φ(a, b) - a/b| <= ε on the wedge b ∈ [b_min, b_max], |a| <= C b (``RATIO_DOC``)."""
+    C, eps = _check_pos("C", C), _check_eps(eps)
+    b_min, b_max = _check_pos("b_min", b_min), _check_pos("b_max", b_max)
+    if not b_min < b_max:
+        raise ValueError(f"ratio needs 0 < b_min < b_max, got b_min={b_min}, b_max={b_max}")
+    if b_max / b_min > 2.0 ** 200:
+        raise ValueError(f"b_max / b_min = {b_max / b_min:.3g} is too large (at most 2^200)")
+    p0 = lrec.pieces(b_min, b_max)
+    if eps < RATIO_MIN_REL * C * p0["P"]:
+        raise ValueError(f"eps={eps} is below what float64 can verify here (eps >= {RATIO_MIN_REL} C P = "
+                         f"{RATIO_MIN_REL * C * p0['P']:.3g} needed)")
+    p = ratio_params(C, b_min, b_max, eps)
+    P, t, rho, r, H, m = p["P"], p["a"], p["rho"], p["r_j"], p["H"], p["m"]
+    sg, om = p["sigma"], p["omega"]
+    c = Circuit(2)
+    a, b = c.inputs()
+    UA = c.layer([(t[j + 1] - b) * sg[j] for j in range(P)] + [(1.0 / om[j]) - a * om[j] for j in range(P + 1)])
+    UB = c.layer([1.0 - UA[j] * sg[j] for j in range(P)] + [2.0 - UA[P + j] * om[j] for j in range(P + 1)])
+    v = [UB[j] * 2.0 - 1.0 for j in range(P)]
+    g = [(1.0 - rho[j]) - v[j] * (rho[j] * (1.0 - rho[j])) for j in range(P)]
+    al = [UB[P + j] - 1.0 for j in range(P + 1)]
+    for lev in range(H):
+        last = lev == H - 1
+        ops = []
+        for j in range(P):
+            ops.append(("mult", v[j], g[j]))
+            if not last:
+                ops.append(("carry", v[j]))
+        ops += [("carry", x) for x in al]
+        out = level(c, ops, m)
+        k = 0
+        for j in range(P):
+            g[j] = (1.0 - rho[j]) - out[k] * rho[j]
+            k += 1
+            if not last:
+                v[j] = out[k]
+                k += 1
+        al = out[k:]
+    beta = [(g[j] - 1.0 / r[j]) * (1.0 / (1.0 - 1.0 / r[j])) for j in range(P)]
+    out = level(c, [("mult", al[j], beta[j]) for j in range(P)] + [("carry", al[P])], m)
+    phi = out[P] * C
+    for j in range(P):
+        phi = phi + out[j] * (C * (r[j] - 1.0))
+    net = c.net([phi])
+    return Construction(net, ratio_formula(C, p),
+                        {"C": C, "b_min": b_min, "b_max": b_max, "eps": eps, "P": P, "n": p["n"], "H": H, "m": m},
+                        {"error_bound": p["bound"], "T_n": p["T_n"], "K": p["K"], "break_points": list(t),
+                         "V": C, "min_eps_float64": RATIO_MIN_REL * C * P,
+                         "claimed": "F.4 in ratio form (|a| <= C b): cost O(log(b_max/b_min) log^2(CP/ε)); "
+                                    "the paper states no size for F.4",
+                         "precision": "float64"})
+
+
+build_ratio.__doc__ += "\n\n" + RATIO_DOC

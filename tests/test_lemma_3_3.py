@@ -211,3 +211,46 @@ def test_bad_input(kw):
     p = {"d": 1, "d_v": 1, "N": 64, "margin": 0.5, "eps": 0.1, "tau": 1.0, "route": "chebyshev", **kw}
     with pytest.raises(ValueError):
         la.build_attention(**p)
+
+
+# ------------------------------------------------------------------------------------------ ratio quotient
+def test_quotient_inputs_lie_in_the_ratio_wedge():
+    """Budget 3: the computed (Â_c, Ŵ) lie in the wedge of the ratio-form F.4 net (Ŵ ∈ [w_min - E, 1 + E],
+    |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight sequences, and f_2's output is that net at them."""
+    from lemmas import quotient as lq
+    c = la.build_attention(1, 2, 256, 0.5, 0.1, 1.0, "chebyshev")
+    C, b_min, b_max, eq = la.quotient_args(c.notes, 0.1)
+    assert C == pytest.approx(1 + 2 * c.notes["E"] / (c.notes["w_min"] - c.notes["E"]))
+    assert (c.notes["quotient_params"]["C"], c.notes["quotient_params"]["b_min"]) == (C, b_min)
+    q = lq.build_ratio(C, b_min, b_max, eq)
+    rng = np.random.default_rng(4)
+    for kind in ("random", "tight"):
+        X, _ = cl.sample_sequence(rng, 256, 1, 2, 0.5, 1.0, kind)
+        s = c.net.sums(X)
+        A, W = s[:2], s[2]
+        assert b_min <= W <= b_max and np.all(np.abs(A) <= C * W)
+        assert np.allclose(c.net.last(X), q.net(np.stack([A, [W, W]], 1))[:, 0], rtol=0, atol=1e-12)
+
+
+def test_weight_bound_is_sqrt_scale():
+    """B of f_2 is the ratio net's √-split input scale ~ (N / (r - 1))^{1/2}, not the old 8N."""
+    for N in (256, 4096):
+        c = la.build_attention(1, 1, N, 1.0, 0.1, 1.0, "chebyshev")
+        B = c.net.counts()["f2"]["B"]
+        assert B == c.formula["f2"]["B"] and B < 4 * np.sqrt(N) and B < 8 * N / 10
+
+
+def test_ratio_net_with_too_small_wedge_fails():
+    """The block with a ratio net built for C = 1/4 (its pieces clip a/(C r t_j) at 1, so |a/b| > ~C is cut):
+    attention values near ±1 are lost and the lemma fails.  (A ratio net of accuracy 0.4 instead of ε/4 is not a
+    useful mutant: its measured error stays below the block's ε/2 margin, so PASS would be right.)"""
+    from lemmas import quotient as lq
+    narrow = lambda C, lo, hi, e: lq.build_ratio(0.25, lo, hi, e)  # noqa: E731
+
+    def mut(c):
+        p = c.params
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
+                                  quotient=narrow)
+    r = cl._run({**SMALL, "route": 0}, np.random.default_rng(0), mut)
+    assert r.verdict == "FAIL", _bad(r)
+    assert any("v*" in n or "v_{i*}" in n or "Attn" in n for n in _failed(r)), _failed(r)
