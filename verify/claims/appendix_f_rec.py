@@ -47,6 +47,7 @@ def _mutated(c, mutate):
 # with the same mutant, and reported as such; at those parameters (e.g. --param eps=0.1) it is the claim's.
 REC_CERT_EPS = 0.1
 COS_CERT_EPS = 1e-4
+COS_CERT_AD = 6.0  # |a| D of the default (a = 3, D = 2): ~3e4 pieces at ε = 1e-4
 
 
 def _arb_rec(x):
@@ -386,13 +387,17 @@ def _run_cos(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks = trig_checks(c, np.cos, rng, "cos", n=n)
     sn = _mutated(lcos.build_sin(a, b, D, eps), mutate)
     checks += trig_checks(sn, np.sin, rng, "sin", n=n // 4, grid=5001)
-    own = eps >= COS_CERT_EPS
+    # the pieces grow like |a| D / ε^(1/2): beyond |a| D = COS_CERT_AD the auxiliary instance keeps a, b and
+    # shrinks the domain to D' = COS_CERT_AD / |a|
+    own = eps >= COS_CERT_EPS and abs(a) * D <= COS_CERT_AD
+    Da = D if abs(a) * D <= COS_CERT_AD else COS_CERT_AD / abs(a)
     for fn, build in (("cos", lcos.build_cos), ("sin", lcos.build_sin)):
-        cc = (c if fn == "cos" else sn) if own else _mutated(build(a, b, D, COS_CERT_EPS), mutate)
-        ea = eps if own else COS_CERT_EPS
-        checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [-D, D] of "
-                            f"|φ_{fn} - {fn}(a x - b)| <= {ea:g} (exact arithmetic on the stored weights)", cc,
-                            _trig_enclosure(a, b, fn), [-D], [D], ea, own, aux=not own, seed=True))
+        cc = (c if fn == "cos" else sn) if own else _mutated(build(a, b, Da, max(eps, COS_CERT_EPS)), mutate)
+        ea = eps if own else max(eps, COS_CERT_EPS)
+        aux = "" if own else f" (auxiliary instance ε = {ea:g}" + ("" if Da == D else f", D = {Da:g}") + ")"
+        checks.append(_cert(f"certified{aux}: sup over [-D, D] of |φ_{fn} - {fn}(a x - b)| <= {ea:g} (exact "
+                            f"arithmetic on the stored weights)", cc, _trig_enclosure(a, b, fn), [-Da], [Da], ea,
+                            own, aux=not own, seed=True))
     floor = _cos_floor(a, b, D)
     lo = float(params.get("growth_to", floor))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed a, b, D (float64 floor {floor:g})",
