@@ -16,6 +16,13 @@ bound) or, when ``budget`` boxes have been evaluated, the best bound reached (th
 and the boxes still pending) beside the sampled maximum (f at the centres of the worst boxes, float64, against
 the target's enclosure midpoint there).
 
+1-D networks also have (docs/certification.md items 5-6): ``pl_breakpoints`` (the float64 kinks, a heuristic
+seed: ``certify_fnn(..., seed_points=)`` starts from the boxes between them; the boxes always cover the domain,
+so the seed cannot affect soundness) and ``certify_pl_exact`` (an EXACT rational certificate: the net is proven
+affine on every piece of a partition by sign checks of every neuron at the piece ends, and the target's sup error
+is computed exactly per piece), with ``depends_only_on`` (structural, coordinate-wise nets) and
+``affine_on_ray`` (both directions) for the rays outside a bounded domain.
+
 Target enclosures provided here (all sound, vectorised): ``enclose_square`` (x^2), ``enclose_product``
 (Π x_i, from the corner products rounded outward), ``enclose_exp_neg`` (e^{-x}, python-flint arb at the
 box ends, e^{-x} decreasing), ``enclose_clip`` (clip(x; a, b), exact), and ``enclose_monotone_arb`` for any

@@ -27,6 +27,7 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
+from flint import fmpq
 
 from lemmas import clip as lclip
 from lemmas import exp as lexp
@@ -37,7 +38,7 @@ from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_
                       growth_line, local_search)
 from ..certify import (affine_on_ray, cert_check, certify_decreasing_tail, certify_fnn, certify_pl_exact,
                        clip_piece_error, depends_only_on, enclose_clip, enclose_exp_neg, enclose_product,
-                       enclose_square, fmpq, pl_breakpoints, square_piece_error)
+                       enclose_square, pl_breakpoints, square_piece_error)
 from ..highprec import float64_agreement, fnn_arb, net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
