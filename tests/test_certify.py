@@ -258,3 +258,169 @@ def test_interval_bounds_block_structured_maps(seed):
                 x = np.clip(x, lo[i], hi[i])
                 v = hp.net_exact(net, x)
                 assert all(Fraction(lb[i, j]) <= v[j] <= Fraction(ub[i, j]) for j in range(net.d_out))
+
+
+# ------------------------------------------------------- exact piecewise-affine certificate, PL seeding (cert2)
+def _sup_abs_piece(p, q, fp, fq):  # target g = 0: the sup of |line| is at an end
+    return max(abs(fp), abs(fq))
+
+
+@given(st.integers(0, 2**31), st.integers(1, 5))
+def test_exact_pl_certificate_is_exact_and_seed_independent(seed, depth):
+    """certify_pl_exact with g = 0 returns the EXACT sup |f| over [lo, hi]: it is >= |f| at every grid point
+    (exact rationals) and is attained at a point of its own partition; with the float breakpoints, no seed
+    or a bad random seed the exact sup is identical (the seed only chooses where to cut)."""
+    from flint import fmpq
+    rng = np.random.default_rng(seed)
+    net = random_net(rng, 1, depth)
+    lo, hi = -2.0, 2.0
+    runs = [cf.certify_pl_exact(net, _sup_abs_piece, lo, hi, s)
+            for s in (cf.pl_breakpoints(net, lo, hi), (), rng.uniform(lo, hi, 7))]
+    assert all(r.proved for r in runs)
+    assert runs[0].sup == runs[1].sup == runs[2].sup
+    sup = runs[0].sup
+    for x in np.linspace(lo, hi, 41):
+        v = hp.net_exact(net, [x])[0]
+        assert fmpq(v.numerator, v.denominator) <= sup or -fmpq(v.numerator, v.denominator) <= sup
+        assert abs(fmpq(v.numerator, v.denominator)) <= sup
+    assert runs[0].sup_upper >= float(np.max(np.abs(net(np.linspace(lo, hi, 2001)[:, None])))) * (1 - 1e-12)
+
+
+def test_pl_breakpoints_find_the_dyadic_grid_of_square():
+    c = lsq.build_square(m=5)
+    X = cf.pl_breakpoints(c.net, 0.0, 1.0)
+    assert np.array_equal(X, np.arange(33) / 32.0)
+    with pytest.raises(ValueError):
+        cf.pl_breakpoints(c.net, 1.0, 0.0)
+
+
+def test_square_exact_certificate_never_exceeded_and_fails_on_mutants():
+    """Default m = 8: the exact sup is 2^(-2m-2); 10^5 float64 points (allowance τ) and 10^3 exact rational
+    points stay below it; a perturbed weight (1e-9) or a removed level is NOT certified and the check FAILS."""
+    from verify.claims.appendix_f import square_exact_certificate
+    m = 8
+    c = lsq.build_square(m=m)
+    chk = square_exact_certificate(c.net, m)
+    bound = 2.0 ** (-2 * m - 2)
+    assert chk.passed is True and chk.certified and chk.detail["attained: exact sup = 2^(-2m-2)"]
+    rng = np.random.default_rng(5)
+    X = rng.uniform(0, 1, (100_000, 1))
+    assert np.max(np.abs(c.net(X)[:, 0] - X[:, 0] ** 2)) <= bound + allowance(c.net, 1.0)
+    for x in rng.uniform(0, 1, 1000).tolist():
+        assert abs(hp.net_exact(c.net, [x])[0] - Fraction(x) ** 2) <= Fraction(1, 2 ** (2 * m + 2))
+    for bad in (mu.perturb_weight(c.net, 0, 0, 1e-9), mu.perturb_weight(c.net, 3, 0, 1e-9),
+                lsq.build_square(m=m - 1).net):  # sup 1.0001x, 0.9999997x (not attained), 4x
+        b = square_exact_certificate(bad, m)
+        assert b.passed is False and not b.certified
+
+
+def test_clip_exact_certificate_sound_and_fails_on_mutants():
+    """clip d = 3: certified sup = 0 over R^3; 10^5 float64 points agree to rounding, 10^3 exact points exactly;
+    a perturbed weight FAILS (exact sup > 0); a cross-coordinate weight is not certified (INCONCLUSIVE)."""
+    from lemmas import clip as lclip
+    from verify.claims.appendix_f import clip_exact_certificate
+    a, b = -0.5, 1.25
+    c = lclip.build_clip(3, a, b)
+    chk = clip_exact_certificate(c.net, a, b)
+    assert chk.passed is True and chk.certified and chk.measured == 0.0
+    rng = np.random.default_rng(6)
+    X = rng.uniform(-20, 20, (100_000, 3))
+    assert np.max(np.abs(c.net(X) - np.clip(X, a, b))) <= 1e-14
+    for x in rng.uniform(-20, 20, (1000, 3)):
+        v = hp.net_exact(c.net, x)
+        assert all(vi == min(Fraction(b), max(Fraction(a), Fraction(xi))) for vi, xi in zip(v, x.tolist()))
+    bad = clip_exact_certificate(mu.perturb_weight(c.net, 1, 0, 1e-9), a, b)
+    assert bad.passed is False and not bad.certified
+    (r, cc, v), bb, shape = c.net.affine_maps()[0]
+    W = np.zeros(shape)
+    W[r, cc] = v
+    W[0, 1] = 1e-3  # the first neuron of output 0 now reads x_1
+    maps = [Affine.dense(W, bb)] + [Affine.dense(*_dense(m)) for m in c.net.affine_maps()[1:]]
+    cross = clip_exact_certificate(FNN(maps), a, b)
+    assert cross.passed is None and not cross.certified
+
+
+def _dense(m):
+    (r, c, v), b, shape = m
+    W = np.zeros(shape)
+    W[r, c] = v
+    return W, b
+
+
+def test_affine_on_ray_left_direction_agrees_with_exact_evaluation():
+    from lemmas import clip as lclip
+    c = lclip.build_clip(1, -0.5, 1.25)
+    al, be = cf.affine_on_ray(c.net, -2.0, direction=-1)
+    for x in (-2.0, -7.5, -1e9):
+        assert hp.net_exact(c.net, [x])[0] == al * (-Fraction(x)) + be
+    assert cf.affine_on_ray(c.net, 0.0, direction=-1) is None  # a kink at -0.5 lies on the ray
+
+
+def test_seed_points_do_not_change_the_verdict():
+    """certify_fnn with the PL seed, with a bad seed (random points) and without: same verdict on a certified
+    instance and on a perturbed one (the seed only moves the cuts)."""
+    c = lsq.build_square(m=5)
+    eps = 2.0 ** -12 * (1 + 1e-6)
+    good = cf.pl_breakpoints(c.net, 0, 1)
+    badseed = np.random.default_rng(1).uniform(0, 1, 50)
+    for net, want in ((c.net, True), (mu.perturb_weight(c.net, 3, 0, -1e-3), False)):  # sup 1.09x
+        out = [cf.certify_fnn(net, cf.enclose_square, [0.0], [1.0], eps, budget=50_000, seed_points=s)
+               for s in (good, badseed, None)]
+        assert {r.certified for r in out} == {want}
+        if want:
+            assert all(r.bound <= eps for r in out)
+
+
+@pytest.mark.parametrize("which", ["exp", "rec", "cos", "sin"])
+def test_seeded_certificates_of_rec_cos_sin_never_exceeded(which):
+    """The certificates of the rec / cos / sin claims (auxiliary instances, PL-seeded branch-and-bound): the
+    certified bound is never exceeded on 10^5 float64 points (allowance τ) and 10^3 points in arb (sound error
+    upper bounds of the exact-arithmetic network against a 50-digit target, no allowance)."""
+    import mpmath
+    from lemmas import cos as lcos
+    from lemmas import rec as lrec
+    from verify.claims import appendix_f_rec as afr
+    if which == "exp":
+        from lemmas import exp as lexp
+        eps = 1e-2
+        c = lexp.build_exp(eps)
+        lo, hi = 0.0, 64 * c.params["A"]
+        enc, g, gmp, V = cf.enclose_exp_neg, (lambda x: np.exp(-x)), (lambda x: mpmath.exp(-x)), 1.0
+        focus = 1.5 * c.params["A"]  # beyond A the net is constant: sample mostly where it is not
+    elif which == "rec":
+        eps = afr.REC_CERT_EPS
+        c, lo, hi = lrec.build_rec(eps), eps, 1 / eps
+        enc = cf.enclose_taylor_arb(afr._arb_rec, afr._arb_drec, afr._arb_d2rec)
+        g, gmp, V = (lambda x: 1 / x), (lambda x: 1 / x), 1 / eps
+    else:
+        a, b, D, eps = 3.0, 0.5, 2.0, afr.COS_CERT_EPS
+        c = (lcos.build_cos if which == "cos" else lcos.build_sin)(a, b, D, eps)
+        lo, hi = -D, D
+        enc = afr._trig_enclosure(a, b, which)
+        g = (lambda x: np.cos(a * x - b)) if which == "cos" else (lambda x: np.sin(a * x - b))
+        gmp = (lambda x: mpmath.cos(a * x - b)) if which == "cos" else (lambda x: mpmath.sin(a * x - b))
+        V = c.notes["V"]
+    res = cf.certify_fnn(c.net, enc, [lo], [hi], eps, seed_points=cf.pl_breakpoints(c.net, lo, hi))
+    assert res.certified and res.bound <= eps
+    rng = np.random.default_rng(7)
+    top = focus if which == "exp" else hi
+    X = np.concatenate([rng.uniform(lo, top, (90_000, 1)), rng.uniform(lo, hi, (10_000, 1))])
+    assert np.max(np.abs(c.net(X)[:, 0] - g(X[:, 0]))) <= res.bound + allowance(c.net, V)
+    Y = np.concatenate([rng.uniform(lo, top, (900, 1)), rng.uniform(lo, hi, (100, 1))])
+    lo_a, hi_a, _ = hp.fnn_arb(c.net, Y, prec=120)
+    with mpmath.workdps(50):
+        t = [gmp(mpmath.mpf(float(y))) for y in Y[:, 0]]
+        worst = max(max(abs(mpmath.mpf(float(h)) - ti), abs(mpmath.mpf(float(lw)) - ti))
+                    for h, lw, ti in zip(hi_a[:, 0], lo_a[:, 0], t))
+    assert worst <= res.bound
+
+
+def test_seeded_certificate_fails_or_is_inconclusive_on_a_broken_cos_net():
+    from lemmas import cos as lcos
+    from verify.claims import appendix_f_rec as afr
+    c = lcos.build_cos(3.0, 0.5, 2.0, afr.COS_CERT_EPS)
+    bad = mu.perturb_weight(c.net, 2, 0, 1e-3)
+    res = cf.certify_fnn(bad, afr._trig_enclosure(3.0, 0.5, "cos"), [-2.0], [2.0], afr.COS_CERT_EPS,
+                         budget=40_000, seed_points=cf.pl_breakpoints(bad, -2.0, 2.0))
+    chk = cf.cert_check("broken cos", res)
+    assert not res.certified and chk.passed is not True and not chk.certified

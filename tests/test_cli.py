@@ -34,17 +34,19 @@ def test_list_and_selected_run(tmp_path):
     assert lines[0].split() == ["claim", "parameters", "bound", "measured", "counts", "checks", "verdict"]
     rows = {ln.split()[0]: ln for ln in lines[2:5]}
     assert set(rows) == {"algebra-counts", "ssm-evaluation-paths", "lemma-F.2-clip"}
-    assert all(ln.rstrip().endswith("PASS") for ln in rows.values())
+    # clip is certified exactly (verify/certify.py, certify_pl_exact): CERTIFIED, a pass
+    want = {"algebra-counts": "PASS", "ssm-evaluation-paths": "PASS", "lemma-F.2-clip": "CERTIFIED"}
+    assert all(ln.rstrip().endswith(want[k]) for k, ln in rows.items())
     assert "a=-2" in rows["lemma-F.2-clip"] and "L=2 W=6 S=21" in rows["lemma-F.2-clip"]
-    assert "wall time" in r.stdout and "3 runs: 3 PASS" in r.stdout
+    assert "wall time" in r.stdout and "3 runs: 2 PASS, 1 CERTIFIED" in r.stdout
     assert "[1/3] algebra-counts ... PASS" in r.stderr  # progress on stderr
     rep = json.loads(out.read_text())
     assert rep["schema"] == "verify-report/1"
     assert {"seed", "full", "wall_seconds", "python", "numpy", "library", "argv", "verdicts"} <= set(rep["meta"])
-    assert rep["meta"]["seed"] == 3 and rep["meta"]["verdicts"] == {"PASS": 3}
+    assert rep["meta"]["seed"] == 3 and rep["meta"]["verdicts"] == {"PASS": 2, "CERTIFIED": 1}
     for x in rep["results"]:
         assert set(x) == RESULT_KEYS
-        assert x["verdict"] == "PASS" and x["counterexample_file"] is None and x["checks"]
+        assert x["verdict"] == want[x["claim"]] and x["counterexample_file"] is None and x["checks"]
         assert all(set(c) == CHECK_KEYS for c in x["checks"])
     res = {x["claim"]: x for x in rep["results"]}
     assert res["ssm-evaluation-paths"]["params"]["N"] == 64 and res["lemma-F.2-clip"]["params"]["a"] == -2.0

@@ -16,6 +16,13 @@ bound) or, when ``budget`` boxes have been evaluated, the best bound reached (th
 and the boxes still pending) beside the sampled maximum (f at the centres of the worst boxes, float64, against
 the target's enclosure midpoint there).
 
+1-D networks also have (docs/certification.md items 5-6): ``pl_breakpoints`` (the float64 kinks, a heuristic
+seed: ``certify_fnn(..., seed_points=)`` starts from the boxes between them; the boxes always cover the domain,
+so the seed cannot affect soundness) and ``certify_pl_exact`` (an EXACT rational certificate: the net is proven
+affine on every piece of a partition by sign checks of every neuron at the piece ends, and the target's sup error
+is computed exactly per piece), with ``depends_only_on`` (structural, coordinate-wise nets) and
+``affine_on_ray`` (both directions) for the rays outside a bounded domain.
+
 Target enclosures provided here (all sound, vectorised): ``enclose_square`` (x^2), ``enclose_product``
 (Π x_i, from the corner products rounded outward), ``enclose_exp_neg`` (e^{-x}, python-flint arb at the
 box ends, e^{-x} decreasing), ``enclose_clip`` (clip(x; a, b), exact), and ``enclose_monotone_arb`` for any
@@ -29,8 +36,9 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, ctx
+from flint import arb, ctx, fmpq
 
+from constructions.affine import Affine
 from constructions.fnn import FNN
 
 from .interval import U64, IntervalNet, box_centre
@@ -71,10 +79,14 @@ def _down(x):
 
 
 def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DEFAULT_BUDGET,
-                output: int = 0, chunk: int = DEFAULT_CHUNK, init_splits: int | None = None) -> CertResult:
+                output: int = 0, chunk: int = DEFAULT_CHUNK, init_splits: int | None = None,
+                seed_points=None) -> CertResult:
     """Branch-and-bound certification of sup_{x ∈ [lo, hi]} |net(x)_output - g(x)| <= eps (see the module
     docstring).  ``lo``, ``hi``: the domain box (sequences of length d_in); ``budget``: the largest number of
-    boxes evaluated; ``init_splits``: the domain is first cut into this many equal pieces per axis."""
+    boxes evaluated; ``init_splits``: the domain is first cut into this many equal pieces per axis.
+    ``seed_points`` (1-D only, e.g. ``pl_breakpoints``): the initial partition is instead the boxes between
+    the sorted distinct seed points inside [lo, hi] and the two ends.  The seed only chooses where the boxes
+    are cut: the boxes always cover [lo, hi] exactly, so it cannot affect soundness, only speed."""
     lo = np.atleast_1d(np.asarray(lo, dtype=np.float64))
     hi = np.atleast_1d(np.asarray(hi, dtype=np.float64))
     d = net.d_in
@@ -93,6 +105,14 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DE
     span = np.where(hi > lo, hi - lo, 1.0)
     k = int(init_splits or (64 if d == 1 else 8 if d == 2 else 2))
     grids = [np.linspace(lo[j], hi[j], k + 1) if hi[j] > lo[j] else np.array([lo[j], hi[j]]) for j in range(d)]
+    if seed_points is not None:
+        if d != 1:
+            raise ValueError("seed_points needs a network with one input")
+        sp = np.asarray(seed_points, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(sp)):
+            raise ValueError("seed_points contain NaN or inf")
+        sp = sp[(sp > lo[0]) & (sp < hi[0])]
+        grids = [np.unique(np.concatenate([lo, sp, hi]))] if hi[0] > lo[0] else grids
     idx = np.stack(np.meshgrid(*[np.arange(len(g) - 1) for g in grids], indexing="ij"), -1).reshape(-1, d)
     P_lo = np.stack([grids[j][idx[:, j]] for j in range(d)], 1)
     P_hi = np.stack([grids[j][idx[:, j] + 1] for j in range(d)], 1)
@@ -164,6 +184,50 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DE
                       sampled_max=sampled, worst_box=[worst[0].tolist(), worst[1].tolist()] if worst[0] is not None
                       else [], budget=int(budget), budget_exhausted=not certified,
                       bound_is_sound=bool(np.isfinite(best)))
+
+
+def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, output: int = 0, axis: int = 0,
+                   base=None) -> np.ndarray:
+    """The breakpoints of a 1-input ReLU network on [lo, hi], computed in float64 (a HEURISTIC seed for
+    ``certify_fnn``'s partition, never a proof): the values of every neuron are kept at a sorted point array
+    X (every neuron of the current layer is affine between consecutive points, as X holds the kinks of all
+    earlier layers); each ReLU layer inserts the zero crossings of its pre-activations (linear interpolation
+    between the neighbouring points, all neurons interpolated there) and the layer's ReLU is applied.
+    Vectorised: (width x len(X)) arrays per layer.  With ``base`` and ``axis`` the network is restricted to the
+    line base + t e_axis (only the kinks of ``output`` matter then, but all are returned).  Returns the sorted
+    distinct points, lo and hi included; ValueError if more than ``max_points`` would be needed."""
+    if base is None and net.d_in != 1:
+        raise ValueError("pl_breakpoints needs a network with one input (or a base point and an axis)")
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got {lo!r}, {hi!r}")
+    X = np.array([lo, hi])
+    base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+    H = np.repeat(base[:, None], 2, axis=1)
+    H[axis] = X
+    maps = net.affine_maps()
+    for i, ((r, c, v), b, shape) in enumerate(maps):
+        Z = Affine.from_coo(r, c, v, shape).apply_T(H) + np.asarray(b, dtype=np.float64)[:, None]
+        if i == len(maps) - 1:
+            break
+        z0, z1 = Z[:, :-1], Z[:, 1:]
+        k, j = np.nonzero(((z0 < 0) & (z1 > 0)) | ((z0 > 0) & (z1 < 0)))
+        if len(j):
+            t = z0[k, j] / (z0[k, j] - z1[k, j])
+            xn = X[j] + t * (X[j + 1] - X[j])
+            key = np.unique(np.stack([j, xn], 1), axis=0)
+            jn, xn = key[:, 0].astype(np.int64), key[:, 1]
+            tn = (xn - X[jn]) / (X[jn + 1] - X[jn])
+            Zn = Z[:, jn] + tn * (Z[:, jn + 1] - Z[:, jn])
+            Xa, Za = np.concatenate([X, xn]), np.concatenate([Z, Zn], 1)
+            o = np.argsort(Xa, kind="stable")
+            X, Z = Xa[o], Za[:, o]
+            keep = np.concatenate([[True], np.diff(X) > 0])
+            X, Z = X[keep], Z[:, keep]
+            if len(X) > max_points:
+                raise ValueError(f"more than {max_points} breakpoints")
+        H = np.maximum(Z, 0.0)
+    return X
 
 
 def _box_bounds(inet: IntervalNet, target_enclosure, b_lo, b_hi, output: int) -> np.ndarray:
@@ -420,15 +484,23 @@ def certify_gauss_expansion(expansion, R: float, eps: float, prec: int = 320) ->
 
 
 # ------------------------------------------------------------------------------------ unbounded 1-D tail
-def affine_on_ray(net: FNN, X: float, output: int = 0):
-    """Exact-rational proof that a 1-input network is affine on the ray [X, ∞): propagate each neuron's
-    pre-activation p(x) = α x + β (Fractions, the stored weights exactly); a ReLU whose sign is fixed on the ray
-    (α >= 0 and p(X) >= 0, or α <= 0 and p(X) <= 0) is the identity or zero there, so the next layer is affine
-    again.  Returns (α, β) of the output, exact, or None when some ReLU changes sign on the ray."""
-    if net.d_in != 1:
-        raise ValueError("affine_on_ray needs a network with one input")
-    Xf = Fraction(float(X))
-    h = [(Fraction(1), Fraction(0))]
+def affine_on_ray(net: FNN, X: float, output: int = 0, direction: int = 1, axis: int = 0, base=None):
+    """Exact-rational proof that a network is affine on the ray {base + t e_axis : t >= X} (``direction`` = 1)
+    or {t <= X} (``direction`` = -1); with the defaults, a 1-input network on [X, ∞).  With t = direction·u,
+    u >= direction·X, propagate each neuron's pre-activation p(u) = α u + β (Fractions, the stored weights
+    exactly); a ReLU whose sign is fixed on the ray (α >= 0 and p(u0) >= 0, or α <= 0 and p(u0) <= 0) is the
+    identity or zero there, so the next layer is affine again.  Returns (α, β) of the output as a function of u,
+    exact, or None when some ReLU changes sign on the ray."""
+    if direction not in (1, -1):
+        raise ValueError("direction must be 1 or -1")
+    if base is None and net.d_in != 1:
+        raise ValueError("affine_on_ray needs a network with one input (or a base point and an axis)")
+    if not 0 <= axis < net.d_in:
+        raise ValueError("axis out of range")
+    base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+    Xf = direction * Fraction(float(X))
+    h = [(Fraction(0), Fraction(float(v))) for v in base]
+    h[axis] = (Fraction(direction), Fraction(0))
     maps = net.affine_maps()
     for i, ((r, c, v), b, (d_out, _)) in enumerate(maps):
         out = [(Fraction(0), Fraction(float(bb))) for bb in b]
@@ -470,3 +542,155 @@ def certify_decreasing_tail(net: FNN, X: float, g_at, g_inf: float, eps: float, 
     bound = float(np.nextafter(bound, np.inf))
     return {"proved": bound <= eps, "bound": bound, "X": X, "constant_value": float(beta),
             "reason": "network exactly constant on [X, inf) (exact rational check of the ReLU pattern)"}
+
+
+# --------------------------------------------------------------------- exact 1-D piecewise-linear certificate
+def _q(x) -> fmpq:
+    """A float64 (or Fraction / int / fmpq) as an exact fmpq."""
+    if isinstance(x, fmpq):
+        return x
+    n, d = Fraction(x).as_integer_ratio()
+    return fmpq(n, d)
+
+
+class ExactLine:
+    """The pre-activations of a network restricted to the line x = base + t·e_axis, evaluated in exact rational
+    arithmetic (python-flint fmpq; every stored float64 converts exactly)."""
+
+    def __init__(self, net: FNN, output: int = 0, axis: int = 0, base=None):
+        if not 0 <= axis < net.d_in or not 0 <= output < net.d_out:
+            raise ValueError("axis / output index out of range")
+        self.net, self.output, self.axis = net, output, axis
+        base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+        if base.shape != (net.d_in,) or not np.all(np.isfinite(base)):
+            raise ValueError(f"base must be a finite vector of length {net.d_in}")
+        self.base = [_q(float(v)) for v in base]
+        self.maps = [([(int(r), int(c), _q(float(v))) for r, c, v in zip(*rcv) if v != 0],
+                      [_q(float(bb)) for bb in b], shape[0]) for rcv, b, shape in net.affine_maps()]
+
+    def pre_activations(self, t) -> list[list[fmpq]]:
+        """[z_1, ..., z_L]: the pre-activation vectors of every layer at base + t e_axis (z_L = the output)."""
+        h = list(self.base)
+        h[self.axis] = _q(t)
+        zs = []
+        for i, (w, b, _) in enumerate(self.maps):
+            z = list(b)
+            for r, c, v in w:
+                if h[c]:
+                    z[r] += v * h[c]
+            zs.append(z)
+            h = [x if x > 0 else fmpq(0) for x in z]
+        return zs
+
+
+def depends_only_on(net: FNN, output: int, axis: int) -> bool:
+    """True when no path of nonzero weights joins an input other than ``axis`` to ``output``: then, in exact
+    arithmetic, net(x)_output is a function of x_axis alone (a neuron unreachable from x_i does not depend on
+    x_i).  A structural, exact test."""
+    reach = np.zeros(net.d_in, dtype=bool)
+    reach[[i for i in range(net.d_in) if i != axis]] = True
+    for (r, c, v), _, shape in net.affine_maps():
+        nz = v != 0
+        nxt = np.zeros(shape[0], dtype=bool)
+        nxt[r[nz][reach[c[nz]]]] = True
+        reach = nxt
+    return not bool(reach[output])
+
+
+@dataclass
+class ExactPLResult:
+    """``certify_pl_exact``: ``sup`` is the EXACT sup of |f - g| over [lo, hi] (an fmpq) when ``proved``."""
+
+    proved: bool
+    sup: object  # fmpq, or None
+    sup_upper: float  # a float >= sup (rounded up)
+    argmax: float
+    pieces: int  # affine pieces of the final partition
+    refinements: int  # exact zero crossings inserted beyond the seed points
+    seconds: float
+    reason: str = ""
+
+
+def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=(), output: int = 0, axis: int = 0,
+                     base=None, max_pieces: int = 20_000) -> ExactPLResult:
+    """Exact certificate of sup_{t ∈ [lo, hi]} |f(base + t e_axis)_output - g(t)| for a ReLU network, in rational
+    arithmetic, on a partition seeded by ``seed_points`` (e.g. ``pl_breakpoints``, plus the target's own kinks).
+
+    Lemma.  Let p < q and suppose every neuron's pre-activation z satisfies z(p) z(q) >= 0 (exact values),
+    checked layer by layer.  By induction over the layers every pre-activation is affine on [p, q] (the ReLUs
+    before it act as the identity or as 0 on the whole of [p, q], since an affine z with z(p), z(q) >= 0 is >= 0
+    in between), so f is affine on [p, q] and equals the line through (p, f(p)), (q, f(q)).  If some neuron of
+    layer k (the first such layer) has z(p) z(q) < 0, z is still affine on [p, q] and its exact zero
+    t* = p + z(p)(q - p) / (z(p) - z(q)) is inserted; this repeats until every piece passes (or ``max_pieces``).
+    ``piece_error(p, q, fp, fq)`` (fmpq arguments) returns the exact sup over [p, q] of |L - g| for the line L
+    through (p, fp), (q, fq) (an fmpq; e.g. ``square_piece_error``).  The seed only chooses where the pieces
+    start: a wrong seed costs refinements, never soundness."""
+    t0 = time.perf_counter()
+    lo_q, hi_q = _q(lo), _q(hi)
+    if not lo_q < hi_q:
+        raise ValueError("need lo < hi")
+    line = ExactLine(net, output, axis, base)
+    seeds = sorted({_q(float(s)) for s in np.asarray(seed_points, dtype=np.float64).reshape(-1)
+                    if np.isfinite(s)} | {lo_q, hi_q})
+    pts = [s for s in seeds if lo_q <= s <= hi_q]
+    vals = {p: line.pre_activations(p) for p in pts}
+    stack = list(zip(pts[:-1], pts[1:]))[::-1]
+    best, arg, pieces, refine = fmpq(0), lo_q, 0, 0
+    while stack:
+        p, q = stack.pop()
+        zp, zq = vals[p], vals[q]
+        split = None
+        for k in range(len(zp) - 1):
+            for j, (a, b) in enumerate(zip(zp[k], zq[k])):
+                if (a > 0 and b < 0) or (a < 0 and b > 0):
+                    split = p + a * (q - p) / (a - b)
+                    break
+            if split is not None:
+                break
+        if split is None:
+            fp, fq = zp[-1][output], zq[-1][output]
+            err = piece_error(p, q, fp, fq)
+            pieces += 1
+            if err > best:
+                best, arg = err, p
+            continue
+        refine += 1
+        if pieces + len(stack) + 2 > max_pieces:
+            return ExactPLResult(False, None, float("inf"), float(arg), pieces, refine, time.perf_counter() - t0,
+                                 f"more than {max_pieces} pieces needed")
+        vals[split] = line.pre_activations(split)
+        stack.append((split, q))
+        stack.append((p, split))
+    return ExactPLResult(True, best, _fmpq_float_up(best), float(_fmpq_float_up(arg)), pieces, refine, time.perf_counter() - t0,
+                         "every piece of the partition is affine (exact sign check of every neuron at both ends)")
+
+
+def _fmpq_float_up(x: fmpq) -> float:
+    """A float >= x (x an fmpq): the nearest float, pushed up when below."""
+    f = float(Fraction(int(x.p), int(x.q)))
+    return f if _q(f) >= x else float(np.nextafter(f, np.inf))
+
+
+def square_piece_error(p, q, fp, fq):
+    """Exact sup over [p, q] of |L(t) - t^2| for the line L through (p, fp), (q, fq): L - t^2 is a concave
+    parabola, so the sup of its absolute value is at an end or at the vertex t = slope/2 (if inside)."""
+    s = (fq - fp) / (q - p)
+    e = lambda t: fp + s * (t - p) - t * t  # noqa: E731
+    cand = [abs(e(p)), abs(e(q))]
+    v = s / 2
+    if p < v < q:
+        cand.append(abs(e(v)))
+    return max(cand)
+
+
+def clip_piece_error(a: float, b: float):
+    """|L - clip(t; a, b)| on a piece [p, q] that does not contain a or b in its interior (``a``, ``b`` are
+    seed points): both are affine there, so the sup is at an end (exact)."""
+    aq, bq = _q(a), _q(b)
+
+    def err(p, q, fp, fq):
+        if p < aq < q or p < bq < q:
+            raise ValueError("the kinks a, b of clip must be partition points")
+        c = lambda t: aq if t < aq else bq if t > bq else t  # noqa: E731
+        return max(abs(fp - c(p)), abs(fq - c(q)))
+    return err

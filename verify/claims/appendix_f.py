@@ -23,9 +23,11 @@ from __future__ import annotations
 
 
 import dataclasses
+from fractions import Fraction
 
 import mpmath
 import numpy as np
+from flint import fmpq
 
 from lemmas import clip as lclip
 from lemmas import exp as lexp
@@ -34,8 +36,9 @@ from lemmas import square as lsq
 
 from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check,
                       growth_line, local_search)
-from ..certify import (cert_check, certify_decreasing_tail, certify_fnn, enclose_clip, enclose_exp_neg,
-                       enclose_product, enclose_square)
+from ..certify import (affine_on_ray, cert_check, certify_decreasing_tail, certify_fnn, certify_pl_exact,
+                       clip_piece_error, depends_only_on, enclose_clip, enclose_exp_neg, enclose_product,
+                       enclose_square, pl_breakpoints, square_piece_error)
 from ..highprec import float64_agreement, fnn_arb, net_exact, net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -66,11 +69,24 @@ def _f64_vs_arb(c, X, V: float) -> Check:
                              c.net(X), lo, hi, tau, X)
 
 
-def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, note=None, aux=False):
+CERT_SEED_MAX_POINTS = 400_000  # the float breakpoint pass gives up beyond this many pieces (seed: plain grid)
+
+
+def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, note=None, aux=False, seed=False):
     """The certification check; on an auxiliary instance (``aux``) the numbers stay in ``detail`` so the
-    report's headline (bound, measured) keeps describing the claim's own parameters."""
-    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget)
+    report's headline (bound, measured) keeps describing the claim's own parameters.  ``seed`` (1-D): the
+    branch-and-bound starts from the network's float64 breakpoints (``pl_breakpoints``; a heuristic choice of
+    cuts, the proof is the interval certifier's) instead of a uniform grid."""
+    pts, seed_info = None, "uniform grid"
+    if seed:
+        try:
+            pts = pl_breakpoints(c.net, float(lo[0]), float(hi[0]), max_points=CERT_SEED_MAX_POINTS)
+            seed_info = f"{len(pts)} float64 breakpoints (pl_breakpoints)"
+        except ValueError as exc:
+            seed_info = f"uniform grid ({exc})"
+    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget, seed_points=pts)
     chk = cert_check(name, res, certifies_claim=certifies_claim)
+    chk.detail["initial_partition"] = seed_info
     chk.detail["certifies_claim_at_its_parameters"] = certifies_claim
     chk.detail["same_instance"] = not aux  # the checked construction itself (mutants: proven equivalence)
     if note:
@@ -130,8 +146,63 @@ def _run_clip(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                         [a - 3 * span], [b + 3 * span], 1e-12, False, aux=True,
                         note="the net is exact in exact arithmetic; the bound is the rounding slack of the "
                              "bounding itself; the d-dimensional net is d copies of this one"))
+    checks.append(clip_exact_certificate(c.net, a, b))
     return Result("lemma-F.2-clip", params, checks, counts=counts_of(c.net), formula=c.formula,
                   growth="exact; L = 2, W = 2d, S = 7d (a, b ≠ 0), B = max(|a|, |b|, 1)")
+
+
+def clip_exact_certificate(net, a: float, b: float) -> Check:
+    """CERTIFIED, exactly: sup over x ∈ R^d of |net(x) - clip(x; a, b)|_∞ = 0 in rational arithmetic on the stored
+    weights.  Per output j: (i) ``depends_only_on`` shows by the sparsity pattern that output j reads x_j only,
+    so net_j(x) = net_j(x_j e_j); (ii) on T = [a - 3(b - a), b + 3(b - a)] ``certify_pl_exact`` (seed: the float
+    breakpoints and a, b) proves the restriction piecewise affine on an exact partition and computes the sup of
+    |net_j - clip| there exactly (both sides affine on each piece, so ends suffice); (iii) on the two rays beyond
+    T ``affine_on_ray`` proves net_j affine, exactly, and the slope 0 and value b (right) / a (left) are compared
+    exactly with clip."""
+    span = b - a
+    lo, hi = a - 3 * span, b + 3 * span
+    d = net.d_in
+    sup, rows, why = fmpq(0), [], None
+    for j in range(d):
+        if not depends_only_on(net, j, j):
+            why = f"output {j} is connected to another input: not coordinate-wise"
+            break
+        seeds = np.concatenate([pl_breakpoints(net, lo, hi, axis=j, base=np.zeros(d), output=j), [a, b]])
+        r = certify_pl_exact(net, clip_piece_error(a, b), lo, hi, seeds, output=j, axis=j)
+        right = affine_on_ray(net, hi, j, direction=1, axis=j, base=np.zeros(d))
+        left = affine_on_ray(net, lo, j, direction=-1, axis=j, base=np.zeros(d))
+        if not r.proved:
+            why = f"output {j}: {r.reason}"
+            break
+        row = {"output": j, "pieces": r.pieces, "refinements": r.refinements, "sup_on_T": str(r.sup),
+               "seconds": r.seconds}
+        rows.append(row)
+        sup = max(sup, r.sup)
+        if right is not None and left is not None and right[0] == 0 and left[0] == 0:
+            ray = max(abs(fmpq(*right[1].as_integer_ratio()) - fmpq(*Fraction(b).as_integer_ratio())),
+                      abs(fmpq(*left[1].as_integer_ratio()) - fmpq(*Fraction(a).as_integer_ratio())))
+            sup = max(sup, ray)
+            row["sup_on_rays"] = str(ray)
+        elif (right is not None and right[0] != 0) or (left is not None and left[0] != 0):
+            row["sup_on_rays"] = "inf (the net is affine with a nonzero slope on a ray where clip is constant)"
+            sup = None
+            break
+        elif sup == 0:  # a ReLU changes sign beyond T: the rays are not proved (a failure on T still decides)
+            why = f"output {j}: not provably affine beyond [lo, hi]"
+            break
+    name = ("certified exactly: sup over x ∈ R^d of |net(x) - clip(x; a, b)|_∞ = 0 (rational arithmetic on the "
+            "stored weights, coordinate-wise, piecewise-affine certificate + exact rays)")
+    det = {"table": rows, "domain_T": [lo, hi], "method": "exact piecewise-affine certificate (verify/certify.py)"}
+    if sup is None:
+        return Check(name, False, float("inf"), 0.0, det, {"output": j, "exact_sup": "inf"})
+    if sup > 0:
+        return Check(name, False, float(Fraction(int(sup.p), int(sup.q))), 0.0, det, {"exact_sup": str(sup)})
+    if why is not None:
+        det["reason"] = why
+        return Check(name, None, None, 0.0, det)
+    chk = Check(name, True, 0.0, 0.0, det)
+    chk.certified = True
+    return chk
 
 
 register(Claim(
@@ -180,6 +251,32 @@ def square_checks(c, rng: np.random.Generator, n: int = 20000) -> list[Check]:
     return out
 
 
+SQUARE_EXACT_MAX_M = 12  # 2^m affine pieces in exact rationals: 0.03 s at m = 8, 0.6 s at m = 12
+
+
+def square_exact_certificate(net, m: int) -> Check:
+    """CERTIFIED, exactly: sup_{x ∈ [0,1]} |net(x) - x^2| = 2^{-2m-2} in rational arithmetic on the stored weights.
+    ``certify_pl_exact`` (seed: the float breakpoints) proves the net affine on every piece of an exact partition
+    of [0, 1] (the dyadic grid k 2^-m) and takes, on each piece, the exact sup of |line - x^2| (ends or the
+    vertex of the concave parabola).  The check passes when that exact sup EQUALS 2^{-2m-2} (the statement:
+    the bound holds and is attained), so a mutant with a smaller sup fails too."""
+    seeds = pl_breakpoints(net, 0.0, 1.0)
+    r = certify_pl_exact(net, square_piece_error, 0.0, 1.0, seeds)
+    bound = fmpq(1, 2 ** (2 * m + 2))
+    name = "certified exactly: sup_[0,1] |f_m - x^2| = 2^(-2m-2) (rational arithmetic on the stored weights)"
+    det = {"pieces": r.pieces, "refinements": r.refinements, "seconds": r.seconds, "exact_sup": str(r.sup),
+           "method": "exact piecewise-affine certificate (verify/certify.py)"}
+    if not r.proved:
+        det["reason"] = r.reason
+        return Check(name, None, None, float(bound), det)
+    det["attained: exact sup = 2^(-2m-2)"] = bool(r.sup == bound)
+    ok = bool(r.sup == bound)  # the statement: sup = 2^(-2m-2), decided exactly
+    chk = Check(name, ok, r.sup_upper, float(bound), det,
+                None if ok else {"x": r.argmax, "exact_sup": str(r.sup)})
+    chk.certified = ok
+    return chk
+
+
 def _square_sample_error(c, e):
     m = c.params["m"]
     x = np.concatenate([np.linspace(0, 1, 4097), ((2 * np.arange(min(2 ** m, 64)) + 1) * 2.0 ** (-m - 1))])[:, None]
@@ -197,6 +294,8 @@ def _run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                             "weights)", c, enclose_square, [0.0], [1.0], bnd * (1 + 1e-6), False,
                             note="with the attained check this pins the sup to [2^(-2m-2) - τ, 2^(-2m-2)(1 + 1e-6)]; "
                                  "an attained bound cannot be certified with no slack in floating point"))
+    if m <= SQUARE_EXACT_MAX_M:
+        checks.append(square_exact_certificate(c.net, m))
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, _square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
@@ -415,7 +514,7 @@ def _run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     chk = _cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over x >= 0 of "
                 f"|φ_exp - e^-x| <= {ea:g} ([0, 64A] by branch-and-bound, [64A, ∞) exactly constant; exact "
                 f"arithmetic on the stored weights)", ca, enclose_exp_neg, [0.0], [64 * A], ea,
-                own and tail["proved"], aux=not own)
+                own and tail["proved"], aux=not own, seed=True)
     chk.detail["tail_[64A,inf)"] = tail
     if not tail["proved"] and chk.passed:
         chk.passed = None
