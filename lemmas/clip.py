@@ -20,24 +20,16 @@ Also exact, depth 2:
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
 
-from .base import Construction
+from .base import Construction, check_finite
 
 
-def _finite(name: str, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    return f
+_finite = check_finite
 
 
 def _dim(d) -> int:

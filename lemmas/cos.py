@@ -52,21 +52,14 @@ from __future__ import annotations
 
 import math
 
-from .base import Construction
+from .base import Construction, check_finite
 from .mult import level
 from .square import EPS64, Circuit, Fn, _check_eps
 
 MIN_EPS = 1e-11
 
 
-def _finite(name, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    return f
+_finite = check_finite
 
 
 def cos_params(a: float, b: float, D: float, eps: float) -> dict:

@@ -54,7 +54,7 @@ import math
 
 import numpy as np
 
-from .base import Construction
+from .base import Construction, check_positive
 from .clip import build_clip
 from .square import Circuit, Fn, _check_eps, sawtooth_out, sawtooth_step
 
@@ -160,14 +160,7 @@ def prod_error_bound(d: int, C: float, m: int) -> float:
     return float(C) ** d * (2 ** len(tree_shape(d)) - 1) * 2.0 ** (-2 * m)
 
 
-def _check_pos(name, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f) or not f > 0:
-        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
-    return f
+_check_pos = check_positive
 
 
 def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Construction:

@@ -46,7 +46,7 @@ from __future__ import annotations
 from .base import Construction
 from .mult import level
 from . import rec as lrec
-from .rec import _check_interval, _check_pos, emit_rec, rec_params
+from .rec import _check_interval, _check_pos, emit_rec, horner_levels, rec_params
 from .square import Circuit, _check_eps
 
 
@@ -212,23 +212,7 @@ def build_ratio(C: float, b_min: float, b_max: float, eps: float) -> Constructio
     v = [UB[j] * 2.0 - 1.0 for j in range(P)]
     g = [(1.0 - rho[j]) - v[j] * (rho[j] * (1.0 - rho[j])) for j in range(P)]
     al = [UB[P + j] - 1.0 for j in range(P + 1)]
-    for lev in range(H):
-        last = lev == H - 1
-        ops = []
-        for j in range(P):
-            ops.append(("mult", v[j], g[j]))
-            if not last:
-                ops.append(("carry", v[j]))
-        ops += [("carry", x) for x in al]
-        out = level(c, ops, m)
-        k = 0
-        for j in range(P):
-            g[j] = (1.0 - rho[j]) - out[k] * rho[j]
-            k += 1
-            if not last:
-                v[j] = out[k]
-                k += 1
-        al = out[k:]
+    g, al = horner_levels(c, v, g, rho, H, m, al)
     beta = [(g[j] - 1.0 / r[j]) * (1.0 / (1.0 - 1.0 / r[j])) for j in range(P)]
     out = level(c, [("mult", al[j], beta[j]) for j in range(P)] + [("carry", al[P])], m)
     phi = out[P] * C

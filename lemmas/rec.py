@@ -53,23 +53,42 @@ refuses ε x_min < 1e-13 (``min_eps_float64`` = 1e-13 / x_min: the output's own 
 
 from __future__ import annotations
 
-import math
 
-from .base import Construction
+from .base import Construction, check_positive
 from .mult import level
 from .square import Circuit, Fn, _check_eps
 
 MIN_REL = 1e-13  # ε · x_min below this: the output's own float64 resolution (1/x_min · 1e-16 · ~1e3) is too coarse
 
 
-def _check_pos(name, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f) or not f > 0:
-        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
-    return f
+_check_pos = check_positive
+
+
+def horner_levels(c: Circuit, v: list, g: list, rho, H: int, m: int, carry: list) -> tuple[list, list]:
+    """H Horner levels of the per-piece geometric series, g_j <- (1 - ρ_j) - ρ_j (v_j g_j), one approximate product
+    (``mult.level`` at depth m) per piece and level; v_j is carried to the next level (not after the last) and so
+    is every unit of ``carry``.  Returns the final (g, carry).  Shared by ``build_rec_interval`` and the ratio
+    quotient (lemmas/quotient.py)."""
+    P = len(v)
+    v, g = list(v), list(g)
+    for lev in range(H):
+        last = lev == H - 1
+        ops = []
+        for j in range(P):
+            ops.append(("mult", v[j], g[j]))
+            if not last:
+                ops.append(("carry", v[j]))
+        ops += [("carry", e) for e in carry]
+        out = level(c, ops, m)
+        k = 0
+        for j in range(P):
+            g[j] = (1.0 - rho[j]) - out[k] * rho[j]
+            k += 1
+            if not last:
+                v[j] = out[k]
+                k += 1
+        carry = out[k:]
+    return g, carry
 
 
 def pieces(x_min: float, x_max: float) -> dict:
@@ -123,23 +142,7 @@ def emit_rec(c: Circuit, x: Fn, p: dict, extras: tuple = ()) -> tuple[Fn, list[F
     v = [UB[j] * (2.0 / D[j]) - 1.0 for j in range(P)]
     g = [(1.0 - rho[j]) - v[j] * (rho[j] * (1.0 - rho[j])) for j in range(P)]
     car = [UB[P + i] - 1.0 for i in range(len(extras))]
-    for lev in range(H):
-        last = lev == H - 1
-        ops = []
-        for j in range(P):
-            ops.append(("mult", v[j], g[j]))
-            if not last:
-                ops.append(("carry", v[j]))
-        ops += [("carry", e) for e in car]
-        out = level(c, ops, m)
-        k = 0
-        for j in range(P):
-            g[j] = (1.0 - rho[j]) - out[k] * rho[j]
-            k += 1
-            if not last:
-                v[j] = out[k]
-                k += 1
-        car = out[k:]
+    g, car = horner_levels(c, v, g, rho, H, m, car)
     phi = Fn()
     for j in range(P):
         phi = phi + g[j] * (1.0 / a[j])
