@@ -112,19 +112,7 @@ def fnn_arb_balls(net: FNN, x, prec: int = DEFAULT_PREC) -> list[list[arb]]:
     X = _as_points(x, net.d_in, "fnn_arb")
     with _Prec(prec):
         maps = _rows_of(net)
-        res = []
-        for pt in X:
-            h = [arb(float(v)) for v in pt]
-            for i, (rows, b) in enumerate(maps):
-                out = []
-                for row, bb in zip(rows, b):
-                    s = bb
-                    for cc, w in row:
-                        s = s + w * h[cc]
-                    out.append(s)
-                h = out if i == len(maps) - 1 else [_relu(o) for o in out]
-            res.append(h)
-        return res
+        return [_fnn_on_balls(net, [arb(float(v)) for v in pt], maps) for pt in X]
 
 
 def balls_to_float(balls) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,8 +186,9 @@ def ssm_layer_arb(layer, Z, prec: int = DEFAULT_PREC) -> list[list[list[arb]]]:
         return out
 
 
-def _fnn_on_balls(net: FNN, h: list[arb]) -> list[arb]:
-    maps = _rows_of(net)
+def _fnn_on_balls(net: FNN, h: list[arb], maps=None) -> list[arb]:
+    """The network applied to arb balls ``h`` (``maps``: ``_rows_of(net)``, computed once by callers that loop)."""
+    maps = _rows_of(net) if maps is None else maps
     for i, (rows, b) in enumerate(maps):
         out = []
         for row, bb in zip(rows, b):
