@@ -27,6 +27,7 @@ not expose the read-out (Â, Ŵ) the chain check needs.  Both are sound; the fix
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -36,6 +37,7 @@ from lemmas import attention as la
 
 from .. import reference as ref
 from ..checks import EPS64, agree, counts_match, fit_slope
+from ..mutants import perturb_weight
 from ..registry import Claim, register
 from ..result import Check, Result
 
@@ -534,6 +536,45 @@ def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     return Result("lemma-3.3", params, checks, counts=summary, formula=formulas, growth=growth, precision=prec)
 
 
+# ------------------------------------------------------------------------------------------ mutants
+def _rebuild(**kw):
+    def mut(c):
+        p = {**c.params, **kw}
+        drop = p.pop("drop_term", None)
+        if drop == "dominant":
+            drop = int(np.argmax(np.abs(c.net.coef)))
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
+                                  drop_term=drop)
+    return mut
+
+
+def _swap_dominant(c):
+    """The running-sum channel of the dominant term's M_α swapped with its identity channel ψ_α."""
+    g, T = c.net.g, len(c.net.alphas)
+    ch = list(g.channels)
+    i = max(1, int(np.argmax(np.abs(c.net.coef))))
+    j = T * (1 + c.params["d_v"]) + i - 1
+    ch[i], ch[j] = ch[j], ch[i]
+    return dataclasses.replace(c, net=dataclasses.replace(c.net, g=SSMLayer(tuple(ch), U=g.U)))
+
+
+def _perturb(part: str, layer: int, rel: float):
+    def mut(c):
+        net = getattr(c.net, part)
+        return dataclasses.replace(c, net=dataclasses.replace(c.net, **{part: perturb_weight(net, layer, None, rel)}))
+    return mut
+
+
+def _own_mutants(params: dict) -> list:
+    """The block's mutants for ``--mutants`` (the same breakages tests/test_lemma_3_3.py checks)."""
+    return [("dominant kernel term dropped from the read-out", "drop term", _rebuild(drop_term="dominant")),
+            ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
+            ("λ four times too small (block built for margin 4δ)", "perturb weight",
+             _rebuild(margin=min(2.0, 4 * float(params["margin"])))),
+            ("f_1 weight x(1+1e-3), map 3, largest entry", "perturb weight", _perturb("f1", 3, 1e-3)),
+            ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2))]
+
+
 register(Claim(
     id="lemma-3.3",
     paper_ref="Lemma 3.3 (Appendix G)",
@@ -551,6 +592,7 @@ register(Claim(
                    {"margin": 0.2, "with_d2": 0, "N": 128, "random": 1}]
                 + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
     run=_run,
+    mutants=_own_mutants,
     build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["margin"]), float(p["eps"]),
                                        float(p["tau"]), ROUTE_CODES[int(p.get("route", 0))][0]).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
