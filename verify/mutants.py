@@ -214,6 +214,22 @@ def _reason(res) -> tuple[str, dict]:
     return "within bound on every check (no point found beyond ε; not certified)", info
 
 
+def _max_change(claim, pairs, seed: int, n: int = 4000):
+    """max |mutant(x) - original(x)| over ``n`` uniform points of the claim's domain box (None without a box)."""
+    if claim.domain is None or not pairs:
+        return None
+    lo, hi = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in claim.domain(dict(claim.params)))
+    rng = np.random.default_rng(seed)
+    best = None
+    for orig, mut in pairs:
+        if orig.d_in != lo.size:
+            continue
+        X = np.concatenate([rng.uniform(lo, hi, (n, lo.size)), lo[None, :], hi[None, :]])
+        d = float(np.max(np.abs(mut(X) - orig(X))))
+        best = d if best is None else max(best, d)
+    return None if best is None else (best, n + 2)
+
+
 def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
     """Run the mutation self-test: for each claim (all registered, or ``claim_ids``) whose run takes a mutate
     hook, the generic mutants plus the claim's own (``Claim.mutants``), each under the default checks.
@@ -244,15 +260,17 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
             if progress:
                 progress(f"{cid}: {name}")
             row = {"mutant": name, "kind": kind}
-            applied, why = [0], []
+            applied, why, pairs = [0], [], []
 
-            def hook(c, mutate=mutate, applied=applied, why=why):
+            def hook(c, mutate=mutate, applied=applied, why=why, pairs=pairs):
                 try:
                     m = mutate(c)
                 except NotApplicable as e:  # this construction has nothing to mutate; others of the run may
                     why.append(str(e))
                     return c
                 applied[0] += 1
+                if isinstance(c.net, FNN) and isinstance(m.net, FNN):
+                    pairs.append((c.net, m.net))
                 return m
             try:
                 res = run_claim(claim, seed=seed, mutate=hook)
@@ -277,6 +295,10 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
             else:
                 reason, info = _reason(res)
                 info["unmutated_max_measured_over_bound"] = base
+                change = _max_change(claim, pairs, seed)
+                if change is not None:
+                    info["max_change_on_domain"], info["domain_points"] = change
+                    reason += f"; it moves the output by at most {change[0]:.3g} on {change[1]} points of the domain"
                 row.update(status="uncaught", reason=reason, **info)
                 out["uncaught"].append({"claim": cid, "mutant": name, "reason": reason, **info})
             entry["mutants"].append(row)

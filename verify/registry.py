@@ -33,6 +33,9 @@ class Claim:
     # mutate(construction) -> construction; generic mutants (weights, terms, channels) need no hook, only a
     # ``run(params, rng, mutate=None)`` that applies ``mutate`` to every construction it checks
     mutants: Callable[[dict], list] | None = None
+    # params -> (lo, hi): the box of the emitted FNN's inputs the claim speaks about; the mutation self-test samples
+    # it to measure how far an uncaught mutant moves the function (verify/mutants.py)
+    domain: Callable[[dict], tuple] | None = None
 
 
 REGISTRY: dict[str, Claim] = {}

@@ -315,6 +315,7 @@ register(Claim(
     sweep=tuple({"R": R, "eps": e, "samples": 4000, "item": 0, "growth_eps": 1e-7 if (R, e) == (1.0, 1e-5) else 0,
                  "rounding": 0} for R in (0.5, 1.0, 2.0) for e in (1e-2, 1e-5, 1e-8)),
     run=_run("lemma-F.5-network"),
+    domain=lambda p: (-float(p["R"]), float(p["R"])),
     build=lambda p: gn.build_kernel_features(1, float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: K terms = O(log 1/ε), L = O(log^2), W = O(log^2), S = O(log^3)",
     doc="docs/lemmas/lemma-F.5-network.md",
@@ -336,6 +337,7 @@ register(Claim(
                     "growth_eps": 1e-4 if (R, e) == (1.0, 1e-4) else 0, "rounding": 0}
                    for R in (0.5, 1.0) for e in (1e-2, 1e-4)]),
     run=_run("lemma-F.6-network"),
+    domain=lambda p: ([-float(p["R"])] * int(p["d"]), [float(p["R"])] * int(p["d"])),
     build=lambda p: gn.build_kernel_features(int(p["d"]), float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: T = O(log^d 1/ε), L = O(log^2), W = O(log^{d+1}), S = O(log^{d+2})",
     doc="docs/lemmas/lemma-F.6-network.md",

@@ -211,6 +211,8 @@ register(Claim(
                                      (0.5, 1.0, 1.0001, 1e-8)))
           + ({"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 6000, "growth_to": 1e-8},),
     run=_run_ratio,
+    domain=lambda p: ((-float(p["C"]) * float(p["b_min"]), float(p["b_min"])),
+                      (float(p["C"]) * float(p["b_min"]), float(p["b_max"]))),
     build=lambda p: lq.build_ratio(float(p["C"]), float(p["b_min"]), float(p["b_max"]), float(p["eps"])),
     mutants=_own_mutants,
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed range, S = O(log(b_max/b_min)) at fixed ε",

@@ -24,6 +24,7 @@ import mpmath
 import numpy as np
 from flint import arb
 
+from lemmas import cos as lcos
 from lemmas import quotient as lq
 from lemmas import rec as lrec
 
@@ -193,6 +194,10 @@ register(Claim(
            + tuple({"eps": e, "x_min": lo, "x_max": hi, "samples": 20000}
                    for e, lo, hi in ((1e-6, 0.5, 2.0), (1e-8, 1.0, 2.0), (1e-5, 0.1, 10.0), (1e-3, 0.3, 0.31)))),
     run=_run_rec,
+    build=lambda p: (lrec.build_rec_interval(float(p["x_min"]), float(p["x_max"]), float(p["eps"]))
+                     if float(p.get("x_min", 0)) > 0 and float(p.get("x_max", 0)) > 0 else lrec.build_rec(float(p["eps"]))),
+    domain=lambda p: ((float(p["x_min"]), float(p["x_max"])) if float(p.get("x_min", 0)) > 0 and float(p.get("x_max", 0)) > 0
+                      else (float(p["eps"]), 1.0 / float(p["eps"]))),
     growth="L = O(log^2 1/ε), W = O(log^3 1/ε), S = O(log^4 1/ε)",
     doc="docs/lemmas/lemma-F.3-rec.md",
     param_types={"eps": float, "samples": int, "x_min": float, "x_max": float, "growth_to": float},
@@ -301,6 +306,8 @@ register(Claim(
                                      (0.5, 1.0, 1.0001, 1e-8)))
           + ({"A": 2.0, "b_min": 0.25, "b_max": 4.0, "eps": 1e-3, "samples": 6000, "growth_to": 1e-8},),
     run=_run_quotient,
+    build=lambda p: lq.build_quotient(float(p["A"]), float(p["b_min"]), float(p["b_max"]), float(p["eps"])),
+    domain=lambda p: ((-float(p["A"]), float(p["b_min"])), (float(p["A"]), float(p["b_max"]))),
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed A, b_min, b_max",
     doc="docs/lemmas/lemma-F.4-quotient.md",
     param_types={"A": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float},
@@ -368,7 +375,6 @@ def _trig_sample_error(c, e):
 
 def _cos_floor(a, b, D) -> float:
     """The smallest ε of SWEEP_EPS with ε >= 1000 τ, τ = S(ε) eps64 2^s (and the builder's floor)."""
-    from lemmas import cos as lcos
     from ..checks import EPS64
     best = SWEEP_EPS[0]
     for e in SWEEP_EPS:
@@ -380,7 +386,6 @@ def _cos_floor(a, b, D) -> float:
 
 
 def _run_cos(params: dict, rng: np.random.Generator, mutate=None) -> Result:
-    from lemmas import cos as lcos
     a, b, D, eps = (float(params[k]) for k in ("a", "b", "D", "eps"))
     n = int(params.get("samples", 20000))
     c = _mutated(lcos.build_cos(a, b, D, eps), mutate)
@@ -442,6 +447,8 @@ register(Claim(
                 for a, b, D, e in ((1.0, 0.0, 1.0, 1e-2), (-7.0, 1.0, 10.0, 1e-7), (1000.0, 0.3, 1.0, 1e-6),
                                    (0.1, 0.0, 1.0, 1e-3), (2.0 ** 12, -2.0, 1.0, 1e-4), (2.0 ** 20, -2.0, 1.0, 1e-5))),
     run=_run_cos,
+    build=lambda p: lcos.build_cos(float(p["a"]), float(p["b"]), float(p["D"]), float(p["eps"])),
+    domain=lambda p: (-float(p["D"]), float(p["D"])),
     growth="L = O(log^2 1/ε + log(aD)), W <= 9, B <= 1",
     doc="docs/lemmas/lemma-F.3-cos.md",
     param_types={"a": float, "b": float, "D": float, "eps": float, "samples": int, "growth_to": float},
