@@ -41,7 +41,7 @@ from flint import arb, ctx, fmpq
 from constructions.affine import Affine
 from constructions.fnn import FNN
 
-from .interval import U64, IntervalNet, box_centre
+from .interval import U64, IntervalNet, _down, _up, box_centre
 from .result import Check
 
 DEFAULT_BUDGET = 200_000
@@ -68,14 +68,6 @@ class CertResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _up(x):
-    return np.nextafter(x, np.inf)
-
-
-def _down(x):
-    return np.nextafter(x, -np.inf)
 
 
 def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DEFAULT_BUDGET,

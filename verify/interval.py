@@ -29,7 +29,7 @@ After each affine map and each ReLU relaxation we add to e the slack
 
 which covers the rounding of c', of a'·r (an error δa in a coefficient moves the value by at most |δa|·r) and
 of e' itself (the factor 1.01 covers the rounding of s; the last term covers underflow).  Sums that must be
-upper bounds (e', the radius |a|·r + e) are followed by ``np.nextafter(·, +inf)``, and lb/ub by one ulp outward
+upper bounds (e', the radius |a|·r + e) are followed by ``_up`` (>= ``np.nextafter(·, +inf)``), and lb/ub by one ulp outward
 more.  Inputs: the box ends are floats, the centre m is any float in the box and the half-width
 r = nextafter(max(fl(hi - m), fl(m - lo)), +inf), so [m - r, m + r] contains the box exactly.  Nothing here relies on the rounding mode.
 """
@@ -44,6 +44,7 @@ from constructions.affine import Affine
 from constructions.fnn import FNN
 
 U64 = 2.0 ** -53
+U52 = 2.0 ** -52
 TINY = 2.0 ** -1022
 
 
@@ -53,11 +54,16 @@ def _gamma(n: int) -> float:
 
 
 def _up(x):
-    return np.nextafter(x, np.inf)
+    """A float >= nextafter(x, +inf) for every finite x (inf and NaN pass through).  x + |x| 2^-52 exceeds x by
+    at least the float spacing above x (which is at most |x| 2^-52), and rounding to nearest never goes below
+    a float that the exact sum exceeds; TINY covers zero and subnormals.  Three vector ops instead of the
+    (unvectorised, ~10x slower) np.nextafter."""
+    return x + (np.abs(x) * U52 + TINY)
 
 
 def _down(x):
-    return np.nextafter(x, -np.inf)
+    """A float <= nextafter(x, -inf) (mirror of ``_up``)."""
+    return x - (np.abs(x) * U52 + TINY)
 
 
 def box_centre(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -73,6 +79,34 @@ class _Layer:
     b: np.ndarray
     babs: np.ndarray
     n: int  # max nonzeros in a row (the length of the longest dot product)
+    row_group: np.ndarray  # group of each row (rows equal up to sign share one)
+    row_sign: np.ndarray  # row k = row_sign[k] * representative of its group
+    Rabs: Affine  # |representative rows|: (groups, d_in)
+    M: Affine | None = None  # (pairs, d_in): entries R_{G,i} s_i of the pair (G, group of input i)
+    Mabs: Affine | None = None
+    Q: Affine | None = None  # (groups, pairs): 1 where the pair belongs to G
+    pair_src: np.ndarray | None = None  # the previous layer's group of each pair
+    nM: int = 1
+    nQ: int = 1
+    nR: int = 1
+
+
+def _row_groups(r, c, v, d_out):
+    """Group the rows of a sparse map that are equal up to sign (bias ignored): (group, sign, rep rows)."""
+    keys, group, sign = {}, np.zeros(d_out, dtype=np.int64), np.ones(d_out)
+    order = np.argsort(r, kind="stable")
+    r, c, v = r[order], c[order], v[order]
+    starts = np.searchsorted(r, np.arange(d_out + 1))
+    reps = []
+    for k in range(d_out):
+        cc, vv = c[starts[k]:starts[k + 1]], v[starts[k]:starts[k + 1]]
+        s = -1.0 if vv.size and vv[0] < 0 else 1.0
+        key = (cc.tobytes(), (s * vv).tobytes())
+        if key not in keys:
+            keys[key] = len(reps)
+            reps.append((cc, s * vv))
+        group[k], sign[k] = keys[key], s
+    return group, sign, reps
 
 
 class IntervalNet:
@@ -83,12 +117,41 @@ class IntervalNet:
             raise TypeError(f"IntervalNet needs an FNN, got {type(net).__name__}")
         self.net = net
         self.layers = []
+        prev = None  # (group, sign) of the previous layer's rows
         for (r, c, v), b, shape in net.affine_maps():
             keep = v != 0
             r, c, v = r[keep], c[keep], v[keep]
             n = int(np.bincount(r, minlength=shape[0]).max()) if r.size else 0
-            self.layers.append(_Layer(Affine.from_coo(r, c, v, shape), Affine.from_coo(r, c, np.abs(v), shape),
-                                      np.asarray(b, dtype=np.float64), np.abs(b), n + 1))
+            group, sign, reps = _row_groups(r, c, v, shape[0])
+            G = len(reps)
+            rr = np.concatenate([np.full(len(cc), g) for g, (cc, _) in enumerate(reps)]).astype(np.int64)
+            rc = np.concatenate([cc for cc, _ in reps]).astype(np.int64)
+            rv = np.concatenate([vv for _, vv in reps])
+            lay = _Layer(Affine.from_coo(r, c, v, shape), Affine.from_coo(r, c, np.abs(v), shape),
+                         np.asarray(b, dtype=np.float64), np.abs(b), n + 1, group, sign,
+                         Affine.from_coo(rr, rc, np.abs(rv), (G, shape[1])))
+            lay.nR = int(np.bincount(rr, minlength=G).max()) + 1 if rr.size else 1
+            if prev is not None and rr.size:  # (a map with no weights has no propagated part)
+                pg, ps = prev
+                pairs = {}
+                mr, mc, mv = [], [], []
+                for Gi, (cc, vv) in enumerate(reps):
+                    for i, w in zip(cc, vv):
+                        p = pairs.setdefault((Gi, int(pg[i])), len(pairs))
+                        mr.append(p)
+                        mc.append(int(i))
+                        mv.append(w * ps[i])
+                P = len(pairs)
+                pk = np.array(list(pairs.keys()), dtype=np.int64).reshape(-1, 2)
+                mr, mc, mv = np.array(mr, dtype=np.int64), np.array(mc, dtype=np.int64), np.array(mv, float)
+                lay.M = Affine.from_coo(mr, mc, mv, (P, shape[1]))
+                lay.Mabs = Affine.from_coo(mr, mc, np.abs(mv), (P, shape[1]))
+                lay.Q = Affine.from_coo(pk[:, 0], np.arange(P), np.ones(P), (G, P))
+                lay.pair_src = pk[:, 1]
+                lay.nM = int(np.bincount(mr, minlength=max(P, 1)).max()) + 1 if mr.size else 1
+                lay.nQ = int(np.bincount(pk[:, 0], minlength=G).max()) + 1 if P else 1
+            prev = (group, sign)
+            self.layers.append(lay)
 
     @property
     def d_in(self) -> int:
@@ -117,34 +180,60 @@ class IntervalNet:
         e = np.zeros((d, nb))
         rT = r.T  # (d, nb)
         L = len(self.layers)
+        rel = 1 + 4 * (d + 2) * U64  # covers the rounding of |a|·r (d products, d - 1 sums) and one more sum
+
+        def absar(a):  # |a|·r, rounded up by ``rel``
+            s = np.abs(a[:, :, 0]) * rT[0] if d == 1 else np.einsum("knd,dn->kn", np.abs(a), rT)
+            return s * rel
+
+        ar = absar(a)
+        # error split (docstring, "Relational errors"): E per row group of the previous map, F per neuron,
+        # D the post-activation slope of each neuron (1 active, 0 dead, λ relaxed)
+        F = np.zeros((d, nb))
+        D = np.ones((d, nb))
         for li, lay in enumerate(self.layers):
             k_in = c.shape[0]
-            mag = _up(np.abs(c) + _up(np.einsum("knd,dn->kn", np.abs(a), rT) * (1 + 4 * (d + 1) * U64)) + e)
+            mag = _up(np.abs(c) + ar + e)
             a = lay.W.apply_T(a.reshape(k_in, nb * d)).reshape(-1, nb, d)
             c = lay.W.apply_T(c) + lay.b[:, None]
-            slack = _gamma(lay.n) * (lay.Wabs.apply_T(mag) + lay.babs[:, None]) + lay.n * TINY
-            e = _up(_up(lay.Wabs.apply_T(e) * (1 + _gamma(lay.n))) + _up(slack))
+            slack = _up(_gamma(lay.n) * (lay.Wabs.apply_T(mag) + lay.babs[:, None]) + lay.n * TINY)
+            if lay.M is None:  # the inputs carry no error (or the map has no weights)
+                Eg = lay.Rabs.apply_T(F) * (1 + 2 * _gamma(lay.nR))
+            else:
+                Cabs = np.abs(lay.M.apply_T(D)) + _gamma(lay.nM) * lay.Mabs.apply_T(D)
+                Eg = lay.Q.apply_T(Cabs * E[lay.pair_src]) * (1 + 2 * _gamma(lay.nQ) + 8 * U64)
+                Eg = _up(Eg + lay.Rabs.apply_T(F) * (1 + 2 * _gamma(lay.nR)))
+            F = slack
+            e = _up(Eg[lay.row_group] + F)
+            E = Eg
+            ar = absar(a)
             if li == L - 1:
                 break
-            rad = _up((np.einsum("knd,dn->kn", np.abs(a), rT) + e) * (1 + 4 * (d + 2) * U64))
+            rad = _up(ar + e)
             lb, ub = _down(c - rad), _up(c + rad)
             dead = ub <= 0
             unstable = (lb < 0) & ~dead
+            D = np.where(dead, 0.0, 1.0)
             if unstable.any():
                 lam = np.where(unstable, ub / np.where(unstable, ub - lb, 1.0), 1.0)
                 lam = np.clip(lam, 0.0, 1.0)
                 mu = np.where(unstable, _up(np.maximum(-lam * lb, (1.0 - lam) * ub) * (1 + 4 * U64)), 0.0)
                 half = _up(0.5 * mu)
-                amag = np.einsum("knd,dn->kn", np.abs(a), rT)
                 a = a * lam[:, :, None]
                 c = lam * c + half
-                slack = 4 * U64 * 1.01 * (np.abs(c) + amag + e + mu) + TINY
+                slack = 4 * U64 * 1.01 * (np.abs(c) + ar + e + mu) + TINY
+                # ρ(z) = λ ẑ + λ ζ + (ν - μ/2) + rounding: the group part scales by λ (D), the rest goes to F
+                F = np.where(unstable, _up(_up(lam * F * (1 + 2 * U64)) + half + _up(slack)), F)
+                D = np.where(unstable, lam, D)
                 e = np.where(unstable, _up(_up(lam * e * (1 + 2 * U64)) + half + slack), e)
+                ar = np.where(unstable, ar * lam * (1 + 2 * U64), ar)
             if dead.any():
                 a[dead] = 0.0
                 c = np.where(dead, 0.0, c)
                 e = np.where(dead, 0.0, e)
-        rad = _up((np.einsum("knd,dn->kn", np.abs(a), rT) + e) * (1 + 4 * (d + 2) * U64))
+                F = np.where(dead, 0.0, F)
+                ar = np.where(dead, 0.0, ar)
+        rad = _up(ar + e)
         lb, ub = _down(c - rad).T, _up(c + rad).T
         if return_forms:
             return lb, ub, (np.transpose(a, (1, 0, 2)), c.T, e.T, m, r)
