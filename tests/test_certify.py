@@ -48,6 +48,49 @@ def test_interval_bounds_contain_exhaustive_evaluation(seed, d, depth, width):
             assert Fraction(lb[i, 0]) <= v <= Fraction(ub[i, 0])
 
 
+def tied_net(rng, d_in, depth, width=5):
+    """A random net whose maps repeat rows up to sign with new biases (the sawtooth pattern ρ(z), ρ(z - 1/2),
+    ρ(-z)): the relational error groups of ``IntervalNet`` are exercised."""
+    dims = [d_in] + [int(rng.integers(2, width + 1)) for _ in range(depth - 1)] + [1]
+    maps = []
+    for a, b in zip(dims[:-1], dims[1:]):
+        A = rng.normal(size=(b, a)) * (rng.random((b, a)) < 0.8)
+        for k in range(1, b):
+            if rng.random() < 0.6:
+                A[k] = A[int(rng.integers(0, k))] * (1.0 if rng.random() < 0.7 else -1.0)
+        maps.append(Affine.dense(A, rng.normal(size=b)))
+    return FNN(maps)
+
+
+@given(st.integers(0, 2**31), st.integers(1, 2), st.integers(2, 6), st.sampled_from([1e-12, 1e-6, 1e-2, 1.0]))
+def test_relational_bounds_contain_exact_values_on_nets_with_tied_rows(seed, d, depth, width):
+    rng = np.random.default_rng(seed)
+    net = tied_net(rng, d, depth)
+    lo = rng.uniform(-2, 2, (5, d))
+    hi = lo + width * rng.random((5, d))
+    lb, ub = IntervalNet(net).propagate(lo, hi)
+    for i in range(5):  # exact rationals at the box ends, the centre and two random points: no slack at all
+        pts = [lo[i], hi[i], box_centre(lo[i:i + 1], hi[i:i + 1])[0]] + list(rng.uniform(lo[i], hi[i], (2, d)))
+        for x in pts:
+            v = hp.net_exact(net, x)[0]
+            assert Fraction(lb[i, 0]) <= v <= Fraction(ub[i, 0])
+
+
+def test_relational_errors_keep_deep_sawtooth_nets_tight():
+    # exp net at ε = 1e-6 (L = 212): on a 2e-12-wide box every ReLU is stable and the true range is ~2e-12.
+    # Propagating the error radius through |W| gave a width of 2.5 here (the two units of a tooth add their
+    # errors); the row groups keep the cancellation, and the exact values stay inside.
+    from lemmas.exp import build_exp
+    net = build_exp(1e-6).net
+    for x in (0.7, 3.3):
+        lo, hi = np.array([[x]]), np.array([[x + 2e-12]])
+        lb, ub = IntervalNet(net).propagate(lo, hi)
+        assert ub[0, 0] - lb[0, 0] < 1e-8
+        for p in (lo[0], hi[0]):
+            v = hp.net_exact(net, p)[0]
+            assert Fraction(lb[0, 0]) <= v <= Fraction(ub[0, 0])
+
+
 def test_affine_forms_are_tight_once_relus_are_stable():
     c = lsq.build_square(m=6)
     n = 4096

@@ -34,7 +34,7 @@ from ..certify import enclose_taylor_arb
 from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
-from .appendix_f import _cert
+from .appendix_f import _cert, own_seed
 
 
 def _mutated(c, mutate):
@@ -42,10 +42,10 @@ def _mutated(c, mutate):
 
 
 # Certification (docs/certification.md): the branch-and-bound of verify/certify.py seeded with the network's
-# float64 breakpoints.  rec at its default ε = 1e-2 on [ε, 1/ε] (L = 75, W = 140, 3.3e4 pieces) and cos at
-# ε = 1e-6 (2.8e5 pieces) are beyond a few seconds (measured in docs/certification.md): the certificate is
-# then given on an auxiliary instance of the same builder (rec: ε = 0.1 on [0.1, 10]; cos/sin: ε = 1e-4),
-# with the same mutant, and reported as such; at those parameters (e.g. --param eps=0.1) it is the claim's.
+# float64 breakpoints, at the claim's own parameters whenever that fits ``appendix_f.CERT_WORK_MAX`` (rec at its
+# default ε = 1e-2 on [ε, 1/ε]: L = 75, W = 140, 3.3e4 pieces; cos/sin at ε = 1e-6: 2.8e5 pieces).  Beyond it
+# the certificate is given on an auxiliary instance of the same builder (rec: ε = 0.1 on [0.1, 10]; cos/sin:
+# ε = 1e-4, domain shrunk to |a| D' = 6), with the same mutant, and reported as such.
 REC_CERT_EPS = 0.1
 COS_CERT_EPS = 1e-4
 COS_CERT_AD = 6.0  # |a| D of the default (a = 3, D = 2): ~3e4 pieces at ε = 1e-4
@@ -159,13 +159,18 @@ def _run_rec(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     else:
         c = _mutated(lrec.build_rec(eps), mutate)
     checks = rec_checks(c, rng, n=int(params.get("samples", 4000)))
-    own = eps >= REC_CERT_EPS and not (x_min > 0 and x_max > 0)
+    interval = x_min > 0 and x_max > 0
+    dom = (x_min, x_max) if interval else (eps, 1 / eps)
+    seed = own_seed(c.net, *dom)
+    own = seed is not None
     ca = c if own else _mutated(lrec.build_rec(REC_CERT_EPS), mutate)
     ea = eps if own else REC_CERT_EPS
-    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over [ε, 1/ε] of "
+    dom = dom if own else (ea, 1 / ea)
+    where = f"[{dom[0]:g}, {dom[1]:g}]" if interval and own else "[ε, 1/ε]"
+    checks.append(_cert(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over {where} of "
                         f"|φ_rec - 1/x| <= {ea:g} (exact arithmetic on the stored weights)", ca,
-                        enclose_taylor_arb(_arb_rec, _arb_drec, _arb_d2rec), [ea], [1 / ea], ea, own,
-                        aux=not own, seed=True,
+                        enclose_taylor_arb(_arb_rec, _arb_drec, _arb_d2rec), [dom[0]], [dom[1]], ea, own,
+                        aux=not own, seed=seed if own else True,
                         note="the sup-norm clause; the perturbed-input clause follows from it and the clipping "
                              "(lemmas/rec.py) and is checked by sampling"))
     lo = float(params.get("growth_to", REC_FLOOR))
@@ -394,15 +399,17 @@ def _run_cos(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks += trig_checks(sn, np.sin, rng, "sin", n=n // 4, grid=5001)
     # the pieces grow like |a| D / ε^(1/2): beyond |a| D = COS_CERT_AD the auxiliary instance keeps a, b and
     # shrinks the domain to D' = COS_CERT_AD / |a|
-    own = eps >= COS_CERT_EPS and abs(a) * D <= COS_CERT_AD
     Da = D if abs(a) * D <= COS_CERT_AD else COS_CERT_AD / abs(a)
-    for fn, build in (("cos", lcos.build_cos), ("sin", lcos.build_sin)):
-        cc = (c if fn == "cos" else sn) if own else _mutated(build(a, b, Da, max(eps, COS_CERT_EPS)), mutate)
+    for fn, build, net in (("cos", lcos.build_cos, c), ("sin", lcos.build_sin, sn)):
+        seed = own_seed(net.net, -D, D)
+        own = seed is not None
+        cc = net if own else _mutated(build(a, b, Da, max(eps, COS_CERT_EPS)), mutate)
         ea = eps if own else max(eps, COS_CERT_EPS)
+        Dc = D if own else Da
         aux = "" if own else f" (auxiliary instance ε = {ea:g}" + ("" if Da == D else f", D = {Da:g}") + ")"
         checks.append(_cert(f"certified{aux}: sup over [-D, D] of |φ_{fn} - {fn}(a x - b)| <= {ea:g} (exact "
-                            f"arithmetic on the stored weights)", cc, _trig_enclosure(a, b, fn), [-Da], [Da], ea,
-                            own, aux=not own, seed=True))
+                            f"arithmetic on the stored weights)", cc, _trig_enclosure(a, b, fn), [-Dc], [Dc], ea,
+                            own, aux=not own, seed=seed if own else True))
     floor = _cos_floor(a, b, D)
     lo = float(params.get("growth_to", floor))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed a, b, D (float64 floor {floor:g})",
