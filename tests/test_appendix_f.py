@@ -20,6 +20,8 @@ from verify import mutants as mu
 from verify.claims import appendix_f as af
 from verify.registry import load_all, run_claim
 
+from conftest import assert_never_exceeded, certified_bound
+
 REG = load_all()
 IDS = ["lemma-F.2-clip", "lemma-F.3-square", "lemma-F.3-mult", "lemma-F.3-prod", "lemma-F.3-exp"]
 FAST = settings(derandomize=True, deadline=None, max_examples=25)
@@ -33,6 +35,16 @@ def _bad(r):
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
     assert r.verdict in ("PASS", "CERTIFIED"), _bad(r)
+    if cid == "lemma-F.3-exp":  # certified at its own default ε = 1e-6 (L = 212), and the bound holds
+        assert r.verdict == "CERTIFIED"
+        bound = certified_bound(r)
+        assert bound <= r.params["eps"]
+        c = lexp.build_exp(r.params["eps"])
+        rng = np.random.default_rng(5)
+        A = c.params["A"]
+        X = np.concatenate([rng.uniform(0, 1.5 * A, (95_000, 1)), rng.uniform(0, 64 * A, (5_000, 1))])
+        assert_never_exceeded(c.net, lambda x: np.exp(-x), lambda x: mpmath.exp(-x), X,
+                              rng.uniform(0, 1.5 * A, (150, 1)), bound, 1.0)
 
 
 # ------------------------------------------------------------------------------------------ mutants

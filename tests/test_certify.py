@@ -467,3 +467,57 @@ def test_seeded_certificate_fails_or_is_inconclusive_on_a_broken_cos_net():
                          budget=40_000, seed_points=cf.pl_breakpoints(bad, -2.0, 2.0))
     chk = cf.cert_check("broken cos", res)
     assert not res.certified and chk.passed is not True and not chk.certified
+
+
+# ------------------------------------------------------------- Taylor-cell enclosures, several outputs at once
+def _cells_series(x):
+    return [x * x, (-(x * x)).exp() * (x ** 3), (3 * x).cos()]
+
+
+def test_taylor_cell_enclosure_is_sound():
+    enc, edges = cf.enclose_taylor_cells(_cells_series, -1.5, 2.0, cells=64)
+    rng = np.random.default_rng(11)
+    lo = rng.uniform(-1.5, 1.9, (200, 1))
+    hi = np.minimum(lo + np.exp(rng.uniform(-25, -1, (200, 1))), 2.0)  # inside a cell, and across edges
+    out = enc(lo, hi)
+    m = box_centre(lo, hi)
+    fns = [lambda x: x[0] * x[0], lambda x: (-(x[0] * x[0])).exp() * x[0] ** 3, lambda x: (3 * x[0]).cos()]
+    old = ctx.prec
+    ctx.prec = 300
+    try:
+        for q, g in enumerate(fns):
+            _check_enclosure((out[0][:, q], out[1][:, q], out[2][:, q, :]), m, lo, hi, g, 1)
+    finally:
+        ctx.prec = old
+    # the width on a tiny box is the cell's Taylor remainder (~ max|g^(4)| w^4 / 24, w the cell's half-width)
+    # plus rounding: 1e-6 with 64 cells, below 1e-11 with 2048
+    small = (hi - lo)[:, 0] < 1e-9
+    assert small.any() and np.max((out[1] - out[0])[small]) < 1e-5
+    fine, _ = cf.enclose_taylor_cells(_cells_series, -1.5, 2.0, cells=2048)
+    o2 = fine(lo[small], hi[small])
+    assert np.max(o2[1] - o2[0]) < 1e-11
+
+
+def test_several_outputs_certified_together_and_a_broken_one_fails():
+    from constructions.algebra import parallel, scale
+    f = lsq.build_square(m=6).net
+    net = parallel(f, scale(f, -1.0))  # outputs x^2 and -x^2 (on [0, 1])
+    enc, edges = cf.enclose_taylor_cells(lambda x: [x * x, -(x * x)], 0.0, 1.0, cells=16)
+    eps = 2.0 ** -14 * (1 + 1e-6)
+    seeds = np.union1d(cf.pl_breakpoints(net, 0.0, 1.0), edges)
+    res = cf.certify_fnn(net, enc, [0.0], [1.0], eps, output=[0, 1], seed_points=seeds)
+    assert res.certified and len(res.bounds) == 2 and max(res.bounds) <= eps
+    assert all(b >= 2.0 ** -14 * (1 - 1e-9) for b in res.bounds)  # the sup 2^(-2m-2) is attained
+    maps = net.affine_maps()
+    (r, c_, v), b, shape = maps[-1]
+    b = b.copy()
+    b[1] += 1e-3  # output 1 shifted by 1e-3 >> eps; output 0 untouched
+    bad = FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:-1]] + [Affine.from_coo(r, c_, v, shape, b)])
+    res = cf.certify_fnn(bad, enc, [0.0], [1.0], eps, output=[0, 1], seed_points=seeds, budget=20_000)
+    chk = cf.cert_check("broken second output", res)
+    assert not res.certified and chk.passed is False
+    assert res.sampled_maxes[1] > eps >= res.sampled_maxes[0]
+    with pytest.raises(ValueError):
+        cf.certify_fnn(net, enc, [0.0], [1.0], [eps, -1.0], output=[0, 1])
+    with pytest.raises(ValueError):
+        cf.certify_fnn(net, enc, [0.0], [1.0], eps, output=[0, 2])

@@ -36,12 +36,12 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, ctx, fmpq
+from flint import arb, arb_series, ctx, fmpq
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
 
-from .interval import U64, IntervalNet, _down, _up, box_centre
+from .interval import TINY, U64, IntervalNet, _down, _up, box_centre
 from .result import Check
 
 DEFAULT_BUDGET = 200_000
@@ -65,20 +65,27 @@ class CertResult:
     budget: int = DEFAULT_BUDGET
     budget_exhausted: bool = False
     bound_is_sound: bool = True
+    outputs: list = field(default_factory=list)  # the outputs certified together (several: ``bounds`` per output)
+    bounds: list = field(default_factory=list)  # the proven bound of each output (same order)
+    sampled_maxes: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DEFAULT_BUDGET,
-                output: int = 0, chunk: int = DEFAULT_CHUNK, init_splits: int | None = None,
+def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_BUDGET,
+                output=0, chunk: int = DEFAULT_CHUNK, init_splits: int | None = None,
                 seed_points=None) -> CertResult:
     """Branch-and-bound certification of sup_{x ∈ [lo, hi]} |net(x)_output - g(x)| <= eps (see the module
     docstring).  ``lo``, ``hi``: the domain box (sequences of length d_in); ``budget``: the largest number of
     boxes evaluated; ``init_splits``: the domain is first cut into this many equal pieces per axis.
     ``seed_points`` (1-D only, e.g. ``pl_breakpoints``): the initial partition is instead the boxes between
     the sorted distinct seed points inside [lo, hi] and the two ends.  The seed only chooses where the boxes
-    are cut: the boxes always cover [lo, hi] exactly, so it cannot affect soundness, only speed."""
+    are cut: the boxes always cover [lo, hi] exactly, so it cannot affect soundness, only speed.
+
+    Several outputs at once: ``output`` a sequence of k indices, ``eps`` a scalar or k values, and
+    ``target_enclosure`` returning arrays of shape (n, k) (slope: (n, k, d)); a box is done when every output's
+    bound is <= its eps, and ``CertResult.bounds`` holds each output's proven bound (``bound`` their max)."""
     lo = np.atleast_1d(np.asarray(lo, dtype=np.float64))
     hi = np.atleast_1d(np.asarray(hi, dtype=np.float64))
     d = net.d_in
@@ -86,12 +93,18 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DE
         raise ValueError(f"domain ends must have shape ({d},), got {lo.shape} and {hi.shape}")
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))) or np.any(lo > hi):
         raise ValueError("the domain must be a finite box with lo <= hi")
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+    multi = not np.isscalar(output)
+    outs = [int(o) for o in np.atleast_1d(output)]
+    if not outs:
+        raise ValueError("output must name at least one output")
+    eps_v = np.broadcast_to(np.asarray(eps, dtype=np.float64), (len(outs),)).copy()
+    if not (np.all(np.isfinite(eps_v)) and np.all(eps_v > 0)):
+        raise ValueError(f"eps must be positive finite numbers, got {eps!r}")
     if int(budget) != budget or budget < 1 or int(chunk) != chunk or chunk < 1:
         raise ValueError("budget and chunk must be positive integers")
-    if not 0 <= output < net.d_out:
-        raise ValueError(f"output index {output} out of range for a network with {net.d_out} outputs")
+    for o in outs:
+        if not 0 <= o < net.d_out:
+            raise ValueError(f"output index {o} out of range for a network with {net.d_out} outputs")
     t0 = time.perf_counter()
     inet = IntervalNet(net)
     span = np.where(hi > lo, hi - lo, 1.0)
@@ -113,32 +126,34 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DE
     P_lo[idx == 0] = np.broadcast_to(lo, P_lo.shape)[idx == 0]
     last = np.array([len(g) - 2 for g in grids])
     P_hi[idx == last] = np.broadcast_to(hi, P_hi.shape)[idx == last]
-    P_bound = np.full(len(P_lo), np.inf)  # priority: the parent's bound
-    done_max, boxes, sweeps = 0.0, 0, 0
+    k = len(outs)
+    P_bound = np.full((len(P_lo), k), np.inf)  # priority: the parent's bounds (the largest ratio to eps first)
+    done_max, boxes, sweeps = np.zeros(k), 0, 0
     worst = (None, None, -np.inf)
-    sampled = 0.0
+    sampled = np.zeros(k)
     S_lo, S_bound = [], []
     while len(P_lo) and boxes < budget:
         take = min(chunk, budget - boxes, len(P_lo))
-        order = np.argsort(-P_bound, kind="stable")
+        order = np.argsort(-np.max(P_bound / eps_v, axis=1), kind="stable")
         sel, rest = order[:take], order[take:]
         b_lo, b_hi = P_lo[sel], P_hi[sel]
         R_lo, R_hi, R_bound = P_lo[rest], P_hi[rest], P_bound[rest]
-        bound = _box_bounds(inet, target_enclosure, b_lo, b_hi, output)
+        bound = _box_bounds(inet, target_enclosure, b_lo, b_hi, outs)  # (take, k)
         boxes += take
         sweeps += 1
-        ok = bound <= eps
+        ratio = np.max(bound / eps_v, axis=1)
+        ok = ratio <= 1.0
         if ok.any():
-            done_max = max(done_max, float(bound[ok].max()))
-        j = int(np.argmax(bound))
-        if bound[j] > worst[2] or worst[0] is None:
-            worst = (b_lo[j].copy(), b_hi[j].copy(), float(bound[j]))
+            done_max = np.maximum(done_max, bound[ok].max(axis=0))
+        j = int(np.argmax(ratio))
+        if ratio[j] > worst[2] or worst[0] is None:
+            worst = (b_lo[j].copy(), b_hi[j].copy(), float(ratio[j]))
         # sampled error at the centres of the (up to 64) worst boxes of this sweep
-        top = np.argsort(-bound)[:64]
+        top = np.argsort(-ratio)[:64]
         cm = b_lo[top] + 0.5 * (b_hi[top] - b_lo[top])
         enc = target_enclosure(cm, cm)
-        gm = 0.5 * (np.asarray(enc[0], float).reshape(-1) + np.asarray(enc[1], float).reshape(-1))
-        sampled = max(sampled, float(np.max(np.abs(net(cm)[:, output] - gm))))
+        gm = 0.5 * (np.asarray(enc[0], float).reshape(len(cm), k) + np.asarray(enc[1], float).reshape(len(cm), k))
+        sampled = np.maximum(sampled, np.max(np.abs(net(cm)[:, outs] - gm), axis=0))
         bad = ~ok
         s_lo, s_hi, s_b = b_lo[bad], b_hi[bad], bound[bad]
         if len(s_lo):
@@ -163,19 +178,21 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps: float, budget: int = DE
             P_bound = np.concatenate([R_bound, s_b, s_b])
         else:
             P_lo, P_hi, P_bound = R_lo, R_hi, R_bound
-    stuck_bound = np.concatenate(S_bound) if S_bound else np.zeros(0)
+    stuck_bound = np.concatenate(S_bound) if S_bound else np.zeros((0, k))
     pending = len(P_lo) + len(stuck_bound)
     certified = pending == 0
     if certified:
         best = done_max
     else:
         # pending boxes carry their parent's bound (a sound bound for the child), or inf if never evaluated
-        best = max(done_max, float(np.max(np.concatenate([P_bound, stuck_bound]))))
-    return CertResult(certified=bool(certified), bound=float(best), eps=float(eps), boxes=int(boxes),
+        best = np.maximum(done_max, np.max(np.concatenate([P_bound, stuck_bound]), axis=0))
+    return CertResult(certified=bool(certified), bound=float(best.max()), eps=float(eps_v.max()), boxes=int(boxes),
                       leaves=int(pending + 0), sweeps=sweeps, seconds=time.perf_counter() - t0,
-                      sampled_max=sampled, worst_box=[worst[0].tolist(), worst[1].tolist()] if worst[0] is not None
-                      else [], budget=int(budget), budget_exhausted=not certified,
-                      bound_is_sound=bool(np.isfinite(best)))
+                      sampled_max=float(sampled.max()),
+                      worst_box=[worst[0].tolist(), worst[1].tolist()] if worst[0] is not None else [],
+                      budget=int(budget), budget_exhausted=not certified,
+                      bound_is_sound=bool(np.all(np.isfinite(best))), outputs=outs if multi else [],
+                      bounds=best.tolist() if multi else [], sampled_maxes=sampled.tolist() if multi else [])
 
 
 def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, output: int = 0, axis: int = 0,
@@ -222,31 +239,27 @@ def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, 
     return X
 
 
-def _box_bounds(inet: IntervalNet, target_enclosure, b_lo, b_hi, output: int) -> np.ndarray:
-    """Sound upper bounds of sup_box |f - g| for each box (see the module docstring)."""
+def _box_bounds(inet: IntervalNet, target_enclosure, b_lo, b_hi, outs) -> np.ndarray:
+    """Sound upper bounds of sup_box |f_o - g_o| for each box and each output o of ``outs``: (n, len(outs))
+    (see the module docstring).  The enclosure returns (n,) arrays for one output, (n, k) for several."""
+    n, k = len(b_lo), len(outs)
     f_lo, f_hi, (a, c, e, m, r) = inet.propagate(b_lo, b_hi, return_forms=True)
+    f_lo, f_hi, a, c, e = f_lo[:, outs], f_hi[:, outs], a[:, outs, :], c[:, outs], e[:, outs]
     enc = target_enclosure(b_lo, b_hi)
-    h_lo = np.asarray(enc[0], dtype=np.float64).reshape(-1)
-    h_hi = np.asarray(enc[1], dtype=np.float64).reshape(-1)
+    h_lo = np.asarray(enc[0], dtype=np.float64).reshape(n, k)
+    h_hi = np.asarray(enc[1], dtype=np.float64).reshape(n, k)
     if len(enc) == 2:  # interval enclosure of g
-        bound = _up(np.maximum(_up(f_hi[:, output] - h_lo), _up(h_hi - f_lo[:, output])))
+        bound = _up(np.maximum(_up(f_hi - h_lo), _up(h_hi - f_lo)))
     else:  # g(x) = s·(x - m) + h(x), h ∈ [h_lo, h_hi]; f(x) ∈ a·(x - m) + c ± e
-        s = np.asarray(enc[2], dtype=np.float64).reshape(len(b_lo), -1)
-        d = s.shape[1]
-        D = _up(np.sum(np.abs(a[:, output, :] - s) * r, axis=1) * (1 + 4 * (d + 2) * U64))
-        co = c[:, output]
-        K = np.maximum(_up(co - h_lo), _up(h_hi - co))
-        bound = _up(_up(D + K) + e[:, output])
+        d = a.shape[2]
+        s = np.asarray(enc[2], dtype=np.float64).reshape(n, k, d)
+        D = _up(np.sum(np.abs(a - s) * r[:, None, :], axis=2) * (1 + 4 * (d + 2) * U64))
+        K = np.maximum(_up(c - h_lo), _up(h_hi - c))
+        bound = _up(_up(D + K) + e)
         # the plain interval bound is sometimes better (large boxes): take the smaller of two sound bounds
-        S = _slope_range(s, r)
-        bound = np.minimum(bound, _up(np.maximum(_up(f_hi[:, output] - _down(h_lo - S)),
-                                                  _up(_up(h_hi + S) - f_lo[:, output]))))
+        S = _up(np.sum(np.abs(s) * r[:, None, :], axis=2) * (1 + 4 * (d + 2) * U64))
+        bound = np.minimum(bound, _up(np.maximum(_up(f_hi - _down(h_lo - S)), _up(_up(h_hi + S) - f_lo))))
     return np.where(np.isnan(bound), np.inf, bound)
-
-
-def _slope_range(s, r):
-    """An upper bound of |s·(x - m)| over the box."""
-    return _up(np.sum(np.abs(s) * r, axis=1) * (1 + 4 * (s.shape[1] + 2) * U64))
 
 
 def cert_check(name: str, res: CertResult, claim_bound: float | None = None, certifies_claim: bool = True) -> Check:
@@ -333,6 +346,105 @@ def enclose_taylor_arb(g, dg, d2g, prec: int = 64):
             ctx.prec = old
         return _down(h_lo), _up(h_hi), s[:, None]
     return enc
+
+
+def enclose_taylor_cells(series_fn, lo: float, hi: float, cells: int = 1024, prec: int = 80):
+    """Vectorised slope-form enclosure of k smooth 1-D targets on [lo, hi] (any box count, no per-box arb).
+
+    ``series_fn(x)`` maps an arb_series x (the variable at a point or ball) to a list of k arb_series (the
+    targets' Taylor series, python-flint).  Once per cell [X_j, X_j+1] of ``cells`` equal cells, in arb: the
+    cubic p_j(t) = Σ_{i<=3} a_i t^i (float a_i) about the cell centre M_j, and E_j >= Σ_i |g^(i)(M_j)/i! - a_i| w^i
+    + max_cell |g^(4)/4!| w^4 (w the half-width; the last from the series on the ball of the cell), so that
+    g(x) ∈ p_j(x - M_j) ± E_j on the cell (Taylor's theorem).  For a box inside cell j with centre m and
+    radius r (those of ``verify.interval``), τ = m - M_j and t = x - M_j:
+        p_j(t) = p_j(τ) + p_j'(τ)(t - τ) + p_j''(τ)/2 (t - τ)^2 + a_3 (t - τ)^3     (exact for a cubic),
+    so with s = fl(p_j'(τ̂)) the slope form g = s (x - m) + h has
+        h ∈ fl(p_j(τ̂)) ± [ρ_p + |p_j'(τ) - s| r + (|a_2| + 3|a_3| w) r^2 + |a_3| r^3 + E_j],
+    where ρ_p covers the float evaluation at τ̂ = fl(m - M_j) (10 u Σ|terms|) and |τ - τ̂| <= u|τ̂|.  Boxes that
+    cross a cell edge fall back to per-box arb (g(m), g'(m) at m, g'' on the ball).  Add ``edges`` to the seed
+    points so that none does.  Returns (enclosure, edges)."""
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError("the domain must be a finite interval with lo < hi")
+    if int(cells) != cells or cells < 1:
+        raise ValueError("cells must be a positive integer")
+    edges = np.linspace(lo, hi, int(cells) + 1)
+    M = box_centre(edges[:-1], edges[1:])
+    hw = _up(np.maximum(edges[1:] - M, M - edges[:-1]))
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        A, E = [], []
+        for Mj, wj in zip(M.tolist(), hw.tolist()):
+            at = series_fn(arb_series([arb(Mj), 1], prec=4))
+            ball = series_fn(arb_series([arb(Mj, wj), 1], prec=5))
+            w = arb(wj)
+            a_row, e_row = [], []
+            for sa, sb in zip(at, ball):
+                coef = [sa[i] for i in range(4)]
+                a = [float(ci.mid()) for ci in coef]
+                err = sum((abs(ci - arb(ai)) * w ** i for i, (ci, ai) in enumerate(zip(coef, a))), arb(0))
+                err = err + abs(sb[4]) * w ** 4
+                a_row.append(a)
+                e_row.append(float(err.upper()))
+            A.append(a_row)
+            E.append(e_row)
+    finally:
+        ctx.prec = old
+    A = np.array(A)  # (cells, k, 4)
+    E = _up(np.array(E))  # (cells, k)
+    k = A.shape[1]
+    absA = np.abs(A)
+    w1 = hw[:, None]
+    P1max = _up((absA[:, :, 1] + 2 * absA[:, :, 2] * w1 + 3 * absA[:, :, 3] * w1 ** 2) * (1 + 16 * U64))
+    P2max = _up((2 * absA[:, :, 2] + 6 * absA[:, :, 3] * w1) * (1 + 16 * U64))
+    Q2 = _up((absA[:, :, 2] + 3 * absA[:, :, 3] * w1) * (1 + 16 * U64))
+
+    def slow(m_i, r_i):  # per-box arb: g(m) + (g'(m) - s) t + g''(ξ)/2 t^2
+        old = ctx.prec
+        ctx.prec = prec
+        try:
+            at = series_fn(arb_series([arb(m_i), 1], prec=2))
+            ball = series_fn(arb_series([arb(m_i, r_i), 1], prec=3))
+            t = arb(0, r_i)
+            out = []
+            for sa, sb in zip(at, ball):
+                s = float(sa[1].mid())
+                h = sa[0] + (sa[1] - s) * t + sb[2] * t * t
+                out.append((float(h.lower()), float(h.upper()), s))
+            return out
+        finally:
+            ctx.prec = old
+
+    def enc(b_lo, b_hi):
+        x_lo = np.asarray(b_lo, dtype=np.float64)[:, 0]
+        x_hi = np.asarray(b_hi, dtype=np.float64)[:, 0]
+        m = box_centre(x_lo, x_hi)
+        r = _up(np.maximum(x_hi - m, m - x_lo))
+        j = np.clip(np.searchsorted(edges, x_lo, side="right") - 1, 0, len(M) - 1)
+        inside = (x_lo >= edges[j]) & (x_hi <= edges[j + 1])
+        tau = (m - M[j])[:, None]
+        a = A[j]  # (n, k, 4)
+        p = a[:, :, 0] + tau * (a[:, :, 1] + tau * (a[:, :, 2] + tau * a[:, :, 3]))
+        s = a[:, :, 1] + tau * (2 * a[:, :, 2] + tau * (3 * a[:, :, 3]))
+        at = np.abs(tau)
+        ab = absA[j]
+        rho_p = 10 * U64 * (ab[:, :, 0] + at * (ab[:, :, 1] + at * (ab[:, :, 2] + at * ab[:, :, 3])))
+        rho_s = 10 * U64 * (ab[:, :, 1] + at * (2 * ab[:, :, 2] + at * (3 * ab[:, :, 3])))
+        dtau = U64 * at
+        rr = r[:, None]
+        rad = (rho_p + P1max[j] * dtau + (rho_s + P2max[j] * dtau) * rr + Q2[j] * rr * rr
+               + ab[:, :, 3] * rr * rr * rr + E[j])
+        rad = _up(_up(rad * (1 + 32 * U64)) + TINY)
+        h_lo, h_hi = _down(p - rad), _up(p + rad)
+        for i in np.flatnonzero(~inside):
+            for q, (lo_i, hi_i, s_i) in enumerate(slow(float(m[i]), float(r[i]))):
+                h_lo[i, q], h_hi[i, q], s[i, q] = lo_i, hi_i, s_i
+        h_lo, h_hi = _down(h_lo), _up(h_hi)
+        if k == 1:
+            return h_lo[:, 0], h_hi[:, 0], s
+        return h_lo, h_hi, s[:, :, None]
+
+    return enc, edges
 
 
 def enclose_monotone_arb(fn, increasing: bool, prec: int = 64):

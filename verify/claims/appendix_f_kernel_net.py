@@ -33,15 +33,18 @@ import math
 
 import mpmath
 import numpy as np
+from flint import arb, ctx
 
 from lemmas import gauss_kernel_net as gn
 
 from .. import reference as ref
 from ..checks import EPS64, counts_match, counts_of, err_check, fit_slope
 from ..checks import local_search as box_search
+from ..certify import cert_check, certify_fnn, certify_gauss_expansion, enclose_taylor_cells
 from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
+from .appendix_f import CERT_BUDGET, own_seed
 from .appendix_f_kernel import ball_points, local_search, rounding_allowance
 
 ITEMS = (1, 3)
@@ -231,6 +234,80 @@ def growth_check(d: int, R: float, item: int, eps_list, tag: str, built: dict | 
                   "too_fast": over}, {"rows": bad, "too_fast": over} if (bad or over) else None)
 
 
+def _feature_series(ex):
+    """x -> [c_α x^α e^{-x²}] as arb_series (d = 1), the exact targets of the T outputs."""
+    ks = [int(a[0]) for a in ex.alphas]
+    co = [arb(float(v)) for v in ex.coef]
+
+    def fn(x):
+        g = (-(x * x)).exp()
+        return [cf * (x ** k) * g if k else cf * g for k, cf in zip(ks, co)]
+    return fn
+
+
+def certificate_check(c, tag: str) -> Check | None:
+    """d = 1: a certified bound of the kernel error, composed from per-factor certificates (docs/certification.md).
+
+    (a) One branch-and-bound over [-R, R] for all T outputs (``certify_fnn`` with several outputs, seeded with
+        the net's float64 breakpoints and the cell edges of the vectorised Taylor-cell target enclosure) proves
+        sup_x |φ̂_α(x) - φ_α(x)| <= δ_α <= η for every α, for the exact-arithmetic net on the stored weights.
+    (b) In arb: ‖φ(y)‖₂² = Σ_S c_α² y^{2α} e^{-2y²} <= (1 + κ) Σ_α (2^α/α!) y^{2α} e^{-2y²} = 1 + κ with
+        κ = max_α max(0, c_α² α!/2^α - 1) (stored coefficients), and the expansion's own certificate
+        (``certify_gauss_expansion``) bounds |Σ_S φ_α(x)φ_α(y) - e^{-(x-y)²}| <= ε_T.
+    (c) Cauchy-Schwarz with ‖δ‖ = (Σ δ_α²)^{1/2}: item 1 |Σ φ̂_α(x)φ_α(y) - k| <= ‖δ‖ ‖φ‖ + ε_T; item 3
+        |Σ φ̂_α(x)φ̂_α(y) - k| <= ‖δ‖ (2‖φ‖ + ‖δ‖) + ε_T.
+    The verdict is CERTIFIED when that bound is <= ε.  None (no check) when d > 1 or when the branch-and-bound
+    would exceed ``CERT_WORK_MAX``."""
+    if c.net.d_in != 1:
+        return None
+    R, eps, item, eta = (float(c.params["R"]), float(c.params["eps"]), int(c.params["item"]),
+                         float(c.params["eta"]))
+    seeds = own_seed(c.net, -R, R)
+    if seeds is None:
+        return None
+    ex = c.notes["expansion"]
+    T = c.net.d_out
+    enc, edges = enclose_taylor_cells(_feature_series(ex), -R, R, cells=1024)
+    pts = np.union1d(seeds, edges)
+    res = certify_fnn(c.net, enc, [-R], [R], eta, budget=max(CERT_BUDGET, 4 * len(pts)), output=list(range(T)),
+                      seed_points=pts)
+    name = (f"{tag}certified: sup over x, y ∈ [-R, R] of the kernel error <= ε (per-factor certificates "
+            f"sup|φ̂_α - φ_α| <= δ_α <= η composed by Cauchy-Schwarz with the expansion's certificate)")
+    if not res.certified:
+        chk = cert_check(name + " - factor stage", res, certifies_claim=False)
+        return chk
+    exp_chk = certify_gauss_expansion(ex, R, eps)
+    old = ctx.prec
+    ctx.prec = 200
+    try:
+        kappa = arb(0)
+        for a, cf in zip(ex.alphas.tolist(), ex.coef.tolist()):
+            k = int(a[0])
+            v = arb(float(cf)) ** 2 * arb.fac_ui(k) / arb(2) ** k - 1
+            kappa = max(kappa, v) if v > 0 else kappa
+        kappa = arb(float(kappa.upper()))
+        phi = (1 + kappa).sqrt()
+        delta = sum((arb(float(b)) ** 2 for b in res.bounds), arb(0)).sqrt()
+        eT = arb(float(exp_chk.measured))
+        total = delta * phi + eT if item == 1 else delta * (2 * phi + delta) + eT
+        up = float(np.nextafter(float(total.upper()), np.inf))
+        ok = bool(total <= arb(eps))
+    finally:
+        ctx.prec = old
+    det = {"factor_bounds_delta_alpha": res.bounds, "factor_sampled_max": res.sampled_maxes, "eta": eta,
+           "norm_delta": float(delta.upper()), "phi_norm_bound": float(phi.upper()), "kappa": float(kappa.upper()),
+           "expansion_bound": float(exp_chk.measured), "expansion_certified": bool(exp_chk.certified),
+           "boxes": res.boxes, "sweeps": res.sweeps, "seconds": res.seconds,
+           "initial_partition": f"{len(seeds)} float64 breakpoints + {len(edges)} cell edges",
+           "method": "verify/certify.py multi-output branch-and-bound + enclose_taylor_cells; composition in arb"}
+    ok = ok and bool(exp_chk.certified)
+    if not ok:
+        det["reason"] = f"composed bound {up:.6g} > ε = {eps:.6g} (not a proof of failure)"
+    chk = Check(name, True if ok else None, up, eps, det)
+    chk.certified = ok
+    return chk
+
+
 def item_checks(c, rng: np.random.Generator, samples: int, tag: str, rounding: bool = False) -> list[Check]:
     """All checks of one feature net (a Construction from ``build_kernel_features``, or a mutant)."""
     keys = ("L", "W", "S", "B", "T", "K")
@@ -247,6 +324,9 @@ def item_checks(c, rng: np.random.Generator, samples: int, tag: str, rounding: b
     out += factor_checks(c, rng, samples, tag)
     out += kernel_checks(c, rng, samples, tag)
     out.append(domain_check(c, rng, tag))
+    cert = certificate_check(c, tag)
+    if cert is not None:
+        out.append(cert)
     if rounding:
         out.append(rounding_check(c, rng, tag))
     return out
