@@ -14,12 +14,26 @@ so a neuron that is affine on the box (all ReLUs before it stable) is represente
 problem of plain interval arithmetic (each sawtooth level multiplies the width by 4 instead of 2) disappears
 once boxes are small enough that the ReLUs are stable.  Its range is c ± (|a|·r + e).
 
-  affine map    a' = W a, c' = W c + b, e' = |W| e  (+ the rounding slack below);
+  affine map    a' = W a, c' = W c + b, e' by the relational rule below (+ the rounding slack);
   ReLU, stable  lb >= 0: unchanged; ub <= 0: 0;
   ReLU, unstable (lb < 0 < ub): for any λ ∈ [0, 1], λ z <= ρ(z) <= λ z + μ on [lb, ub] with
                 μ = max(-λ lb, (1 - λ) ub); we take λ = ub / (ub - lb) and keep ρ(z) ∈ λ z + μ/2 ± μ/2, i.e.
                 a' = λ a, c' = λ c + μ/2, e' = λ e + μ/2.  The inequality holds for the *computed* λ, so
                 rounding in λ costs tightness, never soundness.
+
+Relational errors.  The exact error of row k of a map, ζ_k = z_k(x) - (a_k·(x - m) + c_k), is kept as
+ζ_k = s_k ξ_G + η_k, |ξ_G| <= E_G, |η_k| <= F_k: rows equal up to sign s_k (bias ignored) form a group G, and the
+error they inherit from the layer below, Σ_i R_{G,i} ε_i (R_G the group's representative row, ε_i the errors of
+the units below), is one and the same signed number ξ_G for all of them; η_k is the rounding of row k.  A unit
+with ReLU slope D_i (1 stable active, 0 dead, λ relaxed) passes on ε_i = D_i s_i ξ_{g(i)} + η'_i with
+η'_i = D_i η_i (+ μ/2 and the relaxation's rounding when relaxed).  Hence for the next map
+
+    E_G' = Σ_g |Σ_{i ∈ g} R_{G',i} D_i s_i| E_g + Σ_i |R_{G',i}| F'_i,
+
+with the inner sums formed exactly as sparse products per box (their float error bounded by γ Σ|.|).  Two units
+of one sawtooth tooth (rows ρ(z), ρ(z - 1/2): one group) then enter the next tooth as |2 - 4| = 2, the tooth's
+slope, where e' = |W| e would give 2 + 4 = 6 per level (a factor 3^L over L levels).  One row per group gives
+back e' = |W| e.
 
 Outward rounding.  Every float64 result x̂ of a sum of n products satisfies |x̂ - x| <= γ_n Σ|terms| with
 γ_n = n u / (1 - n u), u = 2^-53, whatever the summation order or FMA use of the BLAS (Higham 2002, §3.1).
@@ -187,7 +201,7 @@ class IntervalNet:
             return s * rel
 
         ar = absar(a)
-        # error split (docstring, "Relational errors"): E per row group of the previous map, F per neuron,
+        # error split (module docstring, "Relational errors"): E per row group of the previous map, F per neuron,
         # D the post-activation slope of each neuron (1 active, 0 dead, λ relaxed)
         F = np.zeros((d, nb))
         D = np.ones((d, nb))
