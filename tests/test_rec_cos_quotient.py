@@ -192,8 +192,10 @@ def test_claims_pass(cid):
 
 
 def test_rec_claim_interval_passes():
+    # [x_min, x_max] = [0.1, 10], ε = 1e-3: certified over that interval at its own parameters
     r = afr._run_rec(dict(REC_P), np.random.default_rng(0))
-    assert r.verdict == "PASS", _bad(r)
+    assert r.verdict == "CERTIFIED", _bad(r)
+    assert any(c.certified and "[0.1, 10]" in c.name for c in r.checks)
 
 
 @pytest.mark.parametrize("layer", [0, 1, -1])

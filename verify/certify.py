@@ -75,7 +75,7 @@ class CertResult:
 
 def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_BUDGET,
                 output=0, chunk: int = DEFAULT_CHUNK, init_splits: int | None = None,
-                seed_points=None) -> CertResult:
+                seed_points=None, stop_above=None) -> CertResult:
     """Branch-and-bound certification of sup_{x ∈ [lo, hi]} |net(x)_output - g(x)| <= eps (see the module
     docstring).  ``lo``, ``hi``: the domain box (sequences of length d_in); ``budget``: the largest number of
     boxes evaluated; ``init_splits``: the domain is first cut into this many equal pieces per axis.
@@ -85,7 +85,11 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
 
     Several outputs at once: ``output`` a sequence of k indices, ``eps`` a scalar or k values, and
     ``target_enclosure`` returning arrays of shape (n, k) (slope: (n, k, d)); a box is done when every output's
-    bound is <= its eps, and ``CertResult.bounds`` holds each output's proven bound (``bound`` their max)."""
+    bound is <= its eps, and ``CertResult.bounds`` holds each output's proven bound (``bound`` their max).
+
+    ``stop_above`` (scalar or per output): stop after the sweep in which the sampled error (float64, at box
+    centres) of some output exceeds it: a counterexample far beyond float64 noise (callers pass 2 eps), so no
+    certificate is coming; the result is not certified and its bound is still sound."""
     lo = np.atleast_1d(np.asarray(lo, dtype=np.float64))
     hi = np.atleast_1d(np.asarray(hi, dtype=np.float64))
     d = net.d_in
@@ -154,6 +158,7 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
         enc = target_enclosure(cm, cm)
         gm = 0.5 * (np.asarray(enc[0], float).reshape(len(cm), k) + np.asarray(enc[1], float).reshape(len(cm), k))
         sampled = np.maximum(sampled, np.max(np.abs(net(cm)[:, outs] - gm), axis=0))
+        stop = stop_above is not None and bool(np.any(sampled > np.asarray(stop_above, dtype=np.float64)))
         bad = ~ok
         s_lo, s_hi, s_b = b_lo[bad], b_hi[bad], bound[bad]
         if len(s_lo):
@@ -178,6 +183,8 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
             P_bound = np.concatenate([R_bound, s_b, s_b])
         else:
             P_lo, P_hi, P_bound = R_lo, R_hi, R_bound
+        if stop:
+            break
     stuck_bound = np.concatenate(S_bound) if S_bound else np.zeros((0, k))
     pending = len(P_lo) + len(stuck_bound)
     certified = pending == 0

@@ -105,7 +105,7 @@ def _cert(name, c, target, lo, hi, eps, certifies_claim, budget=CERT_BUDGET, not
             seed_info = f"uniform grid ({exc})"
     if pts is not None:
         budget = max(budget, 2 * len(pts))
-    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget, seed_points=pts)
+    res = certify_fnn(c.net, target, lo, hi, eps, budget=budget, seed_points=pts, stop_above=2 * eps)
     chk = cert_check(name, res, certifies_claim=certifies_claim)
     chk.detail["initial_partition"] = seed_info
     chk.detail["certifies_claim_at_its_parameters"] = certifies_claim
