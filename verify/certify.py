@@ -203,15 +203,16 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
 
 
 def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, output: int = 0, axis: int = 0,
-                   base=None) -> np.ndarray:
+                   base=None, direction=None) -> np.ndarray:
     """The breakpoints of a 1-input ReLU network on [lo, hi], computed in float64 (a HEURISTIC seed for
     ``certify_fnn``'s partition, never a proof): the values of every neuron are kept at a sorted point array
     X (every neuron of the current layer is affine between consecutive points, as X holds the kinks of all
     earlier layers); each ReLU layer inserts the zero crossings of its pre-activations (linear interpolation
     between the neighbouring points, all neurons interpolated there) and the layer's ReLU is applied.
     Vectorised: (width x len(X)) arrays per layer.  With ``base`` and ``axis`` the network is restricted to the
-    line base + t e_axis (only the kinks of ``output`` matter then, but all are returned).  Returns the sorted
-    distinct points, lo and hi included; ValueError if more than ``max_points`` would be needed."""
+    line base + t e_axis, or base + t·direction (only the kinks of ``output`` matter then, but all are returned).
+    Returns the sorted distinct points, lo and hi included; ValueError if more than ``max_points`` would be
+    needed."""
     if base is None and net.d_in != 1:
         raise ValueError("pl_breakpoints needs a network with one input (or a base point and an axis)")
     lo, hi = float(lo), float(hi)
@@ -220,7 +221,10 @@ def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, 
     X = np.array([lo, hi])
     base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
     H = np.repeat(base[:, None], 2, axis=1)
-    H[axis] = X
+    if direction is None:
+        H[axis] = X
+    else:
+        H = H + np.asarray(direction, dtype=np.float64).reshape(-1)[:, None] * X[None, :]
     maps = net.affine_maps()
     for i, ((r, c, v), b, shape) in enumerate(maps):
         Z = Affine.from_coo(r, c, v, shape).apply_T(H) + np.asarray(b, dtype=np.float64)[:, None]
@@ -668,7 +672,7 @@ class ExactLine:
     """The pre-activations of a network restricted to the line x = base + t·e_axis, evaluated in exact rational
     arithmetic (python-flint fmpq; every stored float64 converts exactly)."""
 
-    def __init__(self, net: FNN, output: int = 0, axis: int = 0, base=None):
+    def __init__(self, net: FNN, output: int = 0, axis: int = 0, base=None, direction=None):
         if not 0 <= axis < net.d_in or not 0 <= output < net.d_out:
             raise ValueError("axis / output index out of range")
         self.net, self.output, self.axis = net, output, axis
@@ -676,13 +680,23 @@ class ExactLine:
         if base.shape != (net.d_in,) or not np.all(np.isfinite(base)):
             raise ValueError(f"base must be a finite vector of length {net.d_in}")
         self.base = [_q(float(v)) for v in base]
+        self.direction = None
+        if direction is not None:
+            dv = np.asarray(direction, dtype=np.float64).reshape(-1)
+            if dv.shape != (net.d_in,) or not np.all(np.isfinite(dv)):
+                raise ValueError(f"direction must be a finite vector of length {net.d_in}")
+            self.direction = [_q(float(v)) for v in dv]
         self.maps = [([(int(r), int(c), _q(float(v))) for r, c, v in zip(*rcv) if v != 0],
                       [_q(float(bb)) for bb in b], shape[0]) for rcv, b, shape in net.affine_maps()]
 
     def pre_activations(self, t) -> list[list[fmpq]]:
         """[z_1, ..., z_L]: the pre-activation vectors of every layer at base + t e_axis (z_L = the output)."""
-        h = list(self.base)
-        h[self.axis] = _q(t)
+        if self.direction is None:
+            h = list(self.base)
+            h[self.axis] = _q(t)
+        else:
+            tq = _q(t)
+            h = [b + tq * dv for b, dv in zip(self.base, self.direction)]
         zs = []
         for i, (w, b, _) in enumerate(self.maps):
             z = list(b)
@@ -720,10 +734,11 @@ class ExactPLResult:
     refinements: int  # exact zero crossings inserted beyond the seed points
     seconds: float
     reason: str = ""
+    signed_range: tuple | None = None  # (min, max) of f - g (fmpq), when piece_error returns (min, max) pairs
 
 
 def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=(), output: int = 0, axis: int = 0,
-                     base=None, max_pieces: int = 20_000) -> ExactPLResult:
+                     base=None, max_pieces: int = 20_000, direction=None) -> ExactPLResult:
     """Exact certificate of sup_{t ∈ [lo, hi]} |f(base + t e_axis)_output - g(t)| for a ReLU network, in rational
     arithmetic, on a partition seeded by ``seed_points`` (e.g. ``pl_breakpoints``, plus the target's own kinks).
 
@@ -734,19 +749,21 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
     layer k (the first such layer) has z(p) z(q) < 0, z is still affine on [p, q] and its exact zero
     t* = p + z(p)(q - p) / (z(p) - z(q)) is inserted; this repeats until every piece passes (or ``max_pieces``).
     ``piece_error(p, q, fp, fq)`` (fmpq arguments) returns the exact sup over [p, q] of |L - g| for the line L
-    through (p, fp), (q, fq) (an fmpq; e.g. ``square_piece_error``).  The seed only chooses where the pieces
-    start: a wrong seed costs refinements, never soundness."""
+    through (p, fp), (q, fq) (an fmpq; e.g. ``square_piece_error``), or the exact (min, max) of L - g there, and
+    then the result also carries the exact signed range.  The seed only chooses where the pieces start: a wrong
+    seed costs refinements, never soundness."""
     t0 = time.perf_counter()
     lo_q, hi_q = _q(lo), _q(hi)
     if not lo_q < hi_q:
         raise ValueError("need lo < hi")
-    line = ExactLine(net, output, axis, base)
+    line = ExactLine(net, output, axis, base, direction)
     seeds = sorted({_q(float(s)) for s in np.asarray(seed_points, dtype=np.float64).reshape(-1)
                     if np.isfinite(s)} | {lo_q, hi_q})
     pts = [s for s in seeds if lo_q <= s <= hi_q]
     vals = {p: line.pre_activations(p) for p in pts}
     stack = list(zip(pts[:-1], pts[1:]))[::-1]
     best, arg, pieces, refine = fmpq(0), lo_q, 0, 0
+    rng = None
     while stack:
         p, q = stack.pop()
         zp, zq = vals[p], vals[q]
@@ -761,6 +778,9 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
         if split is None:
             fp, fq = zp[-1][output], zq[-1][output]
             err = piece_error(p, q, fp, fq)
+            if isinstance(err, tuple):
+                rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
+                err = max(abs(err[0]), abs(err[1]))
             pieces += 1
             if err > best:
                 best, arg = err, p
@@ -773,7 +793,8 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
         stack.append((split, q))
         stack.append((p, split))
     return ExactPLResult(True, best, _fmpq_float_up(best), float(_fmpq_float_up(arg)), pieces, refine, time.perf_counter() - t0,
-                         "every piece of the partition is affine (exact sign check of every neuron at both ends)")
+                         "every piece of the partition is affine (exact sign check of every neuron at both ends)",
+                         rng)
 
 
 def _fmpq_float_up(x: fmpq) -> float:
