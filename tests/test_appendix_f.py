@@ -253,3 +253,16 @@ def test_invalid_inputs_raise():
     with pytest.raises(ValueError):
         lsq.build_square(m=0)
     assert math.isclose(lmult.build_prod(1, 2.0, 1e-3).net(np.array([[5.0]]))[0, 0], 2.0)
+
+
+def test_non_separable_product_falls_back_to_the_auxiliary_certificate():
+    # C = 0.8: fl(1/C) C > 1, so the clip kink sits a rounding inside [-C, C] and the net is not separable on
+    # the box; the 2-D branch-and-bound certifies the auxiliary ε = 1e-2 instance instead (verdict PASS)
+    from verify.separable import certify_separable_quadratic
+    c = lmult.build_prod(2, 0.8, 1e-3)
+    res = certify_separable_quadratic(c.net, [[0, 0.5], [0.5, 0]], [-0.8, -0.8], [0.8, 0.8])
+    assert not res.proved
+    r = af._run_prod({"d": 2, "C": 0.8, "eps": 1e-3}, np.random.default_rng(0))
+    assert r.verdict == "PASS", _bad(r)
+    aux = [ch for ch in r.checks if ch.name.startswith("certified (auxiliary instance d = 2, ε = 0.01)")]
+    assert len(aux) == 1 and aux[0].passed and not aux[0].certified
