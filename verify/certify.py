@@ -25,8 +25,10 @@ is computed exactly per piece), with ``depends_only_on`` (structural, coordinate
 
 Target enclosures provided here (all sound, vectorised): ``enclose_square`` (x^2), ``enclose_product``
 (Π x_i, from the corner products rounded outward), ``enclose_exp_neg`` (e^{-x}, python-flint arb at the
-box ends, e^{-x} decreasing), ``enclose_clip`` (clip(x; a, b), exact), and ``enclose_monotone_arb`` for any
-monotone function given by an arb expression.
+box ends, e^{-x} decreasing), ``enclose_clip`` (clip(x; a, b), exact), ``enclose_monotone_arb`` for any
+monotone function given by an arb expression, and ``enclose_taylor_cells`` (k smooth 1-D targets from
+python-flint ``arb_series`` once per cell, then vectorised per box with every rounding bounded).  Several outputs
+can be certified in one branch-and-bound (``output=[...]``; ``CertResult.bounds``).
 """
 
 from __future__ import annotations
