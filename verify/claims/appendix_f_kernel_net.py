@@ -284,12 +284,12 @@ def certificate_check(c, tag: str) -> Check | None:
     old = ctx.prec
     ctx.prec = 200
     try:
-        kappa = arb(0)
+        kap = 0.0  # an upper bound of max_α max(0, c_α² α!/2^α - 1): the upper end of every ball
         for a, cf in zip(ex.alphas.tolist(), ex.coef.tolist()):
             k = int(a[0])
             v = arb(float(cf)) ** 2 * arb.fac_ui(k) / arb(2) ** k - 1
-            kappa = max(kappa, v) if v > 0 else kappa
-        kappa = arb(float(kappa.upper()))
+            kap = max(kap, float(np.nextafter(float(v.upper()), np.inf)))
+        kappa = arb(kap)
         phi = (1 + kappa).sqrt()
         delta = sum((arb(float(b)) ** 2 for b in res.bounds), arb(0)).sqrt()
         eT = arb(float(exp_chk.measured))
