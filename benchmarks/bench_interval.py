@@ -14,23 +14,14 @@ on the pieces (the exact function varies by |slope| x width there; the rest is t
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from bench_attention import best_of  # (time, result) of the fastest of `repeats` calls
 
 from lemmas import cos as lcos
 from lemmas import exp as lexp
 from verify.certify import pl_breakpoints
 from verify.interval import IntervalNet, _up
-
-
-def best_of(fn, repeats):
-    ts, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts), out
 
 
 def main(argv=None):
