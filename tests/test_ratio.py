@@ -17,6 +17,8 @@ from verify import mutants as mu
 from verify.claims import appendix_f_ratio as afq
 from verify.registry import load_all, run_claim
 
+from conftest import certified_bound
+
 REG = load_all()
 P_FAST = {"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 1500, "growth_to": 1e-2, "range_growth": 0}
 
@@ -97,7 +99,8 @@ def test_bad_input_raises(args):
 # -------------------------------------------------------------------------------------- claim, mutants
 def test_claim_passes_at_defaults():
     r = run_claim(REG["lemma-F.4-ratio"], seed=0)
-    assert r.verdict == "PASS", _bad(r)
+    assert r.verdict == "CERTIFIED", _bad(r)  # two-stage certificate (docs/certification.md, method 10)
+    assert certified_bound(r) <= r.params["eps"]
     info = [c for c in r.checks if c.name.startswith("dense")][0].detail["outside_wedge_not_claimed"]
     assert info["fraction_above_eps"] > 0  # outside the wedge the net is not a/b: reported, not claimed
 

@@ -2,6 +2,7 @@
 against 60-digit evaluation, bad input; and (below) the claims with mutants that must FAIL."""
 
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -176,8 +177,18 @@ REC_P = {"eps": 1e-3, "x_min": 0.1, "x_max": 10.0, "samples": 1500, "growth_to":
 @pytest.mark.parametrize("cid", ["lemma-F.3-rec", "lemma-F.4-quotient"])
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
-    if cid == "lemma-F.4-quotient":  # 2-D: no certificate at these parameters (docs/certification.md)
-        assert r.verdict == "PASS", _bad(r)
+    if cid == "lemma-F.4-quotient":  # 2-D: the two-stage certificate (docs/certification.md, method 10)
+        assert r.verdict == "CERTIFIED", _bad(r)
+        bound = certified_bound(r)
+        A, b_min, b_max, eps = (r.params[k] for k in ("A", "b_min", "b_max", "eps"))
+        assert bound <= eps
+        c = lq.build_quotient(A, b_min, b_max, eps)
+        rng = np.random.default_rng(5)
+        X = np.stack([rng.uniform(-A, A, 100_000), np.exp(rng.uniform(np.log(b_min), np.log(b_max), 100_000))], 1)
+        e = np.abs(c.net(X)[:, 0] - X[:, 0] / X[:, 1])
+        assert e.max() <= bound + ck.allowance(c.net, A / b_min)
+        for x in X[np.argsort(-e)[:10]]:  # the worst points, exactly
+            assert abs(hp.net_exact(c.net, x)[0] - Fraction(float(x[0])) / Fraction(float(x[1]))) <= Fraction(bound)
         return
     # rec: certified at its own default ε = 1e-2 on [ε, 1/ε] (L = 75, W = 140), and the bound holds
     assert r.verdict == "CERTIFIED", _bad(r)

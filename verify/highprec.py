@@ -48,8 +48,9 @@ def net_mp(net: FNN, x, dps: int = 60) -> list:
 
 
 def net_exact(net: FNN, x) -> list[Fraction]:
-    """The network evaluated exactly in rational arithmetic (weights and inputs are exact binary rationals)."""
-    h = [Fraction(float(v)) for v in np.ravel(x)]
+    """The network evaluated exactly in rational arithmetic (weights and float inputs are exact binary rationals;
+    Fraction inputs are taken as they are)."""
+    h = [v if isinstance(v, Fraction) else Fraction(float(v)) for v in (x if isinstance(x, list) else np.ravel(x))]
     maps = net.affine_maps()
     for i, ((r, c, v), b, _) in enumerate(maps):
         out = [Fraction(float(bb)) for bb in b]

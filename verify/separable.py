@@ -51,6 +51,7 @@ class Part:
     c_min: np.ndarray
     c_max: np.ndarray
     units: int
+    centre: object = None  # fmpq o when two units of the component's first layer are ρ(λ(ℓ·x - o)), ρ(-λ(ℓ·x - o))
 
 
 @dataclass
@@ -112,8 +113,10 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
     # z_k = A x + a: rows of layer k in terms of x
     (r, c, v), b, shape = maps[k]
     A = [[fmpq(0)] * d for _ in range(shape[0])]
+    a_k = [_q(float(x)) for x in b]
     for ri, ci, vi in zip(r, c, v):
         if vi != 0:
+            a_k[ri] += _q(float(vi)) * h0[ci]
             for j in range(d):
                 if H[ci][j]:
                     A[ri][j] += _q(float(vi)) * H[ci][j]
@@ -149,6 +152,15 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
             ratio = row[j0] / ell[j0]
             if any(row[j] != ratio * ell[j] for j in range(d)):
                 raise NotSeparable(f"a component reads two independent linear forms of x in layer {k + 1}")
+        # the centre of an absolute value: units λ ℓ·x + a and -λ ℓ·x - a (zero at ℓ·x = -a/λ)
+        centre = None
+        if rows:
+            j0 = next(j for j in range(d) if ell[j] != 0)
+            lam = {u: A[u][j0] / ell[j0] for u in first if any(A[u])}
+            for u in lam:
+                if any(lam[w] == -lam[u] and a_k[w] == -a_k[u] for w in lam):
+                    centre = -a_k[u] / lam[u]
+                    break
         # the sub-network: prefix, then this component only, output weights of this component for `output`
         sub_maps = [Affine.from_coo(*maps[i][0], maps[i][2], maps[i][1]) for i in range(k)]
         uset = set(units)
@@ -166,43 +178,140 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
                                         (1, maps[L - 1][2][1]), np.zeros(1)))
         c_min = np.array([float(a) if w > 0 else float(b_) for w, a, b_ in zip(ell, lo, hi)])
         c_max = np.array([float(b_) if w > 0 else float(a) for w, a, b_ in zip(ell, lo, hi)])
-        parts.append(Part(FNN(sub_maps), ell, c_min, c_max, len(units)))
+        parts.append(Part(FNN(sub_maps), ell, c_min, c_max, len(units), centre))
     return Decomposition(bias, k, parts, output)
 
 
 def separable_quadratic_targets(parts: list, Q) -> list:
     """Rational c_j with Σ_j c_j (ℓ_j·x)^2 = x^T Q x exactly (Q symmetric, rational entries), or NotSeparable.
-    Solved exactly (fmpq_mat) on the upper-triangle equations; every equation is then checked."""
+    Solved exactly (fmpq_mat; the normal equations when there are more equations than parts; with fewer, each
+    part's fitted coefficient ``_fitted_square`` corrected by the exact least-norm projection) on the
+    upper-triangle equations; every equation is then checked.  Parts with ℓ_j = 0 (constants) get c_j = 0."""
     d = len(parts[0].ell)
-    Qq = [[_q(float(Q[i][j])) for j in range(d)] for i in range(d)]
+    Qq = [[_q(Q[i][j]) for j in range(d)] for i in range(d)]
     eqs = [(i, j) for i in range(d) for j in range(i, d)]
-    n = len(parts)
-    M = fmpq_mat(len(eqs), n, [p.ell[i] * p.ell[j] for (i, j) in eqs for p in parts])
-    rhs = fmpq_mat(len(eqs), 1, [Qq[i][j] for (i, j) in eqs])
-    if len(eqs) != n:
-        raise NotSeparable(f"{n} components for {len(eqs)} quadratic coefficients")
-    try:
-        sol = M.solve(rhs)
-    except ZeroDivisionError:
-        raise NotSeparable("the squares of the components' linear forms are linearly dependent") from None
-    cs = [sol[i, 0] for i in range(n)]
+    live = [k for k, p in enumerate(parts) if any(p.ell)]
+    n = len(live)
+    cs = [fmpq(0)] * len(parts)
+    if n:
+        M = fmpq_mat(len(eqs), n, [parts[k].ell[i] * parts[k].ell[j] for (i, j) in eqs for k in live])
+        rhs = fmpq_mat(len(eqs), 1, [Qq[i][j] for (i, j) in eqs])
+        try:
+            if len(eqs) < n:  # more parts than coefficients: parts whose fitted c̃ is 0 (carried values) keep
+                # c = 0 and the others solve exactly when they are few enough; else c̃ projected exactly
+                ct = [_fitted_square(parts[k]) for k in live]
+                sq = [i for i, c in enumerate(ct) if c != 0]
+                sol = None
+                if 0 < len(sq) <= len(eqs):
+                    Ms = fmpq_mat(len(eqs), len(sq), [M[e, i] for e in range(len(eqs)) for i in sq])
+                    try:
+                        xs = Ms.solve(rhs) if len(sq) == len(eqs) else \
+                            (Ms.transpose() * Ms).solve(Ms.transpose() * rhs)
+                        sol = fmpq_mat(n, 1, [fmpq(0)] * n)
+                        for idx, i in enumerate(sq):
+                            sol[i, 0] = xs[idx, 0]
+                        if M * sol != rhs:
+                            sol = None
+                    except ZeroDivisionError:
+                        sol = None
+                if sol is None:
+                    ctm = fmpq_mat(n, 1, ct)
+                    sol = ctm + M.transpose() * (M * M.transpose()).solve(rhs - M * ctm)
+            else:
+                sol = M.solve(rhs) if len(eqs) == n else (M.transpose() * M).solve(M.transpose() * rhs)
+        except ZeroDivisionError:
+            raise NotSeparable("the squares of the components' linear forms are linearly dependent") from None
+        for idx, k in enumerate(live):
+            cs[k] = sol[idx, 0]
     for (i, j) in eqs:
         if sum((cj * p.ell[i] * p.ell[j] for cj, p in zip(cs, parts)), fmpq(0)) != Qq[i][j]:
             raise NotSeparable("no exact quadratic identity")
     return cs
 
 
-def quadratic_piece_error(s0, ds, c):
+def _round24(x: float) -> fmpq:
+    mant, ex = np.frexp(x)
+    return _q(float(np.ldexp(np.round(np.ldexp(mant, 24)), int(ex) - 24)))
+
+
+def _fitted_square(p) -> fmpq:
+    """The least-squares coefficient of (ℓ·x)^2 in sub(x) along the part's segment (float64, 257 points), 0 when
+    negligible (a carried value), else rounded to 24 significant bits: a heuristic that only affects tightness."""
+    tau = np.linspace(0.0, 1.0, 257)
+    X = p.c_min[None, :] + tau[:, None] * (p.c_max - p.c_min)[None, :]
+    z = X @ np.array([float(v) for v in p.ell])
+    if np.ptp(z) == 0:
+        return fmpq(0)
+    y = p.sub(X)[:, 0]
+    c2 = float(np.polyfit(z, y, 2)[0])
+    if abs(c2) * np.max(z * z) <= 1e-9 * max(np.max(np.abs(y)), 1e-300):
+        return fmpq(0)
+    return _round24(c2)
+
+
+def separable_linear_targets(parts: list, cs: list, q, lo, hi) -> list:
+    """Rational d_j with Σ_j d_j ℓ_j = q exactly, close to each part's own slope: for a part whose first layer holds
+    ρ(λ(ℓ_j·x - o)), ρ(-λ(ℓ_j·x - o)) (the |·| of a sawtooth square centred at o, ``Part.centre``) the natural
+    d̃_j = -2 c_j o (its target is c_j (ℓ_j·x - o)^2 + const); otherwise the least-squares slope d̃_j of
+    sub_j - c_j (ℓ_j·x)^2 against ℓ_j·x along the part's segment (float64, 257 points, rounded to 24 significant
+    bits so that a slope such as -32 comes out exact: a heuristic that only affects tightness), then the exact least-norm correction d = d̃ + M^T (M M^T)^{-1} (q - M d̃), M = [ℓ_j]."""
+    d = len(parts[0].ell)
+    qq = [_q(v) for v in q]
+    live = [k for k, p in enumerate(parts) if any(p.ell)]
+    ds = [fmpq(0)] * len(parts)
+    if not live:
+        if any(qq):
+            raise NotSeparable("a linear target but no component reads x")
+        return ds
+    tau = np.linspace(0.0, 1.0, 257)
+    dt = []
+    for k in live:
+        p = parts[k]
+        if p.centre is not None and cs[k] != 0:
+            dt.append(-2 * cs[k] * p.centre)  # c (z - o)^2 = c z^2 - 2 c o z + c o^2: the natural slope
+            continue
+        X = p.c_min[None, :] + tau[:, None] * (p.c_max - p.c_min)[None, :]
+        z = X @ np.array([float(v) for v in p.ell])
+        y = p.sub(X)[:, 0] - float(cs[k]) * z * z
+        dt.append(_round24(float(np.polyfit(z, y, 1)[0])) if np.ptp(z) > 0 else fmpq(0))
+    M = fmpq_mat(d, len(live), [parts[k].ell[i] for i in range(d) for k in live])
+    dv = fmpq_mat(len(live), 1, dt)
+    res = fmpq_mat(d, 1, qq) - M * dv
+    G = M * M.transpose()
+    try:
+        z = G.solve(res)
+    except ZeroDivisionError:
+        # some direction of x is read by no component: solve on the directions that are
+        rows = [i for i in range(d) if any(parts[k].ell[i] for k in live)]
+        if any(res[i, 0] for i in range(d) if i not in rows):
+            raise NotSeparable("the linear target reads a direction no component reads") from None
+        Ms = fmpq_mat(len(rows), len(live), [parts[k].ell[i] for i in rows for k in live])
+        try:
+            zs = (Ms * Ms.transpose()).solve(fmpq_mat(len(rows), 1, [res[i, 0] for i in rows]))
+        except ZeroDivisionError:
+            raise NotSeparable("the components' linear forms are linearly dependent") from None
+        corr = Ms.transpose() * zs
+    else:
+        corr = M.transpose() * z
+    for idx, k in enumerate(live):
+        ds[k] = dv[idx, 0] + corr[idx, 0]
+    for i in range(d):
+        if sum((dj * p.ell[i] for dj, p in zip(ds, parts)), fmpq(0)) != qq[i]:
+            raise NotSeparable("no exact linear identity")
+    return ds
+
+
+def quadratic_piece_error(s0, ds, c, dl=fmpq(0)):
     """piece_error for certify_pl_exact along a segment t ∈ [0, 1], s = s0 + t ds: the exact (min, max) over
-    [p, q] of L(t) - c s(t)^2 (L the line through (p, fp), (q, fq)): a parabola in t, extreme at the ends or at
-    its vertex."""
+    [p, q] of L(t) - (c s(t)^2 + dl s(t)) (L the line through (p, fp), (q, fq)): a parabola in t, extreme at the
+    ends or at its vertex."""
     def err(p, q, fp, fq):
         sl = (fq - fp) / (q - p)
-        e = lambda t: fp + sl * (t - p) - c * (s0 + t * ds) ** 2  # noqa: E731
+        e = lambda t: fp + sl * (t - p) - c * (s0 + t * ds) ** 2 - dl * (s0 + t * ds)  # noqa: E731
         cand = [e(p), e(q)]
         a2 = c * ds * ds
         if a2 != 0:
-            v = (sl - 2 * c * s0 * ds) / (2 * a2)
+            v = (sl - dl * ds - 2 * c * s0 * ds) / (2 * a2)
             if p < v < q:
                 cand.append(e(v))
         return min(cand), max(cand)
@@ -219,21 +328,31 @@ class SeparableResult:
 
 
 def certify_separable_quadratic(net: FNN, Q, lo, hi, output: int = 0, max_pieces: int = 200_000) -> SeparableResult:
-    """Certificate of sup over the box of |net(x)_output - x^T Q x| for a net of the separable form (module
-    docstring).  Each component's error e_j = sub_j - c_j (ℓ_j·x)^2 has an exact signed range [m_j, M_j] on the
-    box (``certify_pl_exact`` on its segment, fmpq); the components' arguments vary independently at most, so
-    net - x^T Q x = b + Σ_j e_j ∈ [b + Σ m_j, b + Σ M_j] and the bound is the larger end in absolute value
-    (exact; it equals the sup when the extremes of the parts can be reached together, as for the polarised
-    product, where the builder's bound 2^{-2m} M^2 is attained)."""
+    """Certificate of sup over the box of |net(x)_output - x^T Q x| (``certify_separable_poly`` without the
+    linear and constant terms)."""
+    return certify_separable_poly(net, Q, None, 0, lo, hi, output, max_pieces)
+
+
+def certify_separable_poly(net: FNN, Q, q, q0, lo, hi, output: int = 0, max_pieces: int = 200_000) -> SeparableResult:
+    """Certificate of sup over the box of |net(x)_output - (x^T Q x + q·x + q0)| for a net of the separable form
+    (module docstring); Q, q, q0 exact rationals (floats, Fractions or fmpq).  Each component's error
+    e_j = sub_j - c_j (ℓ_j·x)^2 - d_j (ℓ_j·x) has an exact signed range [m_j, M_j] on the box
+    (``certify_pl_exact`` on its segment, fmpq), where Σ_j c_j (ℓ_j·x)^2 = x^T Q x and Σ_j d_j ℓ_j = q exactly
+    (``separable_quadratic_targets``, ``separable_linear_targets``); the components' arguments vary
+    independently at most, so net - target = (b - q0) + Σ_j e_j ∈ [b - q0 + Σ m_j, b - q0 + Σ M_j] and the bound
+    is the larger end in absolute value (exact; it equals the sup when the extremes of the parts can be reached
+    together, as for the polarised product, where the builder's bound 2^{-2m} M^2 is attained)."""
     t0 = time.perf_counter()
     try:
         dec = decompose(net, lo, hi, output)
         cs = separable_quadratic_targets(dec.parts, Q)
+        dls = (separable_linear_targets(dec.parts, cs, q, lo, hi) if q is not None and any(_q(v) for v in q)
+               else [fmpq(0)] * len(dec.parts))
     except NotSeparable as exc:
         return SeparableResult(False, float("inf"), [], time.perf_counter() - t0, str(exc))
-    lo_sum = hi_sum = dec.bias
+    lo_sum = hi_sum = dec.bias - _q(q0)
     terms = []
-    for part, cj in zip(dec.parts, cs):
+    for part, cj, dj in zip(dec.parts, cs, dls):
         cmin = [_q(float(x)) for x in part.c_min]
         cmax = [_q(float(x)) for x in part.c_max]
         s0 = sum((w * x for w, x in zip(part.ell, cmin)), fmpq(0))
@@ -243,12 +362,12 @@ def certify_separable_quadratic(net: FNN, Q, lo, hi, output: int = 0, max_pieces
             return SeparableResult(False, float("inf"), terms, time.perf_counter() - t0,
                                    "segment direction not exactly representable")
         seeds = pl_breakpoints(part.sub, 0.0, 1.0, base=part.c_min, direction=direction)
-        res = certify_pl_exact(part.sub, quadratic_piece_error(s0, ds, cj), 0.0, 1.0, seeds, base=part.c_min,
+        res = certify_pl_exact(part.sub, quadratic_piece_error(s0, ds, cj, dj), 0.0, 1.0, seeds, base=part.c_min,
                                direction=direction, max_pieces=max_pieces)
         if not res.proved:
             return SeparableResult(False, float("inf"), terms, time.perf_counter() - t0, res.reason)
         mn, mx = res.signed_range
-        terms.append({"units": part.units, "coefficient": float(cj), "min": -_fmpq_float_up(-mn),
+        terms.append({"units": part.units, "coefficient": float(cj), "linear": float(dj), "min": -_fmpq_float_up(-mn),
                       "max": _fmpq_float_up(mx), "pieces": res.pieces})
         lo_sum += mn
         hi_sum += mx

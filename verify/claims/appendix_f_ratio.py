@@ -25,6 +25,7 @@ from lemmas import quotient as lq
 
 from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, fit_slope, growth_check,
                       growth_line, local_search)
+from ..certify_f4 import certify_ratio, f4_check
 from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -182,6 +183,10 @@ def _run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     C, b_min, b_max, eps = (float(params[k]) for k in ("C", "b_min", "b_max", "eps"))
     c = _mutated(lq.build_ratio(C, b_min, b_max, eps), mutate)
     checks = ratio_checks(c, rng, n=int(params.get("samples", 6000)), outside=bool(int(params.get("outside", 0))))
+    checks.append(f4_check("certified (two-stage per cell of b: exact α_j, branch-and-bound β_j, exact separable "
+                           "ψ level, composed): sup over the wedge |a| <= C b, b ∈ [b_min, b_max] of |φ - a/b| <= ε "
+                           "(exact arithmetic on the stored weights)",
+                           certify_ratio(c.net, C, b_min, b_max, eps, c.notes["break_points"]), eps))
     floor = ratio_floor(C, b_min, b_max)
     lo = float(params.get("growth_to", max(floor, 1e-6)))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed C, b range (float64 floor {floor:g})",

@@ -31,6 +31,7 @@ from lemmas import rec as lrec
 from ..checks import (SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line,
                       local_search)
 from ..certify import enclose_taylor_arb
+from ..certify_f4 import certify_quotient, f4_check
 from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -287,6 +288,9 @@ def _run_quotient(params: dict, rng: np.random.Generator, mutate=None) -> Result
     A, b_min, b_max, eps = (float(params[k]) for k in ("A", "b_min", "b_max", "eps"))
     c = _mutated(lq.build_quotient(A, b_min, b_max, eps), mutate)
     checks = quotient_checks(c, rng, n=int(params.get("samples", 6000)))
+    checks.append(f4_check("certified (two-stage: 1-D stages a, b and the exact separable product level, composed): "
+                           "sup over |a| <= A, b ∈ [b_min, b_max] of |φ - a/b| <= ε (exact arithmetic on the stored "
+                           "weights)", certify_quotient(c.net, A, b_min, b_max, eps), eps))
     floor = _quotient_floor(A, b_min, b_max)
     lo = float(params.get("growth_to", floor))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed A, b range (float64 floor {floor:g})",

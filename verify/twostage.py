@@ -1,0 +1,200 @@
+"""Two-stage certificate for networks whose last product level multiplies 1-D pieces (issue 6: the F.4 quotient
+and ratio; docs/certification.md, method 10).
+
+**Split at a hidden layer k** (exact, proven from the stored weights).  Group the units of layer k by their
+columns in map k + 1: unit i joins group g when its column is λ_i times the column of the group's first unit
+(exactly, λ_i a float64 so the stage-1 weights are exact).  Then, with h_k the ReLU outputs of layer k,
+
+    y_g = Σ_{i∈g} λ_i h_{k,i},        S1 = maps 1..k+1, then h_k ↦ y    (R^d -> R^r),
+    S2 = map k+2 with one column per group (the group's first column), then maps k+3..    (R^r -> R^out),
+
+and net = S2 ∘ S1 as real functions (map k + 2 reads Σ_i W[:, i] h_i = Σ_g W[:, g] y_g; units whose column is
+zero are not read at all).  For a product level (``lemmas.mult.level``) at its clip layer, the pairs
+ρ(v + β_+), ρ(v + β_-) are read through their difference, so each group is one clipped input
+y = clip(v; -β_+, -β_-) + β_+ ≈ clip(v; -1, 1) + 1, and r is the number of multiplied or carried values.
+
+**Coordinates.**  A unit depends on input x_i only through a path of nonzero weights from x_i (structural, exact).
+When every y_g depends on one coordinate, y_g(x) = y_g(x_{a(g)}) is a 1-D network (``restrict_1d``: the units
+that feed the chosen outputs, the one input column), certified by the 1-D methods (exact piecewise-affine
+certificate, or branch-and-bound).
+
+**Composition.**  With enclosures y_g(x) ∈ [lo_g, hi_g] and stage-1 errors |y_g - τ_g(x)| <= δ_g, the stage-2 net
+is certified on the box Π[lo_g, hi_g] against a polynomial G of degree <= 2 by the separable certificate
+(``verify.separable.certify_separable_poly``: exact), so |S2(y) - G(y)| <= E2 there, and for the target g
+
+    |net(x) - g(x)| <= E2 + |G(y(x)) - G(τ(x))| + |G(τ(x)) - g(x)|,
+
+the last two terms bounded by the claim from δ and the identity G(τ) = g (e.g. quotient: G = K(y_1 - 1)(y_2 - 1),
+τ = (a/A + 1, b_min/b + 1)).  Nothing here trusts the builder: a net that does not split is reported as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flint import fmpq
+
+from constructions.affine import Affine
+from constructions.fnn import FNN
+
+from .certify import _q
+
+
+class NotSplittable(ValueError):
+    """The network does not split at the requested layer (the reason says why)."""
+
+
+@dataclass
+class Split:
+    layer: int  # hidden layer k (0-based: the output of map k)
+    stage1: FNN  # x -> y (r outputs)
+    stage2: FNN  # y -> net(x)
+    groups: list  # per group: list of (unit, λ)
+    deps: list  # per group: sorted tuple of the input coordinates y_g depends on
+    ranges: list  # per group: (0, Δ) (fmpq) when y_g = ρ(z) - ρ(z - Δ) is a clip pair (proven), else None
+
+
+def unit_dependencies(net: FNN) -> list[np.ndarray]:
+    """Per hidden layer, a boolean (units x d_in) matrix: which inputs reach each unit by nonzero weights."""
+    D = np.eye(net.d_in, dtype=bool)
+    out = []
+    for (r, c, v), _, shape in net.affine_maps()[:-1]:
+        nz = v != 0
+        N = np.zeros((shape[0], net.d_in), dtype=bool)
+        np.logical_or.at(N, r[nz], D[c[nz]])
+        out.append(N)
+        D = N
+    return out
+
+
+def _columns(rcv, n_cols: int) -> list[dict]:
+    cols = [dict() for _ in range(n_cols)]
+    for r, c, v in zip(*rcv):
+        if v != 0:
+            cols[int(c)][int(r)] = float(v)
+    return cols
+
+
+def split(net: FNN, layer: int | None = None) -> Split:
+    """Split ``net`` at hidden layer ``layer`` (default: the last hidden layer whose every unit depends on at most
+    one input coordinate and that is not the last hidden layer), see the module docstring."""
+    maps = net.affine_maps()
+    n = len(maps)
+    if n < 3:
+        raise NotSplittable("a split needs at least two hidden layers")
+    deps = unit_dependencies(net)
+    if layer is None:
+        cand = [k for k in range(n - 2) if np.all(deps[k].sum(axis=1) <= 1)]
+        if not cand:
+            raise NotSplittable("no hidden layer whose units each depend on one input coordinate")
+        layer = cand[-1]
+    k = int(layer)
+    if not 0 <= k < n - 2:
+        raise NotSplittable(f"layer must be in [0, {n - 3}], got {layer}")
+    width = maps[k][2][0]
+    cols = _columns(maps[k + 1][0], width)
+    groups: list[list] = []
+    reps: list[dict] = []
+    by_rows: dict = {}
+    for i, col in enumerate(cols):
+        if not col:
+            continue  # not read by map k + 2
+        key = tuple(sorted(col))
+        placed = False
+        for g in by_rows.get(key, []):
+            rep = reps[g]
+            r0 = key[0]
+            lam = _q(col[r0]) / _q(rep[r0])
+            lam_f = float(lam.p) / float(lam.q)
+            if _q(lam_f) == lam and all(_q(col[r]) == lam * _q(rep[r]) for r in key):
+                groups[g].append((i, lam_f))
+                placed = True
+                break
+        if not placed:
+            by_rows.setdefault(key, []).append(len(groups))
+            groups.append([(i, 1.0)])
+            reps.append(col)
+    if not groups:
+        raise NotSplittable(f"no unit of layer {k} is read by the next map")
+    r = len(groups)
+    s1 = [Affine.from_coo(*maps[i][0], maps[i][2], maps[i][1]) for i in range(k + 1)]
+    rows = [g for g, grp in enumerate(groups) for _ in grp]
+    ucol = [i for grp in groups for i, _ in grp]
+    vals = [lam for grp in groups for _, lam in grp]
+    s1.append(Affine.from_coo(rows, ucol, vals, (r, width), np.zeros(r)))
+    (rr, cc, vv), b1, shape1 = maps[k + 1]
+    rep_of = {grp[0][0]: g for g, grp in enumerate(groups)}
+    keep = np.array([int(c) in rep_of for c in cc], dtype=bool)
+    newc = np.array([rep_of[int(c)] for c in cc[keep]], dtype=np.int64)
+    s2 = [Affine.from_coo(rr[keep], newc, vv[keep], (shape1[0], r), b1)]
+    s2 += [Affine.from_coo(*maps[i][0], maps[i][2], maps[i][1]) for i in range(k + 2, n)]
+    ranges = [_pair_range(maps[k], grp) for grp in groups]
+    gdeps = [tuple(int(j) for j in np.flatnonzero(np.any(deps[k][[i for i, _ in grp]], axis=0))) for grp in groups]
+    return Split(k, FNN(s1), FNN(s2), groups, gdeps, ranges)
+
+
+def _pair_range(mk, grp):
+    """(0, Δ) when the group is {(i, 1), (i', -1)} and rows i, i' of map k have the same weights (exactly) and
+    biases b_i - b_i' = Δ > 0: then y = ρ(z) - ρ(z - Δ) = clip(z; 0, Δ) ∈ [0, Δ] for every input (exact)."""
+    if len(grp) != 2 or sorted(lam for _, lam in grp) != [-1.0, 1.0]:
+        return None
+    (r, c, v), b, _ = mk
+    i = next(u for u, lam in grp if lam == 1.0)
+    j = next(u for u, lam in grp if lam == -1.0)
+    wi = sorted((int(cc), float(vv)) for rr, cc, vv in zip(r, c, v) if rr == i and vv != 0)
+    wj = sorted((int(cc), float(vv)) for rr, cc, vv in zip(r, c, v) if rr == j and vv != 0)
+    delta = _q(float(b[i])) - _q(float(b[j]))
+    return (fmpq(0), delta) if wi == wj and delta > 0 else None
+
+
+def restrict_1d(net: FNN, outputs, axis: int) -> FNN:
+    """The 1-input network t ↦ net(x)[outputs] with x_axis = t, built from the units that feed ``outputs`` only;
+    raises NotSplittable if one of them reads another input (then the outputs are not functions of x_axis)."""
+    maps = net.affine_maps()
+    outputs = [int(o) for o in outputs]
+    need = np.zeros(maps[-1][2][0], dtype=bool)
+    need[outputs] = True
+    keeps = []
+    for (r, c, v), _, shape in maps[::-1]:
+        nz = (v != 0) & need[r]
+        prev = np.zeros(shape[1], dtype=bool)
+        prev[c[nz]] = True
+        keeps.append(need)
+        need = prev
+    keeps = keeps[::-1]  # keeps[i]: rows of map i kept
+    if np.any(need[[j for j in range(net.d_in) if j != axis]]):
+        raise NotSplittable(f"the outputs {outputs} read inputs other than x_{axis}")
+    layers = []
+    in_idx = np.array([axis])
+    for i, ((r, c, v), b, shape) in enumerate(maps):
+        rows = np.flatnonzero(keeps[i]) if i < len(maps) - 1 else np.array(outputs)
+        dead = rows.size == 0  # nothing of this layer is needed: one dead unit keeps the shapes valid
+        if dead:
+            rows = np.array([0])
+        rmap = -np.ones(shape[0], dtype=np.int64)
+        rmap[rows] = np.arange(rows.size)
+        cmap = -np.ones(shape[1], dtype=np.int64)
+        cmap[in_idx] = np.arange(in_idx.size)
+        ok = (rmap[r] >= 0) & (cmap[c] >= 0) & (v != 0) & (not dead)
+        bb = np.zeros(1) if dead else b[rows]
+        layers.append(Affine.from_coo(rmap[r[ok]], cmap[c[ok]], v[ok], (rows.size, in_idx.size), bb))
+        in_idx = rows
+    return FNN(layers)
+
+
+def pl_target_error(target, kinks):
+    """piece_error for ``certify_pl_exact`` against a piecewise-affine target: ``target(t)`` (fmpq -> fmpq) affine
+    between consecutive ``kinks`` (fmpq); on a piece [p, q] the error L - target is piecewise affine with breaks
+    only at the kinks inside, so its exact (min, max) is over p, q and those kinks."""
+    ks = sorted(_q(k) for k in kinks)
+
+    def err(p, q, fp, fq):
+        sl = (fq - fp) / (q - p)
+        vals = [fp + sl * (t - p) - target(t) for t in [p, q] + [k for k in ks if p < k < q]]
+        return min(vals), max(vals)
+    return err
+
+
+def clip_q(x: fmpq, lo: fmpq, hi: fmpq) -> fmpq:
+    return lo if x < lo else hi if x > hi else x
