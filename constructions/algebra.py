@@ -18,6 +18,9 @@ independently of the matrices built here, and the verifier compares the two.
     linear(f, M, c)        x -> M f(x) + c, merged into f's last map (= compose(affine(M, c), f)).
     sum_nets(*fs)          Σ_i f_i(x) = linear(parallel(fs), [I ... I]).
     scale(f, a)            a f(x) = linear(f, a I).
+    restrict(f, outs, ins) the outputs ``outs`` of f as a function of the inputs ``ins`` alone, built from the units
+                           that feed ``outs`` (paths of nonzero weights): the same function when no such unit reads
+                           another input (else ValueError).  Counts: those of the kept entries.
 """
 
 from __future__ import annotations
@@ -131,3 +134,45 @@ def sum_nets(*nets: FNN, shared_input: bool = True) -> FNN:
 def scale(f: FNN, a: float) -> FNN:
     """x -> a f(x)."""
     return linear(f, float(a) * np.eye(f.d_out))
+
+
+def restrict(f: FNN, outputs, inputs) -> FNN:
+    """The sub-network of the units that feed ``outputs`` (paths of nonzero weights), reading only the inputs
+    ``inputs`` (in that order): equal to x ↦ f(x)[outputs] whatever the other inputs are; ValueError when a kept
+    unit reads another input.  A hidden layer none of whose units is needed keeps one dead unit (zero row, zero
+    bias) so that the shapes stay valid."""
+    maps = f.affine_maps()
+    outputs = [int(o) for o in outputs]
+    inputs = [int(i) for i in inputs]
+    if not outputs or any(not 0 <= o < f.d_out for o in outputs) or any(not 0 <= i < f.d_in for i in inputs):
+        raise ValueError(f"outputs {outputs} / inputs {inputs} out of range for a {f.d_in} -> {f.d_out} network")
+    need = np.zeros(f.d_out, dtype=bool)
+    need[outputs] = True
+    keeps = []
+    for (r, c, v), _, shape in maps[::-1]:
+        nz = (v != 0) & need[r]
+        prev = np.zeros(shape[1], dtype=bool)
+        prev[c[nz]] = True
+        keeps.append(need)
+        need = prev
+    keeps = keeps[::-1]
+    others = np.ones(f.d_in, dtype=bool)
+    others[inputs] = False
+    if np.any(need & others):
+        raise ValueError(f"the outputs {outputs} read inputs other than {inputs}")
+    layers = []
+    in_idx = np.array(inputs, dtype=np.int64)
+    for i, ((r, c, v), b, shape) in enumerate(maps):
+        rows = np.flatnonzero(keeps[i]) if i < len(maps) - 1 else np.array(outputs, dtype=np.int64)
+        dead = rows.size == 0
+        if dead:
+            rows = np.array([0])
+        rmap = -np.ones(shape[0], dtype=np.int64)
+        rmap[rows] = np.arange(rows.size)
+        cmap = -np.ones(shape[1], dtype=np.int64)
+        cmap[in_idx] = np.arange(in_idx.size)
+        ok = (rmap[r] >= 0) & (cmap[c] >= 0) & (v != 0) & (not dead)
+        layers.append(Affine.from_coo(rmap[r[ok]], cmap[c[ok]], v[ok], (rows.size, in_idx.size),
+                                      np.zeros(1) if dead else b[rows]))
+        in_idx = rows
+    return FNN(layers)

@@ -194,20 +194,22 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
         if not s2.proved:
             raise NotSplittable(f"stage 2 not separable: {s2.reason}")
         E2 = _q(s2.sup_upper)
-        # β side, per cell: constant cells first (their bounds are tight at once), then the smooth cell
+        # β side: off its own piece β_j is constant (0 above it, 1 below it) and so is the net's β̂_j, so one
+        # branch-and-bound per region [b_min, t_j] and [t_{j+1}, b_max] gives every constant cell's bound
         nets_b = [restrict_1d(sp.stage1, [g_beta[j]], 1) for j in range(P)]
         db = [[None] * P for _ in range(P)]  # db[j][k]: bound of |y_β_j - 1 - β_j| on cell k
         boxes, cell_info = 0, []
-        for k in cells:
-            lo_k, hi_k = float(t[k]), float(top[k])
-            for j in range(P):
-                if j == k:
+        for j in range(P):
+            below = [k for k in cells if k < j]
+            above = [k for k in cells if k > j]
+            for ks, const, lo_r, hi_r in ((below, fmpq(2), t[0], t[j]), (above, fmpq(1), t[j + 1], Bq)):
+                if not ks:
                     continue
-                const = fmpq(1) if j < k else fmpq(2)
-                sb = _bnb_stage(nets_b[j], (lambda c_: (lambda x: [x * 0 + _aq(c_)]))(const), lo_k, hi_k,
-                                w, False)
+                sb = _bnb_stage(nets_b[j], (lambda c_: (lambda x: [x * 0 + _aq(c_)]))(const), float(lo_r),
+                                float(hi_r), w, False)
                 boxes += sb["boxes"]
-                db[j][k] = sb
+                for k in ks:
+                    db[j][k] = sb
         for k in cells:
             Ak = [min(fmpq(1), top[k] / t[j + 1]) for j in range(P)]
             rest = Cq * da[P]

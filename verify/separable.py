@@ -32,6 +32,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from constructions.affine import Affine
+from constructions.algebra import restrict
 from constructions.fnn import FNN
 
 from .certify import _fmpq_float_up, _q, certify_pl_exact, pl_breakpoints
@@ -178,7 +179,9 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
                                         (1, maps[L - 1][2][1]), np.zeros(1)))
         c_min = np.array([float(a) if w > 0 else float(b_) for w, a, b_ in zip(ell, lo, hi)])
         c_max = np.array([float(b_) if w > 0 else float(a) for w, a, b_ in zip(ell, lo, hi)])
-        parts.append(Part(FNN(sub_maps), ell, c_min, c_max, len(units), centre))
+        # the component's own units only (the other components' rows are zero in sub_maps): exact evaluation
+        # along the segment then costs the component's size, not the whole net's
+        parts.append(Part(restrict(FNN(sub_maps), [0], list(range(d))), ell, c_min, c_max, len(units), centre))
     return Decomposition(bias, k, parts, output)
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from flint import fmpq
 
 from constructions.affine import Affine
+from constructions.algebra import restrict
 from constructions.fnn import FNN
 
 from .certify import _q
@@ -149,38 +150,12 @@ def _pair_range(mk, grp):
 
 
 def restrict_1d(net: FNN, outputs, axis: int) -> FNN:
-    """The 1-input network t ↦ net(x)[outputs] with x_axis = t, built from the units that feed ``outputs`` only;
-    raises NotSplittable if one of them reads another input (then the outputs are not functions of x_axis)."""
-    maps = net.affine_maps()
-    outputs = [int(o) for o in outputs]
-    need = np.zeros(maps[-1][2][0], dtype=bool)
-    need[outputs] = True
-    keeps = []
-    for (r, c, v), _, shape in maps[::-1]:
-        nz = (v != 0) & need[r]
-        prev = np.zeros(shape[1], dtype=bool)
-        prev[c[nz]] = True
-        keeps.append(need)
-        need = prev
-    keeps = keeps[::-1]  # keeps[i]: rows of map i kept
-    if np.any(need[[j for j in range(net.d_in) if j != axis]]):
-        raise NotSplittable(f"the outputs {outputs} read inputs other than x_{axis}")
-    layers = []
-    in_idx = np.array([axis])
-    for i, ((r, c, v), b, shape) in enumerate(maps):
-        rows = np.flatnonzero(keeps[i]) if i < len(maps) - 1 else np.array(outputs)
-        dead = rows.size == 0  # nothing of this layer is needed: one dead unit keeps the shapes valid
-        if dead:
-            rows = np.array([0])
-        rmap = -np.ones(shape[0], dtype=np.int64)
-        rmap[rows] = np.arange(rows.size)
-        cmap = -np.ones(shape[1], dtype=np.int64)
-        cmap[in_idx] = np.arange(in_idx.size)
-        ok = (rmap[r] >= 0) & (cmap[c] >= 0) & (v != 0) & (not dead)
-        bb = np.zeros(1) if dead else b[rows]
-        layers.append(Affine.from_coo(rmap[r[ok]], cmap[c[ok]], v[ok], (rows.size, in_idx.size), bb))
-        in_idx = rows
-    return FNN(layers)
+    """The 1-input network t ↦ net(x)[outputs] with x_axis = t (``constructions.algebra.restrict``: the units
+    that feed ``outputs`` only); NotSplittable if one of them reads another input."""
+    try:
+        return restrict(net, outputs, [axis])
+    except ValueError as exc:
+        raise NotSplittable(str(exc)) from None
 
 
 def pl_target_error(target, kinks):
