@@ -188,3 +188,18 @@ def test_bad_input_raises(x):
     f = algebra.identity(3)
     with pytest.raises(ValueError):
         f(x)
+
+
+def test_restrict_keeps_the_function_of_the_chosen_inputs_and_refuses_cross_reads():
+    from constructions.algebra import restrict
+    rng = np.random.default_rng(0)
+    f = algebra.parallel(FNN([Affine.dense(rng.normal(size=(4, 1))), Affine.dense(rng.normal(size=(1, 4)))]),
+                         FNN([Affine.dense(rng.normal(size=(3, 1))), Affine.dense(rng.normal(size=(1, 3)))]),
+                         shared_input=False)
+    X = rng.normal(size=(50, 2))
+    for out, inp in ((0, 0), (1, 1)):
+        g = restrict(f, [out], [inp])
+        assert g.d_in == 1 and np.allclose(g(X[:, inp:inp + 1])[:, 0], f(X)[:, out], rtol=0, atol=1e-12)
+        assert g.counts().S < f.counts().S
+    with pytest.raises(ValueError):
+        restrict(f, [0], [1])
