@@ -21,6 +21,9 @@ independently of the matrices built here, and the verifier compares the two.
     restrict(f, outs, ins) the outputs ``outs`` of f as a function of the inputs ``ins`` alone, built from the units
                            that feed ``outs`` (paths of nonzero weights): the same function when no such unit reads
                            another input (else ValueError).  Counts: those of the kept entries.
+    drop_copies(f)         f without its copy layers (every unit ρ(h_j) of a ReLU output h_j >= 0, weight 1, no
+                           bias: the layer is the identity on what it copies), e.g. the depth padding of
+                           ``identity``/``pad_depth``: the same function, smaller depth.
 """
 
 from __future__ import annotations
@@ -176,3 +179,28 @@ def restrict(f: FNN, outputs, inputs) -> FNN:
                                       np.zeros(1) if dead else b[rows]))
         in_idx = rows
     return FNN(layers)
+
+
+def drop_copies(f: FNN) -> FNN:
+    """f with every copy layer removed: a hidden layer l >= 2 whose every unit reads exactly one unit of layer l - 1
+    with weight 1 and bias 0 (distinct sources) computes ρ(h) = h of values h >= 0 (ReLU outputs), so the next map
+    can read layer l - 1 directly (columns remapped); repeated until none is left.  Exact, the same function."""
+    maps = [(m[0], m[1], m[2]) for m in f.affine_maps()]
+    changed = True
+    while changed:
+        changed = False
+        for l in range(1, len(maps) - 1):
+            (r, c, v), b, shape = maps[l]
+            nz = v != 0
+            rows, cols = r[nz], c[nz]
+            if np.any(b != 0) or rows.size != shape[0] or np.unique(rows).size != shape[0] \
+                    or np.any(v[nz] != 1.0) or np.unique(cols).size != cols.size:
+                continue
+            src = np.empty(shape[0], dtype=np.int64)
+            src[rows] = cols
+            (r2, c2, v2), b2, shape2 = maps[l + 1]
+            maps[l + 1] = ((r2, src[c2], v2), b2, (shape2[0], shape[1]))
+            del maps[l]
+            changed = True
+            break
+    return FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps])

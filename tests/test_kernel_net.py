@@ -51,31 +51,33 @@ def _built(d, R, eps, item):
 @pytest.mark.parametrize("cid", ["lemma-F.5-network", "lemma-F.6-network"])
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
-    # d = 1 (F.5): certified from per-factor certificates; d = 2 (F.6): sampled only (docs/certification.md)
-    assert r.verdict == ("CERTIFIED" if cid == "lemma-F.5-network" else "PASS"), _bad(r)
+    # d = 1 (F.5): per-factor branch-and-bound; d = 2 (F.6): leaf cut + product-tree cascade (docs/certification.md)
+    assert r.verdict == "CERTIFIED", _bad(r)
     for item in ("item1", "item3"):
         assert r.counts[item] == r.formula[item]
-    if cid != "lemma-F.5-network":
-        return
+    d = 1 if cid == "lemma-F.5-network" else int(r.params["d"])
+    R = r.params["R"]
     rng = np.random.default_rng(5)
     for item in (1, 3):
         chk = next(c for c in r.checks if c.name.startswith(f"item {item}: certified"))
         assert chk.certified and chk.measured <= r.params["eps"]
-        c = gn.build_kernel_features(1, r.params["R"], r.params["eps"], item)
+        c = gn.build_kernel_features(d, R, r.params["eps"], item)
         delta = np.array(chk.detail["factor_bounds_delta_alpha"])
         assert np.all(delta <= c.params["eta"])
         # every factor's certified bound holds on 10^5 float64 points (allowance τ) and 20 points in arb
-        X = rng.uniform(-r.params["R"], r.params["R"], (100_000, 1))
+        X = rng.uniform(-R, R, (100_000, d))
         F, Fr = gn.feature_matrices(c, X)
         assert np.all(np.abs(F - Fr).max(axis=0) <= delta + kn.factor_tau(c))
-        Y = rng.uniform(-r.params["R"], r.params["R"], (20, 1))
+        Y = rng.uniform(-R, R, (20, d))
         lo, hi, _ = hp.fnn_arb(c.net, Y, prec=120)
-        for y, a_row, b_row in zip(Y[:, 0], lo, hi):
-            exact = c.notes["expansion"].features_mp([y], dps=50)
+        for y, a_row, b_row in zip(Y, lo, hi):
+            exact = c.notes["expansion"].features_mp(list(y), dps=50)
             for j, t in enumerate(exact):
                 assert max(abs(mpmath.mpf(float(a_row[j])) - t), abs(mpmath.mpf(float(b_row[j])) - t)) <= delta[j]
-        # and the composed kernel bound holds on random pairs
-        P, Q = rng.uniform(-1, 1, (2, 20_000, 1)) * r.params["R"]
+        # and the composed kernel bound holds on random pairs of the ball ‖x‖, ‖y‖ <= R (the statement's domain)
+        P, Q = rng.uniform(-1, 1, (2, 20_000, d)) * R
+        P /= np.maximum(1.0, np.linalg.norm(P, axis=1, keepdims=True) / R)
+        Q /= np.maximum(1.0, np.linalg.norm(Q, axis=1, keepdims=True) / R)
         err = np.abs(gn.kernel_pairs(c, P, Q) - ref.gauss_kernel(P, Q))
         assert err.max() <= chk.measured + kn.kernel_tau(c)
 

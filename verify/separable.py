@@ -187,9 +187,9 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
 
 def separable_quadratic_targets(parts: list, Q) -> list:
     """Rational c_j with Σ_j c_j (ℓ_j·x)^2 = x^T Q x exactly (Q symmetric, rational entries), or NotSeparable.
-    Solved exactly (fmpq_mat; the normal equations when there are more equations than parts; with fewer, each
-    part's fitted coefficient ``_fitted_square`` corrected by the exact least-norm projection) on the
-    upper-triangle equations; every equation is then checked.  Parts with ℓ_j = 0 (constants) get c_j = 0."""
+    Solved exactly (fmpq_mat; the normal equations when there are more equations than parts; with fewer parts or
+    dependent squares, each part's fitted coefficient ``_fitted_square`` corrected by the exact least-norm
+    projection) on the upper-triangle equations; every equation is then checked.  Parts with ℓ_j = 0 (constants) get c_j = 0."""
     d = len(parts[0].ell)
     Qq = [[_q(Q[i][j]) for j in range(d)] for i in range(d)]
     eqs = [(i, j) for i in range(d) for j in range(i, d)]
@@ -199,31 +199,41 @@ def separable_quadratic_targets(parts: list, Q) -> list:
     if n:
         M = fmpq_mat(len(eqs), n, [parts[k].ell[i] * parts[k].ell[j] for (i, j) in eqs for k in live])
         rhs = fmpq_mat(len(eqs), 1, [Qq[i][j] for (i, j) in eqs])
-        try:
-            if len(eqs) < n:  # more parts than coefficients: parts whose fitted c̃ is 0 (carried values) keep
-                # c = 0 and the others solve exactly when they are few enough; else c̃ projected exactly
-                ct = [_fitted_square(parts[k]) for k in live]
-                sq = [i for i, c in enumerate(ct) if c != 0]
-                sol = None
-                if 0 < len(sq) <= len(eqs):
-                    Ms = fmpq_mat(len(eqs), len(sq), [M[e, i] for e in range(len(eqs)) for i in sq])
-                    try:
-                        xs = Ms.solve(rhs) if len(sq) == len(eqs) else \
-                            (Ms.transpose() * Ms).solve(Ms.transpose() * rhs)
-                        sol = fmpq_mat(n, 1, [fmpq(0)] * n)
-                        for idx, i in enumerate(sq):
-                            sol[i, 0] = xs[idx, 0]
-                        if M * sol != rhs:
-                            sol = None
-                    except ZeroDivisionError:
-                        sol = None
-                if sol is None:
-                    ctm = fmpq_mat(n, 1, ct)
-                    sol = ctm + M.transpose() * (M * M.transpose()).solve(rhs - M * ctm)
-            else:
+        sol = None
+        if n <= len(eqs):  # unique when the squares are independent
+            try:
                 sol = M.solve(rhs) if len(eqs) == n else (M.transpose() * M).solve(M.transpose() * rhs)
-        except ZeroDivisionError:
-            raise NotSeparable("the squares of the components' linear forms are linearly dependent") from None
+            except ZeroDivisionError:
+                sol = None
+        if sol is None or M * sol != rhs:
+            # more parts than coefficients, or dependent squares (parts reading proportional forms): start from
+            # each part's fitted coefficient; parts fitted 0 (carried values) keep c = 0 when the others solve
+            # exactly, else the exact least-norm correction on the equations that any part reaches
+            ct = [_fitted_square(parts[k]) for k in live]
+            sq = [i for i, c in enumerate(ct) if c != 0]
+            sol = None
+            if 0 < len(sq) <= len(eqs):
+                Ms = fmpq_mat(len(eqs), len(sq), [M[e, i] for e in range(len(eqs)) for i in sq])
+                try:
+                    xs = Ms.solve(rhs) if len(sq) == len(eqs) else (Ms.transpose() * Ms).solve(Ms.transpose() * rhs)
+                    sol = fmpq_mat(n, 1, [fmpq(0)] * n)
+                    for idx, i in enumerate(sq):
+                        sol[i, 0] = xs[idx, 0]
+                    if M * sol != rhs:
+                        sol = None
+                except ZeroDivisionError:
+                    sol = None
+            if sol is None:
+                rows = [e for e in range(len(eqs)) if any(M[e, i] for i in range(n))]
+                if not rows:
+                    raise NotSeparable("no component reads x")
+                Mr = fmpq_mat(len(rows), n, [M[e, i] for e in rows for i in range(n)])
+                rr = fmpq_mat(len(rows), 1, [rhs[e, 0] for e in rows])
+                ctm = fmpq_mat(n, 1, ct)
+                try:
+                    sol = ctm + Mr.transpose() * (Mr * Mr.transpose()).solve(rr - Mr * ctm)
+                except ZeroDivisionError:
+                    raise NotSeparable("the squares of the components' linear forms are linearly dependent") from None
         for idx, k in enumerate(live):
             cs[k] = sol[idx, 0]
     for (i, j) in eqs:

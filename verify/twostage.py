@@ -77,22 +77,9 @@ def _columns(rcv, n_cols: int) -> list[dict]:
     return cols
 
 
-def split(net: FNN, layer: int | None = None) -> Split:
-    """Split ``net`` at hidden layer ``layer`` (default: the last hidden layer whose every unit depends on at most
-    one input coordinate and that is not the last hidden layer), see the module docstring."""
-    maps = net.affine_maps()
-    n = len(maps)
-    if n < 3:
-        raise NotSplittable("a split needs at least two hidden layers")
-    deps = unit_dependencies(net)
-    if layer is None:
-        cand = [k for k in range(n - 2) if np.all(deps[k].sum(axis=1) <= 1)]
-        if not cand:
-            raise NotSplittable("no hidden layer whose units each depend on one input coordinate")
-        layer = cand[-1]
-    k = int(layer)
-    if not 0 <= k < n - 2:
-        raise NotSplittable(f"layer must be in [0, {n - 3}], got {layer}")
+def column_groups(maps, k: int) -> list[list]:
+    """The units of hidden layer k grouped by their columns in map k + 1 (module docstring): a list of groups, each
+    a list of (unit, λ) with the unit's column exactly λ times the group's first column (λ a float64)."""
     width = maps[k][2][0]
     cols = _columns(maps[k + 1][0], width)
     groups: list[list] = []
@@ -116,6 +103,27 @@ def split(net: FNN, layer: int | None = None) -> Split:
             by_rows.setdefault(key, []).append(len(groups))
             groups.append([(i, 1.0)])
             reps.append(col)
+    return groups
+
+
+def split(net: FNN, layer: int | None = None) -> Split:
+    """Split ``net`` at hidden layer ``layer`` (default: the last hidden layer whose every unit depends on at most
+    one input coordinate and that is not the last hidden layer), see the module docstring."""
+    maps = net.affine_maps()
+    n = len(maps)
+    if n < 3:
+        raise NotSplittable("a split needs at least two hidden layers")
+    deps = unit_dependencies(net)
+    if layer is None:
+        cand = [k for k in range(n - 2) if np.all(deps[k].sum(axis=1) <= 1)]
+        if not cand:
+            raise NotSplittable("no hidden layer whose units each depend on one input coordinate")
+        layer = cand[-1]
+    k = int(layer)
+    if not 0 <= k < n - 2:
+        raise NotSplittable(f"layer must be in [0, {n - 3}], got {layer}")
+    groups = column_groups(maps, k)
+    width = maps[k][2][0]
     if not groups:
         raise NotSplittable(f"no unit of layer {k} is read by the next map")
     r = len(groups)
@@ -130,23 +138,44 @@ def split(net: FNN, layer: int | None = None) -> Split:
     newc = np.array([rep_of[int(c)] for c in cc[keep]], dtype=np.int64)
     s2 = [Affine.from_coo(rr[keep], newc, vv[keep], (shape1[0], r), b1)]
     s2 += [Affine.from_coo(*maps[i][0], maps[i][2], maps[i][1]) for i in range(k + 2, n)]
-    ranges = [_pair_range(maps[k], grp) for grp in groups]
+    rws = _row_dicts(maps[k])
+    ranges = [_pair_range(maps[k], grp, rws) for grp in groups]
     gdeps = [tuple(int(j) for j in np.flatnonzero(np.any(deps[k][[i for i, _ in grp]], axis=0))) for grp in groups]
     return Split(k, FNN(s1), FNN(s2), groups, gdeps, ranges)
 
 
-def _pair_range(mk, grp):
-    """(0, Δ) when the group is {(i, 1), (i', -1)} and rows i, i' of map k have the same weights (exactly) and
-    biases b_i - b_i' = Δ > 0: then y = ρ(z) - ρ(z - Δ) = clip(z; 0, Δ) ∈ [0, Δ] for every input (exact)."""
+def _row_dicts(mk) -> list[dict]:
+    (r, c, v), _, shape = mk
+    rows = [dict() for _ in range(shape[0])]
+    for rr, cc, vv in zip(r.tolist(), c.tolist(), v.tolist()):
+        if vv != 0:
+            rows[rr][cc] = vv
+    return rows
+
+
+def pair_kind(mk, grp, rows=None):
+    """How a group {(i, 1), (i', -1)} of units of map ``mk`` transfers its value (exact, from the weights):
+    ("clip", Δ) when rows i, i' have the same weights and biases b_i - b_i' = Δ > 0: y = ρ(z) - ρ(z - Δ)
+    = clip(z; 0, Δ) with z the pre-activation of unit i; ("ident", 0) when row i' = -row i and b_i' = -b_i:
+    y = ρ(z) - ρ(-z) = z; None otherwise."""
     if len(grp) != 2 or sorted(lam for _, lam in grp) != [-1.0, 1.0]:
         return None
-    (r, c, v), b, _ = mk
+    rows = _row_dicts(mk) if rows is None else rows
+    b = mk[1]
     i = next(u for u, lam in grp if lam == 1.0)
     j = next(u for u, lam in grp if lam == -1.0)
-    wi = sorted((int(cc), float(vv)) for rr, cc, vv in zip(r, c, v) if rr == i and vv != 0)
-    wj = sorted((int(cc), float(vv)) for rr, cc, vv in zip(r, c, v) if rr == j and vv != 0)
     delta = _q(float(b[i])) - _q(float(b[j]))
-    return (fmpq(0), delta) if wi == wj and delta > 0 else None
+    if rows[i] == rows[j] and delta > 0:
+        return ("clip", delta)
+    if rows[i] and rows[j] == {c: -v for c, v in rows[i].items()} and float(b[j]) == -float(b[i]):
+        return ("ident", fmpq(0))
+    return None
+
+
+def _pair_range(mk, grp, rows=None):
+    """(0, Δ) for a clip pair (``pair_kind``), else None."""
+    kind = pair_kind(mk, grp, rows)
+    return (fmpq(0), kind[1]) if kind is not None and kind[0] == "clip" else None
 
 
 def restrict_1d(net: FNN, outputs, axis: int) -> FNN:

@@ -41,6 +41,7 @@ from .. import reference as ref
 from ..checks import EPS64, counts_match, counts_of, err_check, fit_slope
 from ..checks import local_search as box_search
 from ..certify import cert_check, certify_fnn, certify_gauss_expansion, enclose_taylor_cells
+from ..certify_kernel import certify_kernel_factors
 from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -246,64 +247,80 @@ def _feature_series(ex):
 
 
 def certificate_check(c, tag: str) -> Check | None:
-    """d = 1: a certified bound of the kernel error, composed from per-factor certificates (docs/certification.md).
+    """A certified bound of the kernel error, composed from per-factor certificates (docs/certification.md).
 
-    (a) One branch-and-bound over [-R, R] for all T outputs (``certify_fnn`` with several outputs, seeded with
-        the net's float64 breakpoints and the cell edges of the vectorised Taylor-cell target enclosure) proves
-        sup_x |φ̂_α(x) - φ_α(x)| <= δ_α <= η for every α, for the exact-arithmetic net on the stored weights.
-    (b) In arb: ‖φ(y)‖₂² = Σ_S c_α² y^{2α} e^{-2y²} <= (1 + κ) Σ_α (2^α/α!) y^{2α} e^{-2y²} = 1 + κ with
-        κ = max_α max(0, c_α² α!/2^α - 1) (stored coefficients), and the expansion's own certificate
-        (``certify_gauss_expansion``) bounds |Σ_S φ_α(x)φ_α(y) - e^{-(x-y)²}| <= ε_T.
+    (a) Per factor, sup_x |φ̂_α(x) - φ_α(x)| <= δ_α for the exact-arithmetic net on the stored weights:
+        d = 1: one branch-and-bound over [-R, R] for all T outputs (``certify_fnn`` with several outputs, seeded
+        with the net's float64 breakpoints and the cell edges of the vectorised Taylor-cell target enclosure);
+        d >= 2: the leaf cut and the product-tree cascade (``verify.certify_kernel``, method 11), over the box
+        [-R, R]^d (which holds the ball: the kernel statement is for ‖x‖, ‖y‖ <= R).
+    (b) In arb: ‖φ(y)‖₂² = Σ_S c_α² y^{2α} e^{-2‖y‖²} <= (1 + κ) Σ_α (2^{|α|}/α!) y^{2α} e^{-2‖y‖²} = 1 + κ with
+        κ = max_α max(0, c_α² α!/2^{|α|} - 1) (stored coefficients, α! = Π α_i!), and the expansion's own
+        certificate (``certify_gauss_expansion``) bounds |Σ_S φ_α(x)φ_α(y) - e^{-‖x-y‖²}| <= ε_T.
     (c) Cauchy-Schwarz with ‖δ‖ = (Σ δ_α²)^{1/2}: item 1 |Σ φ̂_α(x)φ_α(y) - k| <= ‖δ‖ ‖φ‖ + ε_T; item 3
         |Σ φ̂_α(x)φ̂_α(y) - k| <= ‖δ‖ (2‖φ‖ + ‖δ‖) + ε_T.
-    The verdict is CERTIFIED when that bound is <= ε.  None (no check) when d > 1 or when the branch-and-bound
-    would exceed ``CERT_WORK_MAX``."""
-    if c.net.d_in != 1:
-        return None
+    The verdict is CERTIFIED when that bound is <= ε.  None (no check) when d = 1 and the branch-and-bound would
+    exceed ``CERT_WORK_MAX``."""
     R, eps, item, eta = (float(c.params["R"]), float(c.params["eps"]), int(c.params["item"]),
                          float(c.params["eta"]))
-    seeds = own_seed(c.net, -R, R)
-    if seeds is None:
+    d = c.net.d_in
+    seeds = own_seed(c.net, -R, R) if d == 1 else None
+    if d == 1 and seeds is None:
         return None
     ex = c.notes["expansion"]
     T = c.net.d_out
-    name = (f"{tag}certified: sup over x, y ∈ [-R, R] of the kernel error <= ε (per-factor certificates "
+    where = "[-R, R]" if d == 1 else f"R^{d} with ‖x‖, ‖y‖ <= R"
+    name = (f"{tag}certified: sup over x, y ∈ {where} of the kernel error <= ε (per-factor certificates "
             f"sup|φ̂_α - φ_α| <= δ_α <= η composed by Cauchy-Schwarz with the expansion's certificate)")
     exp_chk = certify_gauss_expansion(ex, R, eps)  # cheap: first, as the composed bound is at least ε_T
     if not exp_chk.certified or T != len(ex.alphas):
         return Check(name, None, None, eps, {"reason": "the expansion's own certificate does not give ε_T <= ε "
                                                        f"({exp_chk.measured:.6g}); the factor stage is not run",
                                              "expansion": exp_chk.detail})
-    enc, edges = enclose_taylor_cells(_feature_series(ex), -R, R, cells=1024)
-    pts = np.union1d(seeds, edges)
-    res = certify_fnn(c.net, enc, [-R], [R], eta, budget=max(CERT_BUDGET, 4 * len(pts)), output=list(range(T)),
-                      seed_points=pts, stop_above=2 * eta)
-    if not res.certified:
-        chk = cert_check(name + " - factor stage", res, certifies_claim=False)
-        return chk
+    if d == 1:
+        enc, edges = enclose_taylor_cells(_feature_series(ex), -R, R, cells=1024)
+        pts = np.union1d(seeds, edges)
+        res = certify_fnn(c.net, enc, [-R], [R], eta, budget=max(CERT_BUDGET, 4 * len(pts)),
+                          output=list(range(T)), seed_points=pts, stop_above=2 * eta)
+        if not res.certified:
+            chk = cert_check(name + " - factor stage", res, certifies_claim=False)
+            return chk
+        bounds = res.bounds
+        det = {"factor_sampled_max": res.sampled_maxes, "boxes": res.boxes, "sweeps": res.sweeps,
+               "seconds": res.seconds, "initial_partition": f"{len(seeds)} float64 breakpoints + {len(edges)} cell edges",
+               "method": "verify/certify.py multi-output branch-and-bound + enclose_taylor_cells; composition in arb"}
+    else:
+        scale = max(abs(float(cf)) * R ** int(a.sum()) for a, cf in zip(np.asarray(ex.alphas), ex.coef))
+        fr = certify_kernel_factors(c.net, R, ex.alphas, ex.coef, eta / (4 * max(scale, 1.0)))
+        if not fr["proved"]:
+            return Check(name, None, None, eps, {"reason": f"factor stage not certified: {fr['reason']}",
+                                                 "seconds": fr["seconds"]})
+        bounds = fr["deltas"]
+        det = {k: v for k, v in fr.items() if k not in ("deltas", "deltas_q", "proved")}
+        det["method"] = fr["method"] + "; composition in arb"
     old = ctx.prec
     ctx.prec = 200
     try:
-        kap = 0.0  # an upper bound of max_α max(0, c_α² α!/2^α - 1): the upper end of every ball
-        for a, cf in zip(ex.alphas.tolist(), ex.coef.tolist()):
-            k = int(a[0])
-            v = arb(float(cf)) ** 2 * arb.fac_ui(k) / arb(2) ** k - 1
+        kap = 0.0  # an upper bound of max_α max(0, c_α² α!/2^|α| - 1): the upper end of every ball
+        for a, cf in zip(np.asarray(ex.alphas).tolist(), ex.coef.tolist()):
+            fac = arb(1)
+            for k in a:
+                fac *= arb.fac_ui(int(k))
+            v = arb(float(cf)) ** 2 * fac / arb(2) ** int(sum(a)) - 1
             kap = max(kap, float(np.nextafter(float(v.upper()), np.inf)))
         kappa = arb(kap)
         phi = (1 + kappa).sqrt()
-        delta = sum((arb(float(b)) ** 2 for b in res.bounds), arb(0)).sqrt()
+        delta = sum((arb(float(b)) ** 2 for b in bounds), arb(0)).sqrt()
         eT = arb(float(exp_chk.measured))
         total = delta * phi + eT if item == 1 else delta * (2 * phi + delta) + eT
         up = float(np.nextafter(float(total.upper()), np.inf))
         ok = bool(total <= arb(eps))
     finally:
         ctx.prec = old
-    det = {"factor_bounds_delta_alpha": res.bounds, "factor_sampled_max": res.sampled_maxes, "eta": eta,
-           "norm_delta": float(delta.upper()), "phi_norm_bound": float(phi.upper()), "kappa": float(kappa.upper()),
-           "expansion_bound": float(exp_chk.measured), "expansion_certified": bool(exp_chk.certified),
-           "boxes": res.boxes, "sweeps": res.sweeps, "seconds": res.seconds,
-           "initial_partition": f"{len(seeds)} float64 breakpoints + {len(edges)} cell edges",
-           "method": "verify/certify.py multi-output branch-and-bound + enclose_taylor_cells; composition in arb"}
+    det.update({"factor_bounds_delta_alpha": list(bounds), "eta": eta, "max_delta_alpha": max(bounds),
+                "norm_delta": float(delta.upper()), "phi_norm_bound": float(phi.upper()),
+                "kappa": float(kappa.upper()), "expansion_bound": float(exp_chk.measured),
+                "expansion_certified": bool(exp_chk.certified)})
     ok = ok and bool(exp_chk.certified)
     if not ok:
         det["reason"] = f"composed bound {up:.6g} > ε = {eps:.6g} (not a proof of failure)"

@@ -1,0 +1,112 @@
+"""The product-tree cascade (verify/cascade.py) and the d >= 2 feature-net certificate (verify/certify_kernel.py):
+certified bounds are never exceeded (float64 with the allowance, and exactly at the worst points), they match the
+builders' own bounds where those are exact, and broken nets are not certified."""
+
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+from flint import fmpq
+
+from constructions.algebra import compose, drop_copies, identity
+from lemmas import gauss_kernel_net as gn
+from lemmas.mult import build_prod, prod_error_bound, tree_shape
+from verify import highprec as hp
+from verify import mutants as mu
+from verify.cascade import Value, certify_cascade
+from verify.certify_kernel import certify_kernel_factors
+from verify.twostage import NotSplittable
+
+
+def _leaves(d):
+    return [Value(fmpq(0), 0, -1.0, 1.0)] * d
+
+
+@pytest.mark.parametrize("d, eps", [(2, 1e-4), (3, 1e-4), (5, 1e-4)])
+def test_cascade_bounds_prod_trees_and_holds(d, eps):
+    c = build_prod(d, 1.0, eps)
+    res = certify_cascade(c.net, _leaves(d), fmpq(1))
+    delta = float(res["delta"])
+    assert delta <= prod_error_bound(d, 1.0, c.params["m"])  # never above the builder's (2^k - 1) 2^-2m
+    assert res["levels"] == len(tree_shape(d))  # one cut per level's clip layer
+    rng = np.random.default_rng(d)
+    X = rng.uniform(-1, 1, (20000, d))
+    X[:50] = 2.0 ** -c.params["m"] * rng.choice([-1.0, 1.0], (50, d))  # near the attained worst case of a block
+    e = np.abs(c.net(X)[:, 0] - np.prod(X, 1))
+    assert e.max() <= delta + 1e-12
+    for x in X[np.argsort(-e)[:8]]:
+        exact = Fraction(1)
+        for v in x:
+            exact *= Fraction(float(v))
+        assert abs(hp.net_exact(c.net, x)[0] - exact) <= Fraction(delta)
+    if d == 2:  # one block: the exact attained bound 2^-2m
+        assert delta == 2.0 ** (-2 * c.params["m"])
+
+
+def test_cascade_refuses_a_perturbed_tree_beyond_its_bound():
+    c = build_prod(4, 1.0, 1e-4)
+    base = float(certify_cascade(c.net, _leaves(4), fmpq(1))["delta"])
+    bad = mu.perturb_weight(c.net, -1, None, 1e-3)  # the read-out scaled by 1 + 1e-3: errors up to 1e-3
+    try:
+        worse = float(certify_cascade(bad, _leaves(4), fmpq(1))["delta"])
+    except NotSplittable:
+        return
+    assert worse > 1e-3 > base
+
+
+def test_drop_copies_keeps_the_function():
+    c = build_prod(3, 1.0, 1e-3)
+    padded = compose(identity(1, 5), c.net)
+    slim = drop_copies(padded)
+    assert slim.depth < padded.depth
+    X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    assert np.array_equal(slim(X), padded(X)) or np.allclose(slim(X), padded(X), rtol=0, atol=1e-15)
+
+
+@pytest.fixture(scope="module")
+def f6():
+    c = gn.build_kernel_features(2, 1.0, 1e-3, 1)
+    ex = c.notes["expansion"]
+    res = certify_kernel_factors(c.net, 1.0, ex.alphas, ex.coef, c.params["eta"] / 8)
+    return c, res
+
+
+def test_f6_factor_certificate_holds(f6):
+    c, res = f6
+    assert res["proved"], res
+    deltas = np.array(res["deltas"])
+    assert np.all(deltas <= c.params["eta"])
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.uniform(-1, 1, (20000, 2)), [[1, 1], [-1, 1], [0, 0], [1, 0], [0.5, -0.25]]])
+    E = np.abs(gn.feature_matrix(c, X) - gn.reference_features(c, X))
+    tau = c.notes["tau_factor"]
+    assert np.all(E <= deltas[None, :] + tau)
+    # the worst point of the worst factor, exactly (rational net, 50-digit target)
+    j = int(np.argmax(E.max(0) / deltas))
+    x = X[int(np.argmax(E[:, j]))]
+    a = c.notes["expansion"].alphas[j]
+    cf = float(c.notes["expansion"].coef[j])
+    v = hp.net_exact(c.net, x)[j]
+    with mpmath.workdps(50):
+        t = mpmath.mpf(cf) * mpmath.exp(-(mpmath.mpf(x[0]) ** 2 + mpmath.mpf(x[1]) ** 2)) \
+            * mpmath.mpf(x[0]) ** int(a[0]) * mpmath.mpf(x[1]) ** int(a[1])
+        assert abs(mpmath.mpf(v.numerator) / v.denominator - t) <= deltas[j]
+
+
+def test_f6_factor_certificate_fails_on_broken_nets(f6):
+    """Nets whose factor error exceeds η (a float64 counterexample exists) are not certified: the read-out or a
+    square's weight perturbed by 1%, a product block's weight perturbed by 1%, the net built for 30 η."""
+    c, good = f6
+    ex = c.notes["expansion"]
+    eta = c.params["eta"]
+    X = np.random.default_rng(1).uniform(-1, 1, (20000, 2))
+    bads = [mu.perturb_weight(c.net, layer, None, 1e-2) for layer in (-1, 5, 220)]
+    bads.append(gn.build_kernel_features(2, 1.0, 1e-3, 1, eta=30 * eta).net)
+    for bad in bads:
+        assert np.abs(bad(X) - gn.reference_features(c, X)).max() > eta  # the mutant breaks the bound
+        res = certify_kernel_factors(bad, 1.0, ex.alphas, ex.coef, eta / 8)
+        assert not res["proved"] or max(res["deltas"]) > eta
+    # the targets of another expansion order (outputs no longer match): refused
+    res = certify_kernel_factors(c.net, 1.0, ex.alphas[:-1], ex.coef[:-1], eta / 8)
+    assert not res["proved"]

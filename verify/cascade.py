@@ -1,0 +1,197 @@
+"""Certified error of a product tree, level by level (issue 6: the F.6 network's factors; docs/certification.md,
+method 11).
+
+A *cut* is a hidden layer whose units all come in pairs read through their difference (``twostage.pair_kind``):
+a clip pair gives y = clip(z; 0, Δ), an identity pair (depth padding) y = z, with z the pre-activation of the
+pair's first unit.  Between two cuts every pair value is a function of at most two values of the previous cut
+(structural), so a product tree is a cascade of small stages.  Each value carries an offset o (1 after a clip,
+0 after an identity: u = y - o is the quantity) and the invariant
+
+    |u - τ| <= δ,   |τ| <= 1,       τ the exact product of the leaves below (the target),
+
+and one stage is certified on the box of its inputs (clip pairs: [0, Δ] exactly; identity pairs: τ ± δ) against
+G(y) = (y_a - o_a)(y_b - o_b) + o' (a product) or y_a - o_a + o' (a carried value): exactly, by the separable
+certificate (two inputs) or the piecewise-affine certificate (one input), giving E with |z - G(y)| <= E.  Then
+
+    product:  |u' - τ_a τ_b| <= E + |u_a u_b - τ_a τ_b| + c <= E + δ_a U_b + δ_b + c,
+    carry:    |u' - τ_a| <= E + δ_a + c,
+
+where U_b >= |u_b| on the box (1 after a clip pair with Δ = 2; the clipped value cannot grow), c = max(0, 2 - Δ) covers a clip range [0, Δ] that does not contain all of [o' - 1, o' + 1] (clip is
+1-Lipschitz and fixes the targets inside its range; for Δ >= 2, c = 0).  The last stage (no cut after it)
+ends in the output row, certified against the scale G_α times the product (or the carried value).  This is the
+tree proof of ``lemmas.mult`` with every block's error certified from the weights instead of assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flint import fmpq
+
+from constructions.affine import Affine
+from constructions.algebra import drop_copies, restrict
+from constructions.fnn import FNN
+
+from .certify import _fmpq_float_up, _q, certify_pl_exact, pl_breakpoints
+from .separable import certify_separable_poly
+from .twostage import NotSplittable, _row_dicts, column_groups, pair_kind, pl_target_error
+
+
+@dataclass
+class Value:
+    """A value entering a stage: y = u + off, |u - τ| <= delta, |τ| <= 1, and y in [lo, hi]."""
+
+    delta: fmpq
+    off: int
+    lo: float
+    hi: float
+
+
+def needed_inputs(net: FNN, output: int = 0) -> list[int]:
+    """The inputs joined to ``output`` by paths of nonzero weights (structural)."""
+    need = np.zeros(net.d_out, dtype=bool)
+    need[output] = True
+    for (r, c, v), _, shape in net.affine_maps()[::-1]:
+        prev = np.zeros(shape[1], dtype=bool)
+        nz = (v != 0) & need[r]
+        prev[c[nz]] = True
+        need = prev
+    return [int(i) for i in np.flatnonzero(need)]
+
+
+def cut_kinds(net: FNN, k: int):
+    """The groups of hidden layer k with their pair kinds when every group is a clip or identity pair, else None."""
+    maps = net.affine_maps()
+    if not _may_pair(maps, k):
+        return None
+    groups = column_groups(maps, k)
+    if not groups:
+        return None
+    rows = _row_dicts(maps[k])
+    kinds = [pair_kind(maps[k], g, rows) for g in groups]
+    return None if any(kd is None for kd in kinds) else (groups, kinds)
+
+
+def _may_pair(maps, k: int) -> bool:
+    """A cheap necessary condition for cut_kinds (vectorised): the columns of map k + 1 that are read pair up as
+    col, -col, so their random projections σ_c = Σ_r w_r A[r, c] (exact negatives: same rows in the same order)
+    form a set symmetric under negation."""
+    (r, c, v), _, shape = maps[k + 1]
+    nz = v != 0
+    w = np.random.default_rng(12345).uniform(1.0, 2.0, shape[0])
+    sig = np.bincount(c[nz], weights=v[nz] * w[r[nz]], minlength=shape[1])
+    read = np.bincount(c[nz], minlength=shape[1]) > 0
+    s = np.sort(sig[read])
+    return s.size % 2 == 0 and bool(np.array_equal(s, -s[::-1]))
+
+
+def pre_row(net: FNN, k: int, row: int) -> FNN:
+    """The pre-activation of unit ``row`` of hidden layer k as a network of the inputs."""
+    maps = net.affine_maps()
+    (r, c, v), b, shape = maps[k]
+    keep = r == row
+    last = Affine.from_coo(np.zeros(int(keep.sum()), dtype=np.int64), c[keep], v[keep], (1, shape[1]), b[[row]])
+    return FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:k]] + [last])
+
+
+def _dyadic_box(lo: float, hi: float, bits: int = 30) -> tuple[float, float]:
+    s = 2.0 ** bits
+    return float(np.floor(lo * s) / s), float(np.ceil(hi * s) / s)
+
+
+_CACHE: dict = {}
+
+
+def _signature(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
+    parts = []
+    for (r, c, v), b, shape in f.affine_maps():
+        parts.append((shape, r.tobytes(), c.tobytes(), v.tobytes(), np.asarray(b, dtype=np.float64).tobytes()))
+    return (tuple(parts), tuple((v.off, v.lo, v.hi) for v in ins), str(scale), str(off_out))
+
+
+def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
+    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i) + off_out for one
+    or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
+    product blocks of many trees, are certified once (a cache keyed by the exact weights)."""
+    key = _signature(f, ins, scale, off_out)
+    if key not in _CACHE:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        _CACHE[key] = _stage_error(f, ins, scale, off_out)
+    return _CACHE[key]
+
+
+def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
+    if len(ins) == 2:
+        a, b = ins
+        Q = [[fmpq(0), scale / 2], [scale / 2, fmpq(0)]]
+        q = [-scale * b.off, -scale * a.off]
+        q0 = scale * a.off * b.off + off_out
+        res = certify_separable_poly(f, Q, q, q0, [a.lo, b.lo], [a.hi, b.hi])
+        if not res.proved:
+            raise NotSplittable(f"a product stage is not separable: {res.reason}")
+        return _q(res.sup_upper), {"pieces": sum(t["pieces"] for t in res.terms)}
+    if len(ins) == 1:
+        a = ins[0]
+        if a.hi <= a.lo:
+            raise NotSplittable("an empty input box")
+        res = certify_pl_exact(f, pl_target_error(lambda y: scale * (y - a.off) + off_out, []), a.lo, a.hi,
+                               pl_breakpoints(f, a.lo, a.hi), max_pieces=200_000)
+        if not res.proved:
+            raise NotSplittable(f"a carried stage is not certified: {res.reason}")
+        return res.sup, {"pieces": res.pieces}
+    raise NotSplittable(f"a stage reads {len(ins)} values (a product tree reads 1 or 2)")
+
+
+def _propagate(ins: list[Value]) -> fmpq:
+    """|u_a u_b - τ_a τ_b| <= δ_a U_b + δ_b (|τ_a| <= 1, U_b >= |u_b| from the box) or δ_a for one value."""
+    if len(ins) == 2:
+        a, b = ins
+        U_b = max(abs(_q(b.lo) - b.off), abs(_q(b.hi) - b.off))
+        return a.delta * U_b + b.delta
+    return ins[0].delta
+
+
+def certify_cascade(net: FNN, leaves: list[Value], scale: fmpq) -> dict:
+    """δ with |net(y(x)) - scale · Π τ_leaves| <= δ for a one-output product tree on the leaf values (module
+    docstring); raises NotSplittable where the net is not such a tree.  Copy layers (depth padding) are dropped
+    first (``constructions.algebra.drop_copies``: the same function)."""
+    cur, info, levels, pieces = drop_copies(net), list(leaves), 0, 0
+    while True:
+        L = cur.depth
+        cut = next((k for k in range(L - 1) if cut_kinds(cur, k) is not None), None)
+        if cut is None:
+            ins = needed_inputs(cur, 0)
+            f = restrict(cur, [0], ins)
+            E, det = stage_error(f, [info[i] for i in ins], scale, fmpq(0))
+            pieces += det["pieces"]
+            delta = E + scale * _propagate([info[i] for i in ins])
+            return {"delta": delta, "levels": levels, "pieces": pieces, "last_stage_error": E}
+        groups, kinds = cut_kinds(cur, cut)
+        new = []
+        for grp, kind in zip(groups, kinds):
+            i = next(u for u, lam in grp if lam == 1.0)
+            z = pre_row(cur, cut, i)
+            ins = needed_inputs(z, 0)
+            f = restrict(z, [0], ins)
+            off = 1 if kind[0] == "clip" else 0
+            E, det = stage_error(f, [info[j] for j in ins], fmpq(1), fmpq(off))
+            pieces += det["pieces"]
+            delta = E + _propagate([info[j] for j in ins])
+            if kind[0] == "clip":
+                delta += max(fmpq(0), 2 - kind[1])
+                lo, hi = 0.0, _fmpq_float_up(kind[1])
+            else:
+                w = float(_fmpq_float_up(1 + delta))
+                lo, hi = _dyadic_box(-w, w)
+            new.append(Value(delta, off, lo, hi))
+        # the rest of the net, reading the new values (one column per group, as in twostage.split)
+        maps = cur.affine_maps()
+        (rr, cc, vv), b1, shape1 = maps[cut + 1]
+        rep_of = {grp[0][0]: g for g, grp in enumerate(groups)}
+        keep = np.array([int(c) in rep_of for c in cc], dtype=bool)
+        newc = np.array([rep_of[int(c)] for c in cc[keep]], dtype=np.int64)
+        rest = [Affine.from_coo(rr[keep], newc, vv[keep], (shape1[0], len(groups)), b1)]
+        rest += [Affine.from_coo(*m[0], m[2], m[1]) for m in maps[cut + 2:]]
+        cur, info, levels = FNN(rest), new, levels + 1
