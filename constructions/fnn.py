@@ -183,19 +183,24 @@ class _Plan:
         out = np.empty((n, self.d_out))
         chunk = max(_PLAN_MIN_CHUNK, _PLAN_CHUNK_ENTRIES // max(self.width, self.d_in))
         last = len(self.steps) - 1
+        # Two activation buffers used in turn and two scratch buffers, allocated once: fresh arrays per layer
+        # would fault in new pages on every layer.
+        size = max(self.width, self.d_in) * min(chunk, n)
+        bufs = [np.empty(size), np.empty(size)]
+        scratch = (np.empty(size), np.empty(size))
         for s in range(0, n, chunk):
             h = np.ascontiguousarray(X[s:s + chunk].T)
             for i, (d_out, ops) in enumerate(self.steps):
-                h = _run_ops(ops, h, d_out)
-                if i < last:
-                    np.maximum(h, 0.0, out=h)
+                Y = bufs[i % 2][:d_out * h.shape[1]].reshape(d_out, h.shape[1])
+                h = _run_ops(ops, h, Y, i < last, scratch)
             out[s:s + chunk] = (h if self.out_rows is None else h[self.out_rows]).T
         return out
 
 
-def _run_ops(ops, X, d_out):
+def _run_ops(ops, X, Y, relu, scratch):
+    """One layer into Y: A X + b on the plan's row order, then ReLU (when ``relu``) on each block as it is
+    written; ``scratch`` holds two buffers of at least Y's size."""
     n = X.shape[1]
-    Y = np.empty((d_out, n))
     for op in ops:
         kind = op[0]
         if kind == "gemm":
@@ -204,37 +209,64 @@ def _run_ops(ops, X, d_out):
             Yv, Xv = Y[R0:R1].reshape(a, -1), X[C0:C1].reshape(b, -1)
             step = _GEMM_WORK // (a * b)
             for s in range(0, Yv.shape[1], step):
-                np.matmul(M, Xv[:, s:s + step], out=Yv[:, s:s + step])
-            if bias is not None:
-                Yv += bias[:, None]
+                Ys = Yv[:, s:s + step]
+                np.matmul(M, Xv[:, s:s + step], out=Ys)
+                if bias is not None:
+                    Ys += bias[:, None]
+                if relu:
+                    np.maximum(Ys, 0.0, out=Ys)
         elif kind == "class":
             _, R0, R1, slots, bias = op
-            Yv = Y[R0:R1]
-            first = True
-            for src, w in slots:
-                Xs = X[src]
-                if first:
-                    if w == 1.0:
-                        np.copyto(Yv, Xs)
-                    else:
-                        np.multiply(Xs, w, out=Yv)
-                    first = False
-                elif w == 1.0:
-                    Yv += Xs
-                elif w == -1.0:
-                    Yv -= Xs
+            _weighted_sum(slots, X, Y[R0:R1], bias, scratch[1])
+            if relu:
+                np.maximum(Y[R0:R1], 0.0, out=Y[R0:R1])
+        elif kind == "shared":  # pieces whose sums differ only by sign and bias: the sum once
+            _, G, slots, members = op
+            S = scratch[0][:G * n].reshape(G, n)
+            _weighted_sum(slots, X, S, 0.0, scratch[1])
+            for R0, R1, sign, bias in members:
+                if sign > 0:
+                    np.add(S, bias, out=Y[R0:R1])
                 else:
-                    Yv += Xs * w
-            if first:
-                Yv[:] = bias
-            elif bias != 0.0:
-                Yv += bias
+                    np.subtract(bias, S, out=Y[R0:R1])
+                if relu:
+                    np.maximum(Y[R0:R1], 0.0, out=Y[R0:R1])
         else:  # sparse leftover rows (column blocks: no BLAS call above _GEMM_WORK, see above)
             _, R0, R1, aff = op
             step = max(64, _GEMM_WORK // max(1, max([g.W.size for g in aff.groups], default=1)))
             for s in range(0, n, step):
                 Y[R0:R1, s:s + step] = aff.apply_T(X[:, s:s + step])
+            if relu:
+                np.maximum(Y[R0:R1], 0.0, out=Y[R0:R1])
     return Y
+
+
+def _weighted_sum(slots, X, Yv, bias, scratch):
+    """Yv = Σ_k w_k X[src_k] + bias, the terms added in slot order (``scratch``: room for one more Yv)."""
+    first = True
+    tmp = scratch[:Yv.size].reshape(Yv.shape)
+    for src, w in slots:
+        if isinstance(src, slice):
+            Xs = X[src]
+        else:
+            Xs = np.take(X, src, axis=0, out=tmp)
+        if first:
+            if w == 1.0:
+                np.copyto(Yv, Xs)
+            else:
+                np.multiply(Xs, w, out=Yv)
+            first = False
+        elif w == 1.0:
+            Yv += Xs
+        elif w == -1.0:
+            Yv -= Xs
+        else:
+            np.multiply(Xs, w, out=tmp)
+            Yv += tmp
+    if first:
+        Yv[:] = bias
+    elif bias != 0.0:
+        Yv += bias
 
 
 def _source(cols: np.ndarray):
@@ -335,4 +367,34 @@ def _fuse(pieces):
         bias = np.array([pieces[t][3] for t in range(i, j)])
         out.append(("gemm", R0, R0 + a * G, C0, C1, M, bias if np.any(bias != 0) else None))
         i = j
-    return out
+    return _share(out)
+
+
+def _src_key(src):
+    return (src.start, src.stop, src.step) if isinstance(src, slice) else src.tobytes()
+
+
+def _share(ops):
+    """Per-piece ops that read the same inputs with the same weights up to one common sign (e.g. the units
+    ρ(u), ρ(-u), ρ(u - 1/2), ρ(-u - 1/2) of a sawtooth input, or the clip units ρ(f + 1), ρ(f - 1)) compute
+    their sum once: Y = S + b or b - S, S = Σ_k w_k X[src_k] (negation is exact, so each unit is the same float64
+    number as when summed on its own)."""
+    groups: dict = {}
+    rest = []
+    for op in ops:
+        if op[0] != "class" or not op[3]:
+            rest.append(op)
+            continue
+        _, R0, R1, slots, b = op
+        sign = 1.0 if slots[0][1] > 0 else -1.0
+        key = (R1 - R0, tuple((_src_key(src), w * sign) for src, w in slots))
+        groups.setdefault(key, []).append((R0, R1, sign, b, slots))
+    for (G, _), members in groups.items():
+        if len(members) == 1:
+            R0, R1, _, b, slots = members[0]
+            rest.append(("class", R0, R1, slots, b))
+        else:
+            sign0 = members[0][2]
+            slots = [(src, w * sign0) for src, w in members[0][4]]
+            rest.append(("shared", G, slots, [(R0, R1, sign, b) for R0, R1, sign, b, _ in members]))
+    return rest

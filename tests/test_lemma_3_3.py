@@ -134,10 +134,11 @@ def test_float64_insufficient_is_inconclusive():
 
 
 def test_high_precision_path_passes_and_catches_a_mutant():
-    """τ = -0.2 needs 63 bits: the sound fixed-point interval evaluation decides (PASS), and a perturbed f_1
-    weight FAILs there too."""
-    p = {**SMALL, "N": 32, "eps": 0.2, "tau": -0.2, "random": 1}
-    assert not la.budgets(32, 1, 1, 0.5, 0.2, -0.2, "chebyshev")["float64"]
+    """τ = -0.3 needs 63 bits: the sound fixed-point interval evaluation decides (PASS), and a perturbed f_1
+    weight FAILs there too.  (τ = -0.2 was used before the two-square products and the Γ_1 budget made float64
+    enough there.)"""
+    p = {**SMALL, "N": 32, "eps": 0.2, "tau": -0.3, "random": 1}
+    assert not la.budgets(32, 1, 1, 0.5, 0.2, -0.3, "chebyshev")["float64"]
     r = cl._run(p, np.random.default_rng(0))
     assert r.verdict == "PASS", _bad(r)
     assert all("fixed-point" in row["precision"] for row in r.counts["table"])
