@@ -23,7 +23,8 @@ from .affine import Affine
 # Inputs with at least this many tokens are evaluated by the compiled plan (``_Plan``, below); smaller ones by the
 # per-layer block-group path, which needs no compilation.  Both multiply by the same emitted matrices.
 _PLAN_MIN_TOKENS = 2048
-# A class of hidden units with fewer members than this is evaluated as sparse leftover rows.
+# A class of units with fewer members than this (and more than two inputs per unit) is evaluated as sparse
+# leftover rows.
 _PLAN_MIN_CLASS = 3
 # Tokens per chunk of the plan: the widest layer of a chunk holds about this many float64 entries.
 _PLAN_CHUNK_ENTRIES = 1 << 18
@@ -159,7 +160,7 @@ class _Plan:
     Y[R0 : R0 + aG] = M X[C0 : C0 + bG], M (a x b) the piece-level weights (the layer restricted to these rows is
     M ⊗ I_G), computed as (a, G n) @ (b, G n): one BLAS call for all channels.  A class whose pieces would be
     short keeps its order and reads by gathers (strided slices where the stride is constant); classes of fewer
-    than ``_PLAN_MIN_CLASS`` rows form a sparse leftover map (``Affine.apply_T``).  The output layer is computed
+    than ``_PLAN_MIN_CLASS`` rows with more than two inputs each form a sparse leftover map (``Affine.apply_T``).  The output layer is computed
     the same way and its rows are put back in order at the end.
 
     Every output is the same sum of the same float64 products as in the per-layer path; only the order of the
@@ -211,8 +212,8 @@ def _run_ops(ops, X, Y, relu, scratch):
             for s in range(0, Yv.shape[1], step):
                 Ys = Yv[:, s:s + step]
                 np.matmul(M, Xv[:, s:s + step], out=Ys)
-                if bias is not None:
-                    Ys += bias[:, None]
+                for t, bt in bias:
+                    Ys[t] += bt
                 if relu:
                     np.maximum(Ys, 0.0, out=Ys)
         elif kind == "class":
@@ -269,6 +270,23 @@ def _weighted_sum(slots, X, Yv, bias, scratch):
         Yv += bias
 
 
+def _evenly_spaced_runs(cols: np.ndarray) -> list[int]:
+    """Cut the columns (k, G) of a class into maximal runs of rows in which every slot advances by its own
+    constant positive step; returns the run bounds [0, ..., G]."""
+    G = cols.shape[1]
+    bounds, s = [0], 0
+    while s < G:
+        e = s + 1
+        if e < G:
+            step = cols[:, e] - cols[:, s]
+            if np.all(step > 0):
+                while e < G and np.array_equal(cols[:, e] - cols[:, e - 1], step):
+                    e += 1
+        bounds.append(e)
+        s = e
+    return bounds
+
+
 def _source(cols: np.ndarray):
     """How a slot reads its inputs: a slice when they are evenly spaced, else the index array (a gather)."""
     if cols.size == 1:
@@ -297,7 +315,7 @@ def _compile_layer(lay: Affine, pos: np.ndarray):
     anchor[has] = p[starts[:-1][has]]
     new_order, pieces, small = [], [], []
     for rows in classes.values():
-        if len(rows) < _PLAN_MIN_CLASS:
+        if len(rows) < _PLAN_MIN_CLASS and starts[rows[0] + 1] - starts[rows[0]] > 2:
             small += rows
             continue
         rows = np.asarray(sorted(rows, key=lambda i: (anchor[i], i)), dtype=np.int64)
@@ -305,13 +323,11 @@ def _compile_layer(lay: Affine, pos: np.ndarray):
         cols = p[starts[rows][None, :] + np.arange(k)[:, None]]  # (k, G): slot j of every row
         w = v[starts[rows[0]]:starts[rows[0] + 1]]
         b = float(lay.b[rows[0]])
-        cut = np.flatnonzero(np.any(np.diff(cols, axis=1) != 1, axis=0)) + 1 if k else np.zeros(0, dtype=np.int64)
-        bounds = [0] + cut.tolist() + [len(rows)]
-        if len(bounds) - 1 <= max(1, len(rows) // 8):  # pieces of >= 8 rows on average: aligned slices
+        bounds = _evenly_spaced_runs(cols) if k else [0, len(rows)]
+        if len(bounds) - 1 <= max(1, len(rows) // 8):  # pieces of >= 8 rows on average: slices, no gathers
             for s, e in zip(bounds[:-1], bounds[1:]):
                 R0 = len(new_order)
-                pieces.append((R0, R0 + e - s, [(slice(int(cols[j, s]), int(cols[j, s]) + e - s), float(w[j]))
-                                                for j in range(k)], b))
+                pieces.append((R0, R0 + e - s, [(_source(cols[j, s:e]), float(w[j])) for j in range(k)], b))
                 new_order += rows[s:e].tolist()
         else:
             R0 = len(new_order)
@@ -364,8 +380,8 @@ def _fuse(pieces):
         for t in range(i, j):
             for s, w in pieces[t][2]:
                 M[t - i, (s.start - C0) // G] = w
-        bias = np.array([pieces[t][3] for t in range(i, j)])
-        out.append(("gemm", R0, R0 + a * G, C0, C1, M, bias if np.any(bias != 0) else None))
+        bias = [(t - i, pieces[t][3]) for t in range(i, j) if pieces[t][3] != 0.0]
+        out.append(("gemm", R0, R0 + a * G, C0, C1, M, bias))
         i = j
     return _share(out)
 
