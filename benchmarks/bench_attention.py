@@ -14,10 +14,12 @@ meeting the hypotheses (``verify.claims.lemma_3_3.sample_sequence``).  Timed, be
 The ratios printed are dense-attention time / block time on the same sequence ("all" and "last" against the
 reference causal attention, "tri all" against the triangular one); the block's last output is compared with
 attention's (|diff| <= ε/2 is the lemma's side-by-side bound).  The block's FNNs run single-threaded (the
-evaluation plan of ``constructions.fnn`` keeps its BLAS calls below OpenBLAS's threading size); the dense
-baselines use whatever threads numpy's BLAS takes for their matrix products.
+evaluation plan of ``constructions.fnn`` keeps its BLAS calls below OpenBLAS's threading size) unless
+``--threads k`` lets the plan run token chunks on k threads (same numbers); the dense baselines use whatever
+threads numpy's BLAS takes for their matrix products.
 
     python benchmarks/bench_attention.py [--d 1] [--max-log2n 16] [--max-dense-log2n 16] [--repeats 1]
+                                         [--split] [--threads 1]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 
 import numpy as np
 
+from constructions import fnn
 from lemmas import attention as la
 from verify import reference as ref
 from verify.claims.lemma_3_3 import sample_sequence
@@ -69,10 +72,13 @@ def main(argv=None):
     ap.add_argument("--max-dense-log2n", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--split", action="store_true", help="also time f_1, g, f_2 (all positions) separately")
+    ap.add_argument("--threads", type=int, default=1, help="threads of the block's FNN evaluation (token chunks)")
     a = ap.parse_args(argv)
+    fnn.set_plan_threads(a.threads)
     d, d_v = a.d, a.d_v
     print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
-          f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block")
+          f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block; block FNNs on {a.threads} "
+          f"thread(s)")
     hdr = (f"{'N':>7} {'n':>3} {'m':>3} {'prec':>7} {'S1':>7} {'S2':>7} {'block all':>10} {'block last':>10} {'dense':>9} "
            f"{'dense tri':>9} {'attn last':>9} {'ratio all':>9} {'ratio last':>10} {'tri all':>8} {'|F_N-Attn|':>10}")
     print(hdr)

@@ -33,6 +33,18 @@ _PLAN_MIN_CHUNK = 512
 # 65536 * 4 on one thread, so the plan's matrix products never spawn threads (on a shared machine a threaded
 # 3 x 3 product is measured up to 5x slower than a single-threaded one) and the timings are single-core.
 _GEMM_WORK = 1 << 18
+# Threads of the plan (token chunks in parallel); 1 by default, see ``set_plan_threads``.
+_PLAN_THREADS = 1
+
+
+def set_plan_threads(k: int) -> int:
+    """Let the compiled plan evaluate token chunks on k threads (the result is the same for every k); returns the
+    previous setting."""
+    global _PLAN_THREADS
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"threads must be a positive integer, got {k!r}")
+    prev, _PLAN_THREADS = _PLAN_THREADS, k
+    return prev
 
 
 @dataclass(frozen=True)
@@ -183,19 +195,32 @@ class _Plan:
         n = X.shape[0]
         out = np.empty((n, self.d_out))
         chunk = max(_PLAN_MIN_CHUNK, _PLAN_CHUNK_ENTRIES // max(self.width, self.d_in))
+        starts = list(range(0, n, chunk))
+        k = max(1, min(_PLAN_THREADS, len(starts)))
+        if k == 1:
+            self._run(X, out, starts, chunk)
+            return out
+        # Threads take interleaved chunks; each chunk is computed by the same ops as on one thread (numpy releases
+        # the GIL inside its loops), so the result does not depend on the number of threads.
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(k) as ex:
+            list(ex.map(lambda j: self._run(X, out, starts[j::k], chunk), range(k)))
+        return out
+
+    def _run(self, X, out, starts, chunk):
+        n = X.shape[0]
         last = len(self.steps) - 1
         # Two activation buffers used in turn and two scratch buffers, allocated once: fresh arrays per layer
         # would fault in new pages on every layer.
         size = max(self.width, self.d_in) * min(chunk, n)
         bufs = [np.empty(size), np.empty(size)]
         scratch = (np.empty(size), np.empty(size))
-        for s in range(0, n, chunk):
+        for s in starts:
             h = np.ascontiguousarray(X[s:s + chunk].T)
             for i, (d_out, ops) in enumerate(self.steps):
                 Y = bufs[i % 2][:d_out * h.shape[1]].reshape(d_out, h.shape[1])
                 h = _run_ops(ops, h, Y, i < last, scratch)
             out[s:s + chunk] = (h if self.out_rows is None else h[self.out_rows]).T
-        return out
 
 
 def _run_ops(ops, X, Y, relu, scratch):

@@ -259,3 +259,19 @@ def test_plan_on_product_nets_groups_channels_and_agrees():
     y, y0 = f(x), per_layer(f, x)
     np.testing.assert_allclose(y, y0, rtol=0, atol=1e-13)
     np.testing.assert_allclose(y[:, 0], np.prod(x, axis=1), rtol=0, atol=1e-8)
+
+
+def test_plan_threads_give_the_same_numbers():
+    from constructions import fnn as fnn_mod
+    from lemmas.mult import build_prod
+    f = build_prod(4, 1.0, 1e-8).net
+    x = np.random.default_rng(5).uniform(-1, 1, size=(9000, 4))
+    y1 = f(x)
+    prev = fnn_mod.set_plan_threads(3)
+    try:
+        y3 = f(x)
+    finally:
+        fnn_mod.set_plan_threads(prev)
+    assert np.array_equal(y1, y3)
+    with pytest.raises(ValueError):
+        fnn_mod.set_plan_threads(0)
