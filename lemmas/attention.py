@@ -26,9 +26,10 @@ Budgets (exact formulas; every number below is computed by the builder and store
      b ∈ [w_min/2, 2], which needs 1/b to the relative accuracy ε w_min / 16 and cost ~4x more nonzeros; the
      ratio form needs only relative accuracy ε/4 per piece, see ``lemmas.quotient.RATIO_DOC``.  The absolute
      quotient is not used any more; ``quotient=`` still accepts any (C, b_min, b_max, ε) builder for tests.)
-  4. E = E_trunc + E_net, each <= E/2:
-     E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| for the kernel polynomial P actually stored (float64
-     coefficients included; computed in mpmath), E_net = the network error of the sums of products below.
+  4. E = E_trunc + E_net: E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| <= E/2 for the kernel polynomial P
+     actually stored (float64 coefficients included; computed in mpmath; the degree n is the smallest with
+     E_trunc <= E/2), E_net = the network error of the sums of products below, budgeted E - E_trunc (>= E/2:
+     whatever the truncation leaves over goes to the network).
 
 The kernel as a sum of products.  P(t) = Σ_{j<=n} p_j t^j and t^j = <k, q>^j = Σ_{|α|=j} (j!/α!) k^α q^α, so
 
@@ -47,12 +48,23 @@ Two routes give p_j (both are built and reported side by side):
     the power-basis coefficients grow like (1 + √2)^n e^{-λ} and cancel.
   n is the smallest degree >= 2 whose truncation bound (plus the rounding of the stored c_α) is <= E/2.
 
-Networks (every product is ``lemmas.mult.level``: pairwise sawtooth products with inputs clipped to [-1, 1],
-error η = 2^{-2m} each, m >= 2 the smallest with 2^{-2m} <= η_p/2).
+Networks (every product is ``pair_level``: pairwise two-square products with inputs clipped to [-1, 1],
+error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p/2).
+  Two-square product: ca, cb = clip(a), clip(b; -1, 1), u_± = (ca ± cb)/2 ∈ [-1, 1], and
+      φ(a, b) = f_m(|u_+|) - f_m(|u_-|),      ca cb = u_+^2 - u_-^2,
+  f_m the sawtooth square of ``lemmas.square`` (0 <= f_m(t) - t^2 <= 2^{-2m-2} on [0, 1]), so
+  φ - ca cb = e_+ - e_- ∈ [-2^{-2m-2}, 2^{-2m-2}], attained at ca = cb = 2^{-m-1} (u_- = 0, u_+ a grid
+  midpoint).  Two sawtooth channels per product instead of the three of ``lemmas.mult.level``
+  (xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], error 2^{-2m}): a third fewer units and nonzeros per layer, and a
+  4x smaller error per product for the same depth, i.e. one sawtooth level less for the same budget.  Layers:
+  clip (4 units, as in ``lemmas.mult``), rq (8 units: ρ(±u), ρ(±u - 1/2) for u = u_+, u_-; sawtooth state 1 is
+  α = ρ(u) + ρ(-u) = |u|, β = ρ(u - 1/2) + ρ(-u - 1/2) = ρ(|u| - 1/2), γ = α), m - 1 sawtooth transitions
+  (``lemmas.square.sawtooth_step``, 3 units per channel), output y_+ - y_-, y = γ_m - (2α_m - 4β_m)/4^m; a
+  carried value as in ``lemmas.mult`` (2 clip units, then one unit per layer, output w - 1).
   f_1 (input (k, v, q)): powers x_l^j, j <= n, of every coordinate of k and q by doubling, P = ⌈log2 n⌉ levels
     (level ℓ forms x^j = x^{2^{ℓ-1}} x^{j - 2^{ℓ-1}} for 2^{ℓ-1} < j <= min(2^ℓ, n), carries the rest); then
     d - 1 levels forming the mixed monomials (coordinate l: α' · x_l^a, |α'| + a <= n); then one level forming
-    a_{α,c} = k^α v_c (``build_mult``-style, exactly 0 when v_c = 0), carrying k^α, q^α, v.  Monomial error:
+    a_{α,c} = k^α v_c (0 when v_c = 0, in exact arithmetic), carrying k^α, q^α, v.  Monomial error:
     e(α) <= (|α| - 1) η (a product of values in [-1, 1] errs by η + the sum of its inputs' errors).  The output
     map emits, per token, M_α = k^α / N (T channels, M_0 = 1/N a bias), A_{α,c} = a_{α,c} / N (T d_v, A_{0,c} =
     v_c / N) and ψ_α = q^α (T - 1 channels, α ≠ 0).
@@ -63,20 +75,28 @@ error η = 2^{-2m} each, m >= 2 the smallest with 2^{-2m} <= η_p/2).
   f_2: one product level ψ_α · M_α and ψ_α · A_{α,c} (α ≠ 0; M_0, A_{0,c} carried), the linear read-out
     Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v ratio-form F.4 nets Â_c / Ŵ (``lemmas.quotient.build_ratio``,
     budget 3), joined by sparse concatenation (``constructions.algebra.concat``).
-  E_net <= Γ (2η + 2 max_α e(α)) <= 2 n Γ η with Γ = Σ_{α≠0} |c_α| (numerator: f_2 product η, q-monomial
-  error, k-monomial error, v-product η; the denominator has one η fewer).  η_p = E / (4 n Γ).
+  Per term α ≠ 0 the numerator errs by η + e(α) + |α| η <= 2|α| η (f_2 product, q-monomial, k-monomial and
+  v-product; a product of values in [-1, 1] errs by η + the errors of its inputs, clipping being 1-Lipschitz),
+  the denominator by (2|α| - 1) η; the α = 0 terms are exact (bias 1/N, carried v/N).  Hence
+      E_net <= Γ_1 η,   Γ_1 = Σ_{α≠0} 2|α| |c_α|   (<= 2 n Γ, Γ = Σ_{α≠0} |c_α|: the large |c_α| of the
+  Chebyshev route sit at degrees well below n),  and  η_p = (E - E_trunc) / Γ_1.  (Before: three-square products
+  with η = 2^{-2m}, the cruder E_net <= 2 n Γ η and E_net <= E/2; at N = 2^16, δ = 1, ε = 0.1 this needed m = 17,
+  now m = 15.)
 
-Counts.  A level with p products and o carried values costs Σ_f c(f) + (24m + 11) p + (m + 1) o nonzeros,
+Counts.  A level with p products and o carried values costs Σ_f c(f) + (16m + 32) p + (m + 1) o nonzeros,
 c(f) = 2 k_f + [b_f + 1 ≠ 0] + [b_f - 1 ≠ 0] for an input functional with k_f weights and bias b_f (4 for a raw
-input, 20 for a product output, 3 for a carried value; ``lemmas.mult``); widths 2·(inputs), 8p + o, 9p + o.
+input, 14 for a product output (6 weights, no bias), 3 for a carried value); widths 2·(inputs), 8p + o, and
+6p + o for the m - 1 transitions.  Per product: rq layer 38 (u_+ units 4 weights + a nonzero bias each: 20;
+u_- units: ρ(±u_-) 4, ρ(±u_- - 1/2) 5: 18), first transition 2 x 13, every later one 2 x 8:
+38 + 26 + 16 (m - 2) = 16m + 32; per carry 2 + (m - 1) (and its clip units).
 ``block_formula`` sums these over the schedule of levels (``schedule``), adds the output maps and the
 quotient's own formula, and predicts L, W, S, B of f_1 and f_2, D, the state sizes and the total nonzeros.
-Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(nΓ/E)), so for fixed d
+Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(Γ_1/E)), so for fixed d
 every count is poly-logarithmic in N/ε (T = C(n + d, d) = O(n^d)) and polynomial in 1/δ, as the paper claims;
 log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.  The weight bound is not poly-logarithmic: B of f_2
 is the ratio net's largest input scale, max_j Δ_j^{-1/2} ~ (b_min (r - 1))^{-1/2} with b_min = w_min - E, i.e.
 B ~ (N e^{λ(1-τ)})^{1/2} (the √-split of ``build_ratio``; the absolute quotient had 8 N e^{λ(1-τ)}), so
-log B = O(log N + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and 2|c_α| enters B of f_2 for the chebyshev route.
+log B = O(log N + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| enters B of f_2 for the chebyshev route.
 
 Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
 needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
@@ -102,8 +122,8 @@ from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 
 from .base import Construction
-from .mult import MIN_REL_EPS, level
-from .square import Circuit, Fn
+from .mult import MIN_REL_EPS
+from .square import Circuit, Fn, sawtooth_out, sawtooth_step
 
 ROUTES = ("chebyshev", "gauss")
 MAX_DEGREE = 400
@@ -184,12 +204,72 @@ def degree_for(route: str, lam: float, d: int, target: float) -> int:
     raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
 
 
+def pair_error(m: int) -> float:
+    """η(m) = 2^{-2m-2}: the error of one two-square product (``pair_level``) on [-1, 1]^2."""
+    return 2.0 ** (-2 * m - 2)
+
+
 def m_for(eta: float) -> int:
-    """The smallest m >= 2 with 2^{-2m} <= η/2."""
+    """The smallest m >= 2 with η(m) = 2^{-2m-2} <= η/2."""
     m = 2
-    while 2.0 ** (-2 * m) > eta / 2:
+    while pair_error(m) > eta / 2:
         m += 1
     return m
+
+
+def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+    """One level of two-square products and carried values (m + 1 hidden layers; module docstring, "Networks").
+
+    ``ops`` holds ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output
+    functionals: φ(a, b) = f_m(|u_+|) - f_m(|u_-|), u_± = (ca ± cb)/2, ca, cb the inputs clipped to [-1, 1]
+    (f_m the sawtooth square of ``lemmas.square``), and clip(v; -1, 1) for a carried v."""
+    if m < 2:
+        raise ValueError("a product level needs m >= 2")
+    clip_units = []
+    for op in ops:
+        for f in op[1:]:
+            clip_units += [f + 1.0, f - 1.0]
+    P = c.layer(clip_units)
+    rq, states, i = [], [], 0
+    for op in ops:
+        if op[0] == "mult":
+            ca, cb = P[i] - P[i + 1] - 1.0, P[i + 2] - P[i + 3] - 1.0
+            for u in ((ca + cb) * 0.5, (ca - cb) * 0.5):
+                rq += [u, -u, u - 0.5, -u - 0.5]
+            states.append(("mult", len(rq) - 8))
+            i += 4
+        else:
+            rq.append(P[i] - P[i + 1])
+            states.append(("carry", len(rq) - 1))
+            i += 2
+    U = c.layer(rq)
+    chans = []
+    for kind, j in states:
+        if kind == "mult":
+            chans.append([(U[j + 4 * h] + U[j + 4 * h + 1], U[j + 4 * h + 2] + U[j + 4 * h + 3],
+                           U[j + 4 * h] + U[j + 4 * h + 1]) for h in (0, 1)])
+        else:
+            chans.append(U[j])
+    for k in range(1, m):
+        units, where = [], []
+        for ch in chans:
+            where.append(len(units))
+            if isinstance(ch, Fn):
+                units.append(ch)
+            else:
+                for st in ch:
+                    units += sawtooth_step(*st, k)
+        V = c.layer(units)
+        chans = [V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * h: j + 3 * h + 3]) for h in (0, 1)]
+                 for ch, j in zip(chans, where)]
+    outs = []
+    for ch in chans:
+        if isinstance(ch, Fn):
+            outs.append(ch - 1.0)
+        else:
+            yp, ym = (sawtooth_out(*st, m) for st in ch)
+            outs.append(yp - ym)
+    return outs
 
 
 def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | None, route: str) -> dict:
@@ -200,13 +280,14 @@ def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | No
     E = eps * w_min / 12.0
     n = degree_for(route, lam, d, E / 2)
     al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
-    eta_p = E / (4.0 * n * max(Gamma, 1e-300))
+    Gamma1 = float(sum(2 * sum(a) * abs(x) for a, x in zip(al[1:], c[1:])))
+    eta_p = (E - trunc) / max(Gamma1, 1e-300)
     m = m_for(eta_p)
     float64 = eta_p / 2 >= MIN_REL_EPS
     bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
     return {"lam": lam, "tau": tau_eff, "w_min": w_min, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
-            "Gamma": Gamma, "eta_p": eta_p, "m": m, "float64": bool(float64), "precision_bits": int(bits),
-            "E_net_bound": 2 * n * Gamma * 2.0 ** (-2 * m)}
+            "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "float64": bool(float64),
+            "precision_bits": int(bits), "E_net_bound": Gamma1 * pair_error(m)}
 
 
 # ------------------------------------------------------------------------------------------- schedule
@@ -271,7 +352,7 @@ def run_schedule(c: Circuit, env: dict, levels: list[list[tuple]], m: int) -> di
                 lops.append(("mult", env[op[2]], env[op[3]]))
             else:
                 lops.append(("carry", env[op[1]]))
-        outs = level(c, lops, m)
+        outs = pair_level(c, lops, m)
         env = {_op_name(op): f for op, f in zip(ops, outs)}
     return env
 
@@ -280,15 +361,15 @@ def schedule_cost(levels: list[list[tuple]], m: int, origin: dict) -> tuple[int,
     """Nonzeros, hidden widths and final origins of the levels by the level rule (independent of the circuit).
 
     origin[name] ∈ {"raw", "pair", "carry"}: c(f) = 4, 20, 3."""
-    cost = {"raw": 4, "pair": 20, "carry": 3}
+    cost = {"raw": 4, "pair": 14, "carry": 3}
     S, widths = 0, []
     for ops in levels:
         p = sum(op[0] == "mult" for op in ops)
         o = len(ops) - p
         n_in = 2 * p + o
         S += sum(cost[origin[op[2]]] + cost[origin[op[3]]] if op[0] == "mult" else cost[origin[op[1]]] for op in ops)
-        S += (24 * m + 11) * p + (m + 1) * o
-        widths += [2 * n_in, 8 * p + o] + [9 * p + o] * (m - 1)
+        S += (16 * m + 32) * p + (m + 1) * o
+        widths += [2 * n_in, 8 * p + o] + [6 * p + o] * (m - 1)
         origin = {op[1]: ("pair" if op[0] == "mult" else "carry") for op in ops}
     return S, widths, origin
 
@@ -438,7 +519,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     for i in range(1, T):
         ops.append(("mult", Pf[i - 1], Mf[i]))
         ops += [("mult", Pf[i - 1], Af[i * d_v + cc]) for cc in range(d_v)]
-    res = level(c2, ops, m)
+    res = pair_level(c2, ops, m)
     den = res[0] * coef[0]
     nums = [res[1 + cc] * coef[0] for cc in range(d_v)]
     k = 1 + d_v
@@ -484,24 +565,25 @@ def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
         origin[("v", cc)] = "raw"
     S1, w1, _ = schedule_cost(levels, m, origin)
     # output map: M_0 bias 1; M_α carried (w - 1)/N: 2; A_0c carried: 2; A_αc product: 9; ψ_α carried: 2
-    S1 += 1 + 2 * (T - 1) + 2 * d_v + 9 * (T - 1) * d_v + 2 * (T - 1)
+    S1 += 1 + 2 * (T - 1) + 2 * d_v + 6 * (T - 1) * d_v + 2 * (T - 1)
     D_out = T * (2 + d_v) - 1
     f1 = {"L": len(levels) * (m + 1) + 1, "W": max([2 * d + d_v, D_out] + w1), "S": S1,
           "B": max(4.0, 1.0 / N)}
     # f_2 product part: one level, carries M_0, A_0c (raw), products ψ_α x M_α, ψ_α x A_αc (raw inputs)
     p, o = (T - 1) * (1 + d_v), 1 + d_v
-    S2p = 4 * (2 * p + o) + (24 * m + 11) * p + (m + 1) * o
-    last = (1 + d_v) * (2 + 9 * nz) - 0  # each read-out: carry (1 weight + bias) + 9 per nonzero c_α
+    S2p = 4 * (2 * p + o) + (16 * m + 32) * p + (m + 1) * o
+    last = (1 + d_v) * (2 + 6 * nz)  # each read-out: carry (1 weight + bias) + 6 per nonzero c_α
     S2p += last
     c0 = abs(float(coef[0]))
-    B2p = max([4.0] + [abs(float(x)) * 2 for x in coef[1:]] + [c0])  # 2 c_α (pair output) and c_0
-    # pair outputs weight 2 (y_s) and ∓8/4^m, scaled by c_α; carry output weight 1 and bias -1, scaled by c_0
+    B2p = max([4.0] + [abs(float(x)) for x in coef[1:]] + [c0])  # c_α (pair output) and c_0
+    # pair outputs weight ±1 (γ of y_±) and ∓2/4^m, ±4/4^m, scaled by c_α; carry output weight 1 and bias -1,
+    # scaled by c_0
     qf = qb.formula
     Lq, Sq, Bq = qf["L"], qf["S"], qf["B"]
     q1 = qb.net.layers[0]
     S_qsel = d_v * Sq
     S2 = S_qsel + S2p + last + d_v * q1.nnz_A
-    w2 = [D_out, 2 * (2 * p + o), 8 * p + o] + [9 * p + o] * (m - 1) + [2 * (d_v + 1)] \
+    w2 = [D_out, 2 * (2 * p + o), 8 * p + o] + [6 * p + o] * (m - 1) + [2 * (d_v + 1)] \
         + [d_v * w for w in qb.net.widths[1:]]
     f2 = {"L": (m + 2) + Lq, "W": max(w2), "S": S2, "B": max(B2p, Bq)}
     ssm_nnz = 4 * T * (1 + d_v) + (T - 1)

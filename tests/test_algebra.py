@@ -203,3 +203,90 @@ def test_restrict_keeps_the_function_of_the_chosen_inputs_and_refuses_cross_read
         assert g.counts().S < f.counts().S
     with pytest.raises(ValueError):
         restrict(f, [0], [1])
+
+
+# ------------------------------------------------------------------ the compiled plan (many tokens)
+def per_layer(f: FNN, x):
+    """The block-group path (``Affine.apply_T`` layer by layer), whatever the number of tokens."""
+    import constructions.fnn as fnn_mod
+    saved = fnn_mod._PLAN_MIN_TOKENS
+    fnn_mod._PLAN_MIN_TOKENS = 1 << 62
+    try:
+        return f(x)
+    finally:
+        fnn_mod._PLAN_MIN_TOKENS = saved
+
+
+def plan_ops(f: FNN) -> list[str]:
+    from constructions.fnn import _Plan
+    return [op[0] for _, ops in _Plan(f.layers).steps for op in ops]
+
+
+@given(nets(integer=True, max_depth=5))
+def test_plan_is_exact_on_integer_nets(f):
+    from constructions.fnn import _PLAN_MIN_TOKENS
+    x = points(f.d_in, n=_PLAN_MIN_TOKENS + 3, integer=True)
+    assert np.array_equal(f(x), dense_ref(f, x))
+
+
+@st.composite
+def patterned_nets(draw):
+    """Sparse integer nets whose rows repeat a few weight patterns on shifted, repeated or scattered inputs, so
+    the plan meets aligned slices, strided slices, gathers, bias-only rows and leftover rows."""
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    L = draw(st.integers(2, 5))
+    w = [int(rng.integers(2, 30)) for _ in range(L + 1)]
+    layers = []
+    for i in range(1, L + 1):
+        pats = [rng.integers(-2, 3, size=int(rng.integers(0, 4))) for _ in range(3)]
+        rows, cols, vals, b = [], [], [], np.zeros(w[i])
+        for r in range(w[i]):
+            pat = pats[int(rng.integers(0, 3))]
+            kind = int(rng.integers(0, 3))
+            start = r if kind == 0 else (2 * r if kind == 1 else int(rng.integers(0, w[i - 1])))
+            cs = sorted({(start + j) % w[i - 1] for j in range(len(pat))})
+            rows += [r] * len(cs)
+            cols += cs
+            vals += [float(x) for x in pat[:len(cs)]]
+            b[r] = float(rng.integers(-1, 2))
+        layers.append(Affine.from_coo(rows, cols, vals, (w[i], w[i - 1]), b))
+    return FNN(layers)
+
+
+@given(patterned_nets())
+def test_plan_is_exact_on_patterned_nets(f):
+    from constructions.fnn import _PLAN_MIN_TOKENS
+    x = points(f.d_in, n=_PLAN_MIN_TOKENS, integer=True)
+    assert np.array_equal(f(x), dense_ref(f, x))
+    assert np.array_equal(f(x), per_layer(f, x))
+
+
+def test_plan_on_product_nets_groups_channels_and_agrees():
+    """A sawtooth product tree (Lemma F.3): the plan turns its transitions into matrix products over all
+    channels and agrees with the per-layer path up to float64 reassociation."""
+    from lemmas.mult import build_prod
+    f = build_prod(8, 1.0, 1e-9).net
+    ops = plan_ops(f)
+    assert ops.count("gemm") >= f.depth // 2, ops
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, size=(5000, 8))
+    y, y0 = f(x), per_layer(f, x)
+    np.testing.assert_allclose(y, y0, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(y[:, 0], np.prod(x, axis=1), rtol=0, atol=1e-8)
+
+
+def test_plan_threads_give_the_same_numbers():
+    from constructions import fnn as fnn_mod
+    from lemmas.mult import build_prod
+    f = build_prod(4, 1.0, 1e-8).net
+    x = np.random.default_rng(5).uniform(-1, 1, size=(9000, 4))
+    y1 = f(x)
+    prev = fnn_mod.set_plan_threads(3)
+    try:
+        y3 = f(x)
+    finally:
+        fnn_mod.set_plan_threads(prev)
+    assert np.array_equal(y1, y3)
+    with pytest.raises(ValueError):
+        fnn_mod.set_plan_threads(0)
