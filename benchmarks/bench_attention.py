@@ -14,7 +14,7 @@ meeting the hypotheses (``verify.claims.lemma_3_3.sample_sequence``).  Timed, be
 The ratios printed are dense-attention time / block time on the same sequence ("all" and "last" against the
 reference causal attention, "tri all" against the triangular one); the block's last output is compared with
 attention's (|diff| <= ε/2 is the lemma's side-by-side bound).  The block's FNNs run single-threaded (the
-evaluation plan of ``constructions.fnn`` keeps its BLAS calls below OpenBLAS's threading size) unless
+evaluation plan of ``constructions.plan`` keeps its BLAS calls below OpenBLAS's threading size) unless
 ``--threads k`` lets the plan run token chunks on k threads (same numbers); the dense baselines use whatever
 threads numpy's BLAS takes for their matrix products.
 
@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from constructions import fnn
+from constructions import plan
 from lemmas import attention as la
 from verify import reference as ref
 from verify.claims.lemma_3_3 import sample_sequence
@@ -74,7 +74,7 @@ def main(argv=None):
     ap.add_argument("--split", action="store_true", help="also time f_1, g, f_2 (all positions) separately")
     ap.add_argument("--threads", type=int, default=1, help="threads of the block's FNN evaluation (token chunks)")
     a = ap.parse_args(argv)
-    fnn.set_plan_threads(a.threads)
+    plan.set_plan_threads(a.threads)
     d, d_v = a.d, a.d_v
     print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
           f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block; block FNNs on {a.threads} "

@@ -218,8 +218,8 @@ def per_layer(f: FNN, x):
 
 
 def plan_ops(f: FNN) -> list[str]:
-    from constructions.fnn import _Plan
-    return [op[0] for _, ops in _Plan(f.layers).steps for op in ops]
+    from constructions.plan import Plan
+    return [op[0] for _, ops in Plan(f.layers).steps for op in ops]
 
 
 @given(nets(integer=True, max_depth=5))
@@ -277,16 +277,16 @@ def test_plan_on_product_nets_groups_channels_and_agrees():
 
 
 def test_plan_threads_give_the_same_numbers():
-    from constructions import fnn as fnn_mod
+    from constructions import plan as plan_mod
     from lemmas.mult import build_prod
     f = build_prod(4, 1.0, 1e-8).net
     x = np.random.default_rng(5).uniform(-1, 1, size=(9000, 4))
     y1 = f(x)
-    prev = fnn_mod.set_plan_threads(3)
+    prev = plan_mod.set_plan_threads(3)
     try:
         y3 = f(x)
     finally:
-        fnn_mod.set_plan_threads(prev)
+        plan_mod.set_plan_threads(prev)
     assert np.array_equal(y1, y3)
     with pytest.raises(ValueError):
-        fnn_mod.set_plan_threads(0)
+        plan_mod.set_plan_threads(0)
