@@ -2,6 +2,7 @@
 formulas, and for every claim a broken net (one weight perturbed, one sawtooth level dropped) that FAILS."""
 
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -35,6 +36,22 @@ def _bad(r):
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
     assert r.verdict in ("PASS", "CERTIFIED"), _bad(r)
+    if cid == "lemma-F.3-prod":  # d = 5: the product-tree cascade on the claim's own net, and the bound holds
+        assert r.verdict == "CERTIFIED"
+        bound = certified_bound(r)
+        d, C = r.params["d"], r.params["C"]
+        c = lmult.build_prod(d, C, r.params["eps"])
+        assert bound <= min(r.params["eps"], c.notes["error_bound"])
+        rng = np.random.default_rng(5)
+        X = rng.uniform(-C, C, (100_000, d))
+        X[:100] = C * 2.0 ** -c.params["m"] * rng.choice([-1.0, 1.0], (100, d))
+        e = np.abs(c.net(X)[:, 0] - np.prod(X, 1))
+        assert e.max() <= bound + ck.allowance(c.net, C ** d)
+        for x in X[np.argsort(-e)[:5]]:
+            exact = Fraction(1)
+            for v in x:
+                exact *= Fraction(float(v))
+            assert abs(hp.net_exact(c.net, x)[0] - exact) <= Fraction(bound)
     if cid == "lemma-F.3-exp":  # certified at its own default ε = 1e-6 (L = 212), and the bound holds
         assert r.verdict == "CERTIFIED"
         bound = certified_bound(r)

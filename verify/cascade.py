@@ -40,12 +40,14 @@ from .twostage import NotSplittable, _row_dicts, column_groups, pair_kind, pl_ta
 
 @dataclass
 class Value:
-    """A value entering a stage: y = u + off, |u - τ| <= delta, |τ| <= 1, and y in [lo, hi]."""
+    """A value entering a stage: y = mul·u + off, |u - τ| <= delta, |τ| <= 1, and y in [lo, hi] (mul = C for a raw
+    input x ∈ [-C, C] whose leaf is τ = x/C; 1 after a pair)."""
 
     delta: fmpq
     off: int
     lo: float
     hi: float
+    mul: fmpq = fmpq(1)
 
 
 def needed_inputs(net: FNN, output: int = 0) -> list[int]:
@@ -107,12 +109,12 @@ def _signature(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
     parts = []
     for (r, c, v), b, shape in f.affine_maps():
         parts.append((shape, r.tobytes(), c.tobytes(), v.tobytes(), np.asarray(b, dtype=np.float64).tobytes()))
-    return (tuple(parts), tuple((v.off, v.lo, v.hi) for v in ins), str(scale), str(off_out))
+    return (tuple(parts), tuple((v.off, v.lo, v.hi, str(v.mul)) for v in ins), str(scale), str(off_out))
 
 
 def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
-    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i) + off_out for one
-    or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
+    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i)/mul_i + off_out for
+    one or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
     product blocks of many trees, are certified once (a cache keyed by the exact weights)."""
     key = _signature(f, ins, scale, off_out)
     if key not in _CACHE:
@@ -125,9 +127,10 @@ def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[f
 def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
     if len(ins) == 2:
         a, b = ins
-        Q = [[fmpq(0), scale / 2], [scale / 2, fmpq(0)]]
-        q = [-scale * b.off, -scale * a.off]
-        q0 = scale * a.off * b.off + off_out
+        k = scale / (a.mul * b.mul)
+        Q = [[fmpq(0), k / 2], [k / 2, fmpq(0)]]
+        q = [-k * b.off, -k * a.off]
+        q0 = k * a.off * b.off + off_out
         res = certify_separable_poly(f, Q, q, q0, [a.lo, b.lo], [a.hi, b.hi])
         if not res.proved:
             raise NotSplittable(f"a product stage is not separable: {res.reason}")
@@ -136,7 +139,7 @@ def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[
         a = ins[0]
         if a.hi <= a.lo:
             raise NotSplittable("an empty input box")
-        res = certify_pl_exact(f, pl_target_error(lambda y: scale * (y - a.off) + off_out, []), a.lo, a.hi,
+        res = certify_pl_exact(f, pl_target_error(lambda y: scale * (y - a.off) / a.mul + off_out, []), a.lo, a.hi,
                                pl_breakpoints(f, a.lo, a.hi), max_pieces=200_000)
         if not res.proved:
             raise NotSplittable(f"a carried stage is not certified: {res.reason}")
@@ -148,7 +151,7 @@ def _propagate(ins: list[Value]) -> fmpq:
     """|u_a u_b - τ_a τ_b| <= δ_a U_b + δ_b (|τ_a| <= 1, U_b >= |u_b| from the box) or δ_a for one value."""
     if len(ins) == 2:
         a, b = ins
-        U_b = max(abs(_q(b.lo) - b.off), abs(_q(b.hi) - b.off))
+        U_b = max(abs(_q(b.lo) - b.off), abs(_q(b.hi) - b.off)) / abs(b.mul)
         return a.delta * U_b + b.delta
     return ins[0].delta
 

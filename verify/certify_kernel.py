@@ -58,6 +58,13 @@ def _x_leaf(z, axis: int, R: float) -> dict:
     return {"delta": res.sup, "pieces": res.pieces}
 
 
+class BeyondBudget(NotSplittable):
+    """The certificate would exceed its work budget (boxes x nonzeros); nothing is proven either way."""
+
+
+WORK_MAX = 2e9  # boxes x nonzeros of the exponential stage's branch-and-bound (as CERT_WORK_MAX for 1-D claims)
+
+
 def _exp_leaf(z, d: int, R: float, eps_b: float) -> dict:
     sp = split(z)
     gs = [g for g, dep in enumerate(sp.deps) if len(dep) == d]
@@ -86,7 +93,13 @@ def _exp_leaf(z, d: int, R: float, eps_b: float) -> dict:
     lo, hi = float(np.floor(lo * s) / s), float(np.ceil(hi * s) / s)
     aa, bb = _aq(a), _aq(b)
     enc, edges = enclose_taylor_cells(lambda y: [(-(y - bb) / aa).exp() + 1], lo, hi, cells=1024)
-    seeds = np.union1d(pl_breakpoints(rest, lo, hi), edges)
+    S = max(1, rest.counts().S)
+    try:
+        bp = pl_breakpoints(rest, lo, hi, max_points=int(min(4_000_000, WORK_MAX / (4 * S))))
+    except ValueError:
+        raise BeyondBudget(f"the exponential stage has more than {WORK_MAX / (4 * S):.3g} pieces "
+                           f"(work budget {WORK_MAX:g} boxes x nonzeros)") from None
+    seeds = np.union1d(bp, edges)
     res = certify_fnn(rest, enc, [lo], [hi], eps_b, budget=max(200_000, 4 * len(seeds)), seed_points=seeds,
                       stop_above=2 * eps_b)
     if not res.bound_is_sound:
@@ -150,6 +163,6 @@ def certify_kernel_factors(net, R: float, alphas, coef, eps_exp: float) -> dict:
                    leaf_deltas=leaves, exp_leaf={kk: v for kk, v in exp_info.items() if kk != "delta"},
                    tree_levels=levels)
     except NotSplittable as exc:
-        out.update(proved=False, reason=str(exc))
+        out.update(proved=False, reason=str(exc), beyond_budget=isinstance(exc, BeyondBudget))
     out["seconds"] = time.perf_counter() - t0
     return out
