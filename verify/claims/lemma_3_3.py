@@ -588,8 +588,8 @@ register(Claim(
                 + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
                 + [{"margin": m, "with_d2": 0} for m in (1.0, 0.3)]
                 + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
-                   {"tau": -0.2, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
-                   {"margin": 0.2, "with_d2": 0, "N": 128, "random": 1}]
+                   {"tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
+                   {"margin": 0.15, "with_d2": 0, "N": 64, "random": 1}]
                 + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
     run=_run,
     mutants=_own_mutants,
