@@ -34,7 +34,7 @@ from constructions.algebra import drop_copies, restrict
 from constructions.fnn import FNN
 
 from .certify import _fmpq_float_up, _q, certify_pl_exact, pl_breakpoints
-from .separable import certify_separable_poly
+from .separable import certify_separable_poly, quadratic_piece_error
 from .twostage import NotSplittable, _row_dicts, column_groups, pair_kind, pl_target_error
 
 
@@ -48,6 +48,7 @@ class Value:
     lo: float
     hi: float
     mul: fmpq = fmpq(1)
+    mono: tuple = ()  # the exponents of the leaves in τ (bookkeeping: which product the cascade certified)
 
 
 def needed_inputs(net: FNN, output: int = 0) -> list[int]:
@@ -112,19 +113,19 @@ def _signature(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
     return (tuple(parts), tuple((v.off, v.lo, v.hi, str(v.mul)) for v in ins), str(scale), str(off_out))
 
 
-def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
+def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool = False) -> tuple[fmpq, dict]:
     """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i)/mul_i + off_out for
     one or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
     product blocks of many trees, are certified once (a cache keyed by the exact weights)."""
-    key = _signature(f, ins, scale, off_out)
+    key = _signature(f, ins, scale, off_out) + (square,)
     if key not in _CACHE:
         if len(_CACHE) > 4096:
             _CACHE.clear()
-        _CACHE[key] = _stage_error(f, ins, scale, off_out)
+        _CACHE[key] = _stage_error(f, ins, scale, off_out, square)
     return _CACHE[key]
 
 
-def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[fmpq, dict]:
+def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool) -> tuple[fmpq, dict]:
     if len(ins) == 2:
         a, b = ins
         k = scale / (a.mul * b.mul)
@@ -139,38 +140,79 @@ def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple[
         a = ins[0]
         if a.hi <= a.lo:
             raise NotSplittable("an empty input box")
-        res = certify_pl_exact(f, pl_target_error(lambda y: scale * (y - a.off) / a.mul + off_out, []), a.lo, a.hi,
-                               pl_breakpoints(f, a.lo, a.hi), max_pieces=200_000)
+        if square:  # a value times itself: G = scale ((y - o)/mul)^2 + off_out, a parabola on each piece
+            k = scale / (a.mul * a.mul)
+            sq = quadratic_piece_error(fmpq(0), fmpq(1), k, -2 * k * a.off)
+            const = k * a.off * a.off + off_out
+            err = lambda p, q, fp, fq: sq(p, q, fp - const, fq - const)  # noqa: E731
+        else:
+            err = pl_target_error(lambda y: scale * (y - a.off) / a.mul + off_out, [])
+        res = certify_pl_exact(f, err, a.lo, a.hi, pl_breakpoints(f, a.lo, a.hi), max_pieces=200_000)
         if not res.proved:
             raise NotSplittable(f"a carried stage is not certified: {res.reason}")
         return res.sup, {"pieces": res.pieces}
     raise NotSplittable(f"a stage reads {len(ins)} values (a product tree reads 1 or 2)")
 
 
-def _propagate(ins: list[Value]) -> fmpq:
-    """|u_a u_b - τ_a τ_b| <= δ_a U_b + δ_b (|τ_a| <= 1, U_b >= |u_b| from the box) or δ_a for one value."""
-    if len(ins) == 2:
-        a, b = ins
+def _propagate(ins: list[Value], square: bool = False) -> fmpq:
+    """|u_a u_b - τ_a τ_b| <= δ_a U_b + δ_b (|τ_a| <= 1, U_b >= |u_b| from the box; b = a for a square) or δ_a
+    for one carried value."""
+    if len(ins) == 2 or square:
+        a, b = (ins[0], ins[0]) if square else ins
         U_b = max(abs(_q(b.lo) - b.off), abs(_q(b.hi) - b.off)) / abs(b.mul)
         return a.delta * U_b + b.delta
     return ins[0].delta
+
+
+def _mono(ins: list[Value], square: bool) -> tuple:
+    if not all(v.mono for v in ins):
+        return ()
+    if square:
+        return tuple(2 * e for e in ins[0].mono)
+    return tuple(sum(es) for es in zip(*(v.mono for v in ins)))
+
+
+def _best_stage(f, ins, scale, off_out):
+    """The stage certificate; a stage reading one value is either that value carried or its square (a product of
+    a value with itself): both targets are certified when the carry does not fit (E > |scale|/64) and the smaller
+    error is kept (each is a sound statement about its own target; ``mono`` records which)."""
+    E, det = stage_error(f, ins, scale, off_out)
+    if len(ins) == 1 and E > abs(scale) / 64:
+        E2, det2 = stage_error(f, ins, scale, off_out, square=True)
+        if E2 < E:
+            return E2, det2, True
+    return E, det, False
 
 
 def certify_cascade(net: FNN, leaves: list[Value], scale: fmpq) -> dict:
     """δ with |net(y(x)) - scale · Π τ_leaves| <= δ for a one-output product tree on the leaf values (module
     docstring); raises NotSplittable where the net is not such a tree.  Copy layers (depth padding) are dropped
     first (``constructions.algebra.drop_copies``: the same function)."""
+    return certify_cascade_multi(net, leaves, [scale])[0]
+
+
+def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[dict]:
+    """``certify_cascade`` for every output of a net whose product levels are aligned (a cut is a layer of pairs
+    across all outputs, e.g. a net built level by level with carried values): every pair value is certified once
+    and shared by the outputs that read it; ``scales[j]`` is output j's scale."""
+    if len(scales) != net.d_out:
+        raise ValueError(f"{len(scales)} scales for {net.d_out} outputs")
     cur, info, levels, pieces = drop_copies(net), list(leaves), 0, 0
     while True:
         L = cur.depth
         cut = next((k for k in range(L - 1) if cut_kinds(cur, k) is not None), None)
         if cut is None:
-            ins = needed_inputs(cur, 0)
-            f = restrict(cur, [0], ins)
-            E, det = stage_error(f, [info[i] for i in ins], scale, fmpq(0))
-            pieces += det["pieces"]
-            delta = E + scale * _propagate([info[i] for i in ins])
-            return {"delta": delta, "levels": levels, "pieces": pieces, "last_stage_error": E}
+            out = []
+            for j, scale in enumerate(scales):
+                ins = needed_inputs(cur, j)
+                if not ins:
+                    raise NotSplittable(f"output {j} is a constant, not a product of the leaves")
+                f = restrict(cur, [j], ins)
+                E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0))
+                delta = E + scale * _propagate([info[i] for i in ins], sq)
+                out.append({"delta": delta, "levels": levels, "pieces": pieces + det["pieces"],
+                            "last_stage_error": E, "mono": _mono([info[i] for i in ins], sq)})
+            return out
         groups, kinds = cut_kinds(cur, cut)
         new = []
         for grp, kind in zip(groups, kinds):
@@ -179,16 +221,17 @@ def certify_cascade(net: FNN, leaves: list[Value], scale: fmpq) -> dict:
             ins = needed_inputs(z, 0)
             f = restrict(z, [0], ins)
             off = 1 if kind[0] == "clip" else 0
-            E, det = stage_error(f, [info[j] for j in ins], fmpq(1), fmpq(off))
+            E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off))
             pieces += det["pieces"]
-            delta = E + _propagate([info[j] for j in ins])
+            delta = E + _propagate([info[j] for j in ins], sq)
+            mono = _mono([info[j] for j in ins], sq)
             if kind[0] == "clip":
                 delta += max(fmpq(0), 2 - kind[1])
                 lo, hi = 0.0, _fmpq_float_up(kind[1])
             else:
                 w = float(_fmpq_float_up(1 + delta))
                 lo, hi = _dyadic_box(-w, w)
-            new.append(Value(delta, off, lo, hi))
+            new.append(Value(delta, off, lo, hi, fmpq(1), mono))
         # the rest of the net, reading the new values (one column per group, as in twostage.split)
         maps = cur.affine_maps()
         (rr, cc, vv), b1, shape1 = maps[cut + 1]

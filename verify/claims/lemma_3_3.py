@@ -36,6 +36,7 @@ from constructions.ssm import SSMLayer
 from lemmas import attention as la
 
 from .. import reference as ref
+from ..certify_attention import certify_features, feature_targets
 from ..checks import EPS64, agree, counts_match, fit_slope
 from ..mutants import perturb_weight
 from ..registry import Claim, register
@@ -479,6 +480,35 @@ def token_heatmap(c, seq, d: int, d_v: int) -> dict:
             "contrib": la.token_contributions(c.net, X).tolist(), "attn": (w / w.sum()).tolist()}
 
 
+def features_check(c) -> Check:
+    """f_1's features certified (verify/certify_attention.py): sup over [-1, 1]^{2d + d_v} of |f̂_j - f_j| <= δ_j
+    for every output, compared with the builder's per-feature share of E_net (a product of values in [-1, 1] errs
+    by η plus its inputs' errors): (|α| - 1) η / N for M_α, |α| η / N for A_{α,c}, (|α| - 1) η for ψ_α,
+    η = 2^{-2m-2}.  A certified δ_j above its share is not a proof of failure (INCONCLUSIVE)."""
+    blk = c.net
+    d, d_v, N = c.params["d"], c.params["d_v"], c.params["N"]
+    name = ("f_1 features certified: sup over [-1,1]^(2d+d_v) of |f̂_j - f_j| <= δ_j <= the builder's share "
+            "((|α|-1)η/N for M_α, |α|η/N for A_α,c, (|α|-1)η for ψ_α)")
+    res = certify_features(blk.f1, blk.alphas, d, d_v, N)
+    if not res["proved"]:
+        return Check(name, None, None, None, {"reason": f"not certified: {res['reason']}", "seconds": res["seconds"]})
+    eta = la.pair_error(c.notes["m"])
+    shares = []
+    for nm, (_, mono, _) in zip(res["names"], feature_targets(blk.alphas, d, d_v, N)):
+        k = sum(mono[:d]) if not nm.startswith("psi") else sum(mono[d + d_v:])
+        shares.append((k - 1) * eta / N if nm.startswith("M") else k * eta / N if nm.startswith("A")
+                      else (k - 1) * eta)
+    ratios = [dl / sh if sh > 0 else (0.0 if dl == 0 else float("inf")) for dl, sh in zip(res["deltas"], shares)]
+    worst = int(np.argmax(ratios))
+    ok = ratios[worst] <= 1.0
+    det = {"features": len(res["deltas"]), "max_delta": max(res["deltas"]), "worst_feature": res["names"][worst],
+           "worst_delta": res["deltas"][worst], "worst_share": shares[worst], "eta": eta, "seconds": res["seconds"],
+           "method": res["method"]}
+    if not ok:
+        det["reason"] = "a certified δ_j exceeds the builder's share (a bound, not a proof of failure)"
+    return Check(name, True if ok else None, res["deltas"][worst], shares[worst], det)
+
+
 def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     margin, eps, tau = float(params["margin"]), float(params["eps"]), float(params["tau"])
@@ -494,6 +524,8 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
             counts["token_heatmap"] = token_heatmap(c, sets["random"][0], d, d_v)
         ch, rw = error_checks(c, sets, margin, tau)
         checks += ch
+        if int(params.get("cert_f1", 0)) and route == ROUTE_CODES[int(params.get("route", 0))][0]:
+            checks.append(features_check(c))
         if int(params.get("search", 0)) and c.notes["float64"]:
             checks.append(local_search_check(c, sets, margin, tau, rng))
         rows += rw
@@ -583,14 +615,16 @@ register(Claim(
                "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
                "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
     params={"d": 1, "d_v": 2, "N": 1024, "margin": 0.5, "eps": 0.1, "tau": 1.0, "random": 3, "route": 0,
-            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_margin": 1.5, "growth": 0, "search": 0},
-    sweep=tuple([{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "search": 1} for N in (256, 4096)]
+            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_margin": 1.5, "growth": 0, "search": 0, "cert_f1": 1},
+    # the f_1 certificate (exact, ~30 s per block) runs at the default d = 1 block and the sweep's d = 2 block
+    sweep=tuple({**p, "cert_f1": 0} for p in
+                [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "search": 1} for N in (256, 4096)]
                 + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
                 + [{"margin": m, "with_d2": 0} for m in (1.0, 0.3)]
                 + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
                    {"tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
-                   {"margin": 0.15, "with_d2": 0, "N": 64, "random": 1}]
-                + [{"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1}]),
+                   {"margin": 0.15, "with_d2": 0, "N": 64, "random": 1}])
+          + ({"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},),
     run=_run,
     mutants=_own_mutants,
     build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["margin"]), float(p["eps"]),
@@ -599,5 +633,5 @@ register(Claim(
     doc="docs/lemmas/lemma-3.3.md",
     param_types={"d": int, "d_v": int, "N": int, "margin": float, "eps": float, "tau": float, "random": int,
                  "route": int, "violate": int, "with_d2": int, "d2_N": int, "d2_margin": float, "growth": int,
-                 "search": int},
+                 "search": int, "cert_f1": int},
 ))
