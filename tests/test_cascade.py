@@ -110,3 +110,49 @@ def test_f6_factor_certificate_fails_on_broken_nets(f6):
     # the targets of another expansion order (outputs no longer match): refused
     res = certify_kernel_factors(c.net, 1.0, ex.alphas[:-1], ex.coef[:-1], eta / 8)
     assert not res["proved"]
+
+
+# ------------------------------------------------------------------------------- Lemma 3.3 f_1 features
+@pytest.fixture(scope="module")
+def small_block():
+    from lemmas import attention as la
+    return la.build_attention(1, 1, 64, 1.0, 0.3, 1.0, "chebyshev")
+
+
+def test_f1_feature_certificate_holds(small_block):
+    from verify.certify_attention import certify_features, feature_targets
+    blk = small_block.net
+    res = certify_features(blk.f1, blk.alphas, 1, 1, 64)
+    assert res["proved"], res
+    deltas = np.array(res["deltas"])
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.uniform(-1, 1, (20000, 3)), [[1, 1, 1], [-1, 1, -1], [2.0 ** -9] * 3]])
+    F = blk.f1(X)
+    for j, (name, mono, scale) in enumerate(feature_targets(blk.alphas, 1, 1, 64)):
+        target = float(scale) * np.prod(X ** np.array(mono), axis=1)
+        e = np.abs(F[:, j] - target)
+        assert e.max() <= deltas[j] + 1e-14, name
+        x = X[int(np.argmax(e))]  # the worst point, exactly
+        exact = Fraction(int(scale.p), int(scale.q))
+        for v, k in zip(x, mono):
+            exact *= Fraction(float(v)) ** int(k)
+        assert abs(hp.net_exact(blk.f1, x)[j] - exact) <= Fraction(deltas[j])
+
+
+def test_f1_feature_certificate_fails_on_broken_nets(small_block):
+    from verify.certify_attention import certify_features, feature_targets
+    blk = small_block.net
+    good = certify_features(blk.f1, blk.alphas, 1, 1, 64)
+    X = np.random.default_rng(1).uniform(-1, 1, (20000, 3))
+    T = feature_targets(blk.alphas, 1, 1, 64)
+    ref_f = np.stack([float(s) * np.prod(X ** np.array(m), axis=1) for _, m, s in T], 1)
+    for layer in (0, 10, -1):
+        bad = mu.perturb_weight(blk.f1, layer, None, 1e-2)
+        worst = np.abs(bad(X) - ref_f).max(0)
+        assert np.any(worst > np.array(good["deltas"]) + 1e-12)  # the mutant moves some feature beyond its bound
+        res = certify_features(bad, blk.alphas, 1, 1, 64)
+        assert not res["proved"] or np.any(np.array(res["deltas"]) >= worst - 1e-15)
+        assert not res["proved"] or res["deltas"] != good["deltas"]
+    # the exponents are checked: the same net read against the monomials of a shifted term list is refused
+    shifted = tuple(tuple(int(v) + 1 for v in a) for a in blk.alphas)
+    assert not certify_features(blk.f1, shifted, 1, 1, 64)["proved"]
