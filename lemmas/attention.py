@@ -122,8 +122,8 @@ from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 
 from .base import Construction
-from .mult import MIN_REL_EPS
-from .square import Circuit, Fn, sawtooth_out, sawtooth_step
+from .mult import MIN_REL_EPS, pair_level
+from .square import Circuit, Fn
 
 ROUTES = ("chebyshev", "gauss")
 MAX_DEGREE = 400
@@ -215,61 +215,6 @@ def m_for(eta: float) -> int:
     while pair_error(m) > eta / 2:
         m += 1
     return m
-
-
-def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
-    """One level of two-square products and carried values (m + 1 hidden layers; module docstring, "Networks").
-
-    ``ops`` holds ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output
-    functionals: φ(a, b) = f_m(|u_+|) - f_m(|u_-|), u_± = (ca ± cb)/2, ca, cb the inputs clipped to [-1, 1]
-    (f_m the sawtooth square of ``lemmas.square``), and clip(v; -1, 1) for a carried v."""
-    if m < 2:
-        raise ValueError("a product level needs m >= 2")
-    clip_units = []
-    for op in ops:
-        for f in op[1:]:
-            clip_units += [f + 1.0, f - 1.0]
-    P = c.layer(clip_units)
-    rq, states, i = [], [], 0
-    for op in ops:
-        if op[0] == "mult":
-            ca, cb = P[i] - P[i + 1] - 1.0, P[i + 2] - P[i + 3] - 1.0
-            for u in ((ca + cb) * 0.5, (ca - cb) * 0.5):
-                rq += [u, -u, u - 0.5, -u - 0.5]
-            states.append(("mult", len(rq) - 8))
-            i += 4
-        else:
-            rq.append(P[i] - P[i + 1])
-            states.append(("carry", len(rq) - 1))
-            i += 2
-    U = c.layer(rq)
-    chans = []
-    for kind, j in states:
-        if kind == "mult":
-            chans.append([(U[j + 4 * h] + U[j + 4 * h + 1], U[j + 4 * h + 2] + U[j + 4 * h + 3],
-                           U[j + 4 * h] + U[j + 4 * h + 1]) for h in (0, 1)])
-        else:
-            chans.append(U[j])
-    for k in range(1, m):
-        units, where = [], []
-        for ch in chans:
-            where.append(len(units))
-            if isinstance(ch, Fn):
-                units.append(ch)
-            else:
-                for st in ch:
-                    units += sawtooth_step(*st, k)
-        V = c.layer(units)
-        chans = [V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * h: j + 3 * h + 3]) for h in (0, 1)]
-                 for ch, j in zip(chans, where)]
-    outs = []
-    for ch in chans:
-        if isinstance(ch, Fn):
-            outs.append(ch - 1.0)
-        else:
-            yp, ym = (sawtooth_out(*st, m) for st in ch)
-            outs.append(yp - ym)
-    return outs
 
 
 def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | None, route: str) -> dict:

@@ -67,9 +67,11 @@ def clip_cost(f: Fn) -> int:
     return 2 * k + (f.b + 1.0 != 0.0) + (f.b - 1.0 != 0.0)
 
 
-def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
-    """Emit one level (m + 1 hidden layers) of pairwise products and carried values; ``ops`` holds
-    ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output functionals."""
+def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> list[Fn]:
+    """One level of products by polarisation and carried values (m + 1 hidden layers): the clip layer
+    ρ(f ± 1) of every input, then per product the sawtooth channels of ``channels(ca, cb)`` (pairs (u, full):
+    units ρ(±u), ρ(±u - 1/2) when ``full``, else ρ(±u) for |u| <= 1/2), m - 1 transitions, and the output
+    ``combine([y per channel])``; a carried value as in the module docstring."""
     if m < 2:
         raise ValueError("a product level needs m >= 2")
     clip_units = []
@@ -81,9 +83,11 @@ def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
     for op in ops:
         if op[0] == "mult":
             ca, cb = P[i] - P[i + 1] - 1.0, P[i + 2] - P[i + 3] - 1.0
-            us, ua, ub = (ca + cb) * 0.5, ca * 0.5, cb * 0.5
-            rq += [us, -us, us - 0.5, -us - 0.5, ua, -ua, ub, -ub]
-            states.append(("mult", len(rq) - 8))
+            chs = []
+            for u, full in channels(ca, cb):
+                chs.append((len(rq), full))
+                rq += [u, -u, u - 0.5, -u - 0.5] if full else [u, -u]
+            states.append(("mult", chs))
             i += 4
         else:
             rq.append(P[i] - P[i + 1])
@@ -93,35 +97,39 @@ def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
     chans = []
     for kind, j in states:
         if kind == "mult":
-            s = (U[j] + U[j + 1], U[j + 2] + U[j + 3], U[j] + U[j + 1])
-            a = (U[j + 4] + U[j + 5], Fn(), U[j + 4] + U[j + 5])
-            b = (U[j + 6] + U[j + 7], Fn(), U[j + 6] + U[j + 7])
-            chans.append([s, a, b])
+            chans.append([(U[q] + U[q + 1], U[q + 2] + U[q + 3], U[q] + U[q + 1]) if full
+                          else (U[q] + U[q + 1], Fn(), U[q] + U[q + 1]) for q, full in j])
         else:
             chans.append(U[j])
     for k in range(1, m):
         units, where = [], []
         for ch in chans:
+            where.append(len(units))
             if isinstance(ch, Fn):
-                where.append(len(units))
                 units.append(ch)
             else:
-                where.append(len(units))
                 for st in ch:
                     units += sawtooth_step(*st, k)
         V = c.layer(units)
-        new = []
-        for ch, j in zip(chans, where):
-            new.append(V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * q: j + 3 * q + 3]) for q in range(3)])
-        chans = new
-    outs = []
-    for ch in chans:
-        if isinstance(ch, Fn):
-            outs.append(ch - 1.0)
-        else:
-            ys, ya, yb = (sawtooth_out(*st, m) for st in ch)
-            outs.append((ys - ya - yb) * 2.0)
-    return outs
+        chans = [V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * q: j + 3 * q + 3]) for q in range(len(ch))]
+                 for ch, j in zip(chans, where)]
+    return [ch - 1.0 if isinstance(ch, Fn) else combine([sawtooth_out(*st, m) for st in ch]) for ch in chans]
+
+
+def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+    """Emit one level (m + 1 hidden layers) of pairwise products and carried values; ``ops`` holds
+    ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output functionals
+    (three squares: 2[f_m(|u_s|) - f_m(|u_a|) - f_m(|u_b|)], module docstring)."""
+    return _sawtooth_level(c, ops, m, lambda ca, cb: [((ca + cb) * 0.5, True), (ca * 0.5, False), (cb * 0.5, False)],
+                           lambda ys: (ys[0] - ys[1] - ys[2]) * 2.0)
+
+
+def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+    """One level of two-square products and carried values (m + 1 hidden layers; ``lemmas.attention``,
+    "Networks"): φ(a, b) = f_m(|u_+|) - f_m(|u_-|), u_± = (ca ± cb)/2, ca, cb the inputs clipped to [-1, 1], error
+    in [-2^{-2m-2}, 2^{-2m-2}]; clip(v; -1, 1) for a carried v."""
+    return _sawtooth_level(c, ops, m, lambda ca, cb: [((ca + cb) * 0.5, True), ((ca - cb) * 0.5, True)],
+                           lambda ys: ys[0] - ys[1])
 
 
 def tree_shape(d: int) -> list[int]:
