@@ -99,8 +99,9 @@ def pre_row(net: FNN, k: int, row: int) -> FNN:
 
 
 def _dyadic_box(lo: float, hi: float, bits: int = 30) -> tuple[float, float]:
+    """[lo, hi] widened outward to multiples of 2^-bits, one more step on each side (exact float box sides)."""
     s = 2.0 ** bits
-    return float(np.floor(lo * s) / s), float(np.ceil(hi * s) / s)
+    return float((np.floor(lo * s) - 1) / s), float((np.ceil(hi * s) + 1) / s)
 
 
 _CACHE: dict = {}

@@ -51,9 +51,10 @@ def _up(x) -> float:
 
 
 def _dyadic_out(lo: float, hi: float, bits: int = 30) -> tuple[float, float]:
-    """[lo, hi] widened outward to multiples of 2^-bits (so that box sides are exact floats)."""
+    """[lo, hi] widened outward to multiples of 2^-bits, one more step on each side (so that box sides are exact
+    floats and a float lo, hi rounded inward by the arithmetic that made them is still covered)."""
     s = 2.0 ** bits
-    return float(np.floor(lo * s) / s), float(np.ceil(hi * s) / s)
+    return float((np.floor(lo * s) - 1) / s), float((np.ceil(hi * s) + 1) / s)
 
 
 def _pl_stage(net1, target, kinks, lo: float, hi: float) -> dict:
@@ -91,9 +92,9 @@ def _box_ranges(sp, approx: list) -> tuple[list, list]:
         if rg is not None:
             a, b = max(a, 0.0), min(b, float(rg[1]))  # y ∈ [0, Δ] always (exact), so this only shrinks soundly
         a, b = _dyadic_out(a, b)
-        if rg is not None:
+        if rg is not None:  # y ∈ [0, Δ] exactly: the box needs no more (a float >= Δ: the box covers [0, Δ])
             a = max(a, 0.0)
-            b = min(b, -_fmpq_float_up(-rg[1]))  # a float <= Δ keeps the box inside [0, Δ]
+            b = min(b, _fmpq_float_up(rg[1]))
         lo.append(a)
         hi.append(b)
     return lo, hi
