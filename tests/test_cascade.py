@@ -156,3 +156,18 @@ def test_f1_feature_certificate_fails_on_broken_nets(small_block):
     # the exponents are checked: the same net read against the monomials of a shifted term list is refused
     shifted = tuple(tuple(int(v) + 1 for v in a) for a in blk.alphas)
     assert not certify_features(blk.f1, shifted, 1, 1, 64)["proved"]
+
+
+def test_f1_feature_check_of_the_claim_does_not_pass_a_broken_f1(small_block):
+    """The claim-level check (verify/claims/lemma_3_3.features_check): PASS on the built block, not PASS when a
+    weight of f_1 is perturbed by 1% (its certified δ_j exceed the builder's shares)."""
+    import dataclasses
+
+    from lemmas.base import Construction
+    from verify.claims.lemma_3_3 import features_check
+    c = small_block
+    assert features_check(c).passed is True
+    for layer, why in ((5, "exceeds"), (-1, "exceeds"), (10, "not certified")):
+        bad_blk = dataclasses.replace(c.net, f1=mu.perturb_weight(c.net.f1, layer, None, 1e-2))
+        chk = features_check(Construction(bad_blk, c.formula, c.params, c.notes))
+        assert chk.passed is not True and why in chk.detail["reason"], (layer, chk.detail)
