@@ -17,14 +17,17 @@ Budgets (exact formulas; every number below is computed by the builder and store
      quotient).  With W = (1/N) Σ_i w_i and A_c = (1/N) Σ_i w_i v_{i,c}: Attn_c = A_c / W and
      W >= w_min := e^{-λ(1 - τ)} / N (the top token alone).
   3. Quotient: if the block forms Â_c, Ŵ with |Â_c - A_c|, |Ŵ - W| <= E, then |Â_c/Ŵ - A_c/W|
-     <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 12 this is <= ε/4 (ε <= 4).
+     <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 6.5 this is
+     2ε / (6.5 - ε) <= ε/2.75 < 3ε/8 (ε <= 1).
      The computed point lies in a wedge: |A_c| <= W (|v| <= 1) and W <= 1 (w_i <= 1), so
-     Ŵ ∈ [w_min - E, 1 + E] and |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/5.5).
+     Ŵ ∈ [w_min - E, 1 + E] and |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/2.75).
      The ratio-form F.4 net (``lemmas.quotient.build_ratio``: |φ(a, b) - a/b| <= ε_q for b ∈ [b_min, b_max],
-     |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, 1 + E] and ε_q = ε/4, applied at (Â_c, Ŵ), adds
-     ε/4: block vs attention <= ε/2, block vs v_{i*} <= ε.  (Before: the absolute-error quotient on |a| <= 2,
+     |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, 1 + E] and ε_q = ε/8, applied at (Â_c, Ŵ), adds
+     ε/8: block vs attention <= ε/2.75 + ε/8 < ε/2, block vs v_{i*} <= ε.  (The shares were ε/4 + ε/4 with
+     E = ε w_min / 12 while the ratio net used Horner pieces; with its chord pieces the ratio net is cheap and
+     the sums get the larger share: E is 1.85x larger, one sawtooth level less at N = 2^16.)  (Before: the absolute-error quotient on |a| <= 2,
      b ∈ [w_min/2, 2], which needs 1/b to the relative accuracy ε w_min / 16 and cost ~4x more nonzeros; the
-     ratio form needs only relative accuracy ε/4 per piece, see ``lemmas.quotient.RATIO_DOC``.  The absolute
+     ratio form needs only relative accuracy ε_q per piece, see ``lemmas.quotient.RATIO_DOC``.  The absolute
      quotient is not used any more; ``quotient=`` still accepts any (C, b_min, b_max, ε) builder for tests.)
   4. E = E_trunc + E_net: E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| <= E/2 for the kernel polynomial P
      actually stored (float64 coefficients included; computed in mpmath; the degree n is the smallest with
@@ -46,10 +49,13 @@ Two routes give p_j (both are built and reported side by side):
   * ``chebyshev`` (cheaper).  P = e^{-λ} (I_0(λ) + 2 Σ_{1<=j<=n} I_j(λ) T_j(t)) in the power basis; truncation
     error <= 2 e^{-λ} Σ_{j>n} I_j(λ) (|T_j| <= 1).  Degree ~ √(2λ ln(1/E)) instead of ~ λ + √(2λ ln(1/E)), but
     the power-basis coefficients grow like (1 + √2)^n e^{-λ} and cancel.
-  n is the smallest degree >= 2 whose truncation bound (plus the rounding of the stored c_α) is <= E/2.
+  n_0 is the smallest degree >= 2 whose truncation bound (plus the rounding of the stored c_α) is <= E/2; the
+  builder prices n_0 .. n_0 + 3 (``DEGREE_SLACK``) and takes the degree whose f_1 + f_2-product nonzeros are
+  fewest (a smaller truncation leaves the network more budget and may save a sawtooth level: at N = 2^16,
+  δ = 1, ε = 0.1 the admissible n_0 = 22 needs m = 15, n = 23 only m = 14).
 
 Networks (every product is ``pair_level``: pairwise two-square products with inputs clipped to [-1, 1],
-error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p/2).
+error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p).
   Two-square product: ca, cb = clip(a), clip(b; -1, 1), u_± = (ca ± cb)/2 ∈ [-1, 1], and
       φ(a, b) = f_m(|u_+|) - f_m(|u_-|),      ca cb = u_+^2 - u_-^2,
   f_m the sawtooth square of ``lemmas.square`` (0 <= f_m(t) - t^2 <= 2^{-2m-2} on [0, 1]), so
@@ -60,9 +66,12 @@ error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p/2).
   clip (4 units, as in ``lemmas.mult``), rq (8 units: ρ(±u), ρ(±u - 1/2) for u = u_+, u_-; sawtooth state 1 is
   α = ρ(u) + ρ(-u) = |u|, β = ρ(u - 1/2) + ρ(-u - 1/2) = ρ(|u| - 1/2), γ = α), m - 1 sawtooth transitions
   (``lemmas.square.sawtooth_step``, 3 units per channel), output y_+ - y_-, y = γ_m - (2α_m - 4β_m)/4^m; a
-  carried value as in ``lemmas.mult`` (2 clip units, then one unit per layer, output w - 1).
+  carried value as in ``lemmas.mult`` (2 clip units, then one unit per layer, output w - 1).  A square
+  ("square" op of ``pair_level``): the one channel u = ca, output f_m(|ca|), error in [0, 2^{-2m-2}] (one
+  channel instead of two; |f_m(|ca|) - x^2| <= η + 2|x - ca| for |x| <= 1, the same rule as a product of x by x).
   f_1 (input (k, v, q)): powers x_l^j, j <= n, of every coordinate of k and q by doubling, P = ⌈log2 n⌉ levels
-    (level ℓ forms x^j = x^{2^{ℓ-1}} x^{j - 2^{ℓ-1}} for 2^{ℓ-1} < j <= min(2^ℓ, n), carries the rest); then
+    (level ℓ forms x^j for 2^{ℓ-1} < j <= min(2^ℓ, n) as the square (x^{j/2})^2 for even j and the product
+    x^{(j+1)/2} x^{(j-1)/2} for odd j, both factors <= 2^{ℓ-1} already formed; carries the rest); then
     d - 1 levels forming the mixed monomials (coordinate l: α' · x_l^a, |α'| + a <= n); then one level forming
     a_{α,c} = k^α v_c (0 when v_c = 0, in exact arithmetic), carrying k^α, q^α, v.  Monomial error:
     e(α) <= (|α| - 1) η (a product of values in [-1, 1] errs by η + the sum of its inputs' errors).  The output
@@ -80,13 +89,14 @@ error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p/2).
   the denominator by (2|α| - 1) η; the α = 0 terms are exact (bias 1/N, carried v/N).  Hence
       E_net <= Γ_1 η,   Γ_1 = Σ_{α≠0} 2|α| |c_α|   (<= 2 n Γ, Γ = Σ_{α≠0} |c_α|: the large |c_α| of the
   Chebyshev route sit at degrees well below n),  and  η_p = (E - E_trunc) / Γ_1.  (Before: three-square products
-  with η = 2^{-2m}, the cruder E_net <= 2 n Γ η and E_net <= E/2; at N = 2^16, δ = 1, ε = 0.1 this needed m = 17,
-  now m = 15.)
+  with η = 2^{-2m}, the cruder E_net <= 2 n Γ η and E_net <= E/2; at N = 2^16, δ = 1, ε = 0.1 this needed m = 17;
+  with E = ε w_min / 12 and m the smallest with η(m) <= η_p / 2 it was 15; now 14.)
 
-Counts.  A level with p products and o carried values costs Σ_f c(f) + (16m + 32) p + (m + 1) o nonzeros,
-c(f) = 2 k_f + [b_f + 1 ≠ 0] + [b_f - 1 ≠ 0] for an input functional with k_f weights and bias b_f (4 for a raw
-input, 14 for a product output (6 weights, no bias), 3 for a carried value); widths 2·(inputs), 8p + o, and
-6p + o for the m - 1 transitions.  Per product: rq layer 38 (u_+ units 4 weights + a nonzero bias each: 20;
+Counts.  A level with p products, s squares and o carried values costs Σ_f c(f) + (16m + 32) p + (8m + 9) s
++ (m + 1) o nonzeros, c(f) = 2 k_f + [b_f + 1 ≠ 0] + [b_f - 1 ≠ 0] for an input functional with k_f weights and
+bias b_f (4 for a raw input, 14 for a product output (6 weights, no bias), 8 for a square output (3 weights),
+3 for a carried value); widths 2·(inputs), 8p + 4s + o, and 6p + 3s + o for the m - 1 transitions.  Per square:
+rq 12 (4 units of 2 weights + bias), first transition 13, later ones 8: 8m + 9.  Per product: rq layer 38 (u_+ units 4 weights + a nonzero bias each: 20;
 u_- units: ρ(±u_-) 4, ρ(±u_- - 1/2) 5: 18), first transition 2 x 13, every later one 2 x 8:
 38 + 26 + 16 (m - 2) = 16m + 32; per carry 2 + (m - 1) (and its clip units).
 ``block_formula`` sums these over the schedule of levels (``schedule``), adds the output maps and the
@@ -127,6 +137,9 @@ from .square import Circuit, Fn
 
 ROUTES = ("chebyshev", "gauss")
 MAX_DEGREE = 400
+DEGREE_SLACK = 3  # degrees above the smallest admissible one that the builder also prices (``budgets``)
+E_DIV = 6.5  # E = ε w_min / E_DIV: the quotient of the sums errs by <= 2ε/(E_DIV - ε) <= ε/2.75 (budget 3)
+Q_SHARE = 0.125  # ε_q = ε/8, the ratio net's share (budget 3); ε/2.75 + ε/8 < ε/2
 
 
 # ------------------------------------------------------------------------------------------- budgets
@@ -210,9 +223,9 @@ def pair_error(m: int) -> float:
 
 
 def m_for(eta: float) -> int:
-    """The smallest m >= 2 with η(m) = 2^{-2m-2} <= η/2."""
+    """The smallest m >= 2 with η(m) = 2^{-2m-2} <= η (then E_net <= Γ_1 η(m) <= E - E_trunc)."""
     m = 2
-    while pair_error(m) > eta / 2:
+    while pair_error(m) > eta:
         m += 1
     return m
 
@@ -222,12 +235,20 @@ def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | No
     lam = lam_for(N, eps, margin)
     tau_eff = margin - 1.0 if tau is None else float(tau)
     w_min = math.exp(-lam * (1.0 - tau_eff)) / N
-    E = eps * w_min / 12.0
-    n = degree_for(route, lam, d, E / 2)
-    al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
-    Gamma1 = float(sum(2 * sum(a) * abs(x) for a, x in zip(al[1:], c[1:])))
-    eta_p = (E - trunc) / max(Gamma1, 1e-300)
-    m = m_for(eta_p)
+    E = eps * w_min / E_DIV
+    # degree: the smallest n0 with E_trunc <= E/2, or up to DEGREE_SLACK more when the smaller truncation
+    # leaves the network enough budget for a smaller m and the block has fewer nonzeros (f_1 + f_2's products)
+    n0 = degree_for(route, lam, d, E / 2)
+    best = None
+    for n in range(n0, min(n0 + DEGREE_SLACK, MAX_DEGREE) + 1):
+        al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
+        Gamma1 = float(sum(2 * sum(a) * abs(x) for a, x in zip(al[1:], c[1:])))
+        eta_p = (E - trunc) / max(Gamma1, 1e-300)
+        m = m_for(eta_p)
+        S1, _, S2p = feature_nonzeros(n, d, d_v, m, int(np.count_nonzero(c[1:])))
+        if best is None or S1 + S2p < best[0]:
+            best = (S1 + S2p, n, al, trunc, Gamma, Gamma1, eta_p, m)
+    _, n, al, trunc, Gamma, Gamma1, eta_p, m = best
     float64 = eta_p / 2 >= MIN_REL_EPS
     bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
     return {"lam": lam, "tau": tau_eff, "w_min": w_min, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
@@ -247,15 +268,17 @@ def schedule(n: int, d: int, d_v: int) -> list[list[tuple]]:
     h = 1
     ell = 1
     while h < n:
-        half = 2 ** (ell - 1)
         top = min(2 ** ell, n)
         ops = []
         for side in "kq":
             for l in range(d):
                 for j in range(1, h + 1):
                     ops.append(("carry", (side, e(l, j))))
-                for j in range(h + 1, top + 1):
-                    ops.append(("mult", (side, e(l, j)), (side, e(l, half)), (side, e(l, j - half))))
+                for j in range(h + 1, top + 1):  # x^j = (x^{j/2})^2 or x^{⌈j/2⌉} x^{⌊j/2⌋}, both <= half = h
+                    if j % 2 == 0:
+                        ops.append(("square", (side, e(l, j)), (side, e(l, j // 2))))
+                    else:
+                        ops.append(("mult", (side, e(l, j)), (side, e(l, (j + 1) // 2)), (side, e(l, j // 2))))
         ops += [("carry", ("v", c)) for c in range(d_v)]
         levels.append(ops)
         h, ell = top, ell + 1
@@ -295,6 +318,8 @@ def run_schedule(c: Circuit, env: dict, levels: list[list[tuple]], m: int) -> di
         for op in ops:
             if op[0] == "mult":
                 lops.append(("mult", env[op[2]], env[op[3]]))
+            elif op[0] == "square":
+                lops.append(("square", env[op[2]]))
             else:
                 lops.append(("carry", env[op[1]]))
         outs = pair_level(c, lops, m)
@@ -305,17 +330,19 @@ def run_schedule(c: Circuit, env: dict, levels: list[list[tuple]], m: int) -> di
 def schedule_cost(levels: list[list[tuple]], m: int, origin: dict) -> tuple[int, list[int], dict]:
     """Nonzeros, hidden widths and final origins of the levels by the level rule (independent of the circuit).
 
-    origin[name] ∈ {"raw", "pair", "carry"}: c(f) = 4, 20, 3."""
-    cost = {"raw": 4, "pair": 14, "carry": 3}
+    origin[name] ∈ {"raw", "pair", "square", "carry"}: c(f) = 4, 14, 8, 3."""
+    cost = {"raw": 4, "pair": 14, "square": 8, "carry": 3}
     S, widths = 0, []
     for ops in levels:
         p = sum(op[0] == "mult" for op in ops)
-        o = len(ops) - p
-        n_in = 2 * p + o
-        S += sum(cost[origin[op[2]]] + cost[origin[op[3]]] if op[0] == "mult" else cost[origin[op[1]]] for op in ops)
-        S += (16 * m + 32) * p + (m + 1) * o
-        widths += [2 * n_in, 8 * p + o] + [6 * p + o] * (m - 1)
-        origin = {op[1]: ("pair" if op[0] == "mult" else "carry") for op in ops}
+        sq = sum(op[0] == "square" for op in ops)
+        o = len(ops) - p - sq
+        n_in = 2 * p + sq + o
+        S += sum(cost[origin[op[2]]] + cost[origin[op[3]]] if op[0] == "mult"
+                 else cost[origin[op[2]]] if op[0] == "square" else cost[origin[op[1]]] for op in ops)
+        S += (16 * m + 32) * p + (8 * m + 9) * sq + (m + 1) * o
+        widths += [2 * n_in, 8 * p + 4 * sq + o] + [6 * p + 3 * sq + o] * (m - 1)
+        origin = {op[1]: {"mult": "pair", "square": "square"}.get(op[0], "carry") for op in ops}
     return S, widths, origin
 
 
@@ -395,9 +422,9 @@ def _check_real(name, v, lo, hi, lo_open=True):
 
 def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
     """(C, b_min, b_max, ε_q) of the ratio-form F.4 net (module docstring, budget 3): C = 1 + 2E/(w_min - E),
-    b ∈ [w_min - E, 1 + E], ε_q = ε/4."""
+    b ∈ [w_min - E, 1 + E], ε_q = ε/8 (``Q_SHARE``)."""
     E, w_min = bud["E"], bud["w_min"]
-    return 1.0 + 2.0 * E / (w_min - E), w_min - E, 1.0 + E, eps / 4
+    return 1.0 + 2.0 * E / (w_min - E), w_min - E, 1.0 + E, eps * Q_SHARE
 
 
 def _quotient(C: float, b_min: float, b_max: float, eps: float) -> Construction:
@@ -493,14 +520,10 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
                                          "route": route}, notes)
 
 
-def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
-    """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
-    bud = budgets(N, d, d_v, margin, eps, tau, route)
-    n, m = bud["n"], bud["m"]
-    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
-    T = len(al)
-    nz = int(np.count_nonzero(coef[1:]))
-    # f_1
+def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int) -> tuple[int, list[int], int]:
+    """(S of f_1, f_1's hidden widths, S of f_2's product + read-out part) by the level rule, for degree n, depth
+    m and nz nonzero coefficients c_α (α ≠ 0)."""
+    T = math.comb(n + d, d)
     levels = schedule(n, d, d_v)
     origin = {}
     for l in range(d):
@@ -511,14 +534,27 @@ def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
     S1, w1, _ = schedule_cost(levels, m, origin)
     # output map: M_0 bias 1; M_α carried (w - 1)/N: 2; A_0c carried: 2; A_αc product: 9; ψ_α carried: 2
     S1 += 1 + 2 * (T - 1) + 2 * d_v + 6 * (T - 1) * d_v + 2 * (T - 1)
-    D_out = T * (2 + d_v) - 1
-    f1 = {"L": len(levels) * (m + 1) + 1, "W": max([2 * d + d_v, D_out] + w1), "S": S1,
-          "B": max(4.0, 1.0 / N)}
     # f_2 product part: one level, carries M_0, A_0c (raw), products ψ_α x M_α, ψ_α x A_αc (raw inputs)
     p, o = (T - 1) * (1 + d_v), 1 + d_v
     S2p = 4 * (2 * p + o) + (16 * m + 32) * p + (m + 1) * o
-    last = (1 + d_v) * (2 + 6 * nz)  # each read-out: carry (1 weight + bias) + 6 per nonzero c_α
-    S2p += last
+    S2p += (1 + d_v) * (2 + 6 * nz)  # each read-out: carry (1 weight + bias) + 6 per nonzero c_α
+    return S1, w1, S2p
+
+
+def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
+    """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
+    bud = budgets(N, d, d_v, margin, eps, tau, route)
+    n, m = bud["n"], bud["m"]
+    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
+    T = len(al)
+    nz = int(np.count_nonzero(coef[1:]))
+    levels = schedule(n, d, d_v)
+    S1, w1, S2p = feature_nonzeros(n, d, d_v, m, nz)
+    D_out = T * (2 + d_v) - 1
+    f1 = {"L": len(levels) * (m + 1) + 1, "W": max([2 * d + d_v, D_out] + w1), "S": S1,
+          "B": max(4.0, 1.0 / N)}
+    p, o = (T - 1) * (1 + d_v), 1 + d_v
+    last = (1 + d_v) * (2 + 6 * nz)
     c0 = abs(float(coef[0]))
     B2p = max([4.0] + [abs(float(x)) for x in coef[1:]] + [c0])  # c_α (pair output) and c_0
     # pair outputs weight ±1 (γ of y_±) and ∓2/4^m, ±4/4^m, scaled by c_α; carry output weight 1 and bias -1,

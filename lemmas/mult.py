@@ -68,10 +68,11 @@ def clip_cost(f: Fn) -> int:
 
 
 def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> list[Fn]:
-    """One level of products by polarisation and carried values (m + 1 hidden layers): the clip layer
+    """One level of products by polarisation, squares and carried values (m + 1 hidden layers): the clip layer
     ρ(f ± 1) of every input, then per product the sawtooth channels of ``channels(ca, cb)`` (pairs (u, full):
     units ρ(±u), ρ(±u - 1/2) when ``full``, else ρ(±u) for |u| <= 1/2), m - 1 transitions, and the output
-    ``combine([y per channel])``; a carried value as in the module docstring."""
+    ``combine([y per channel])``; per square ("square", a) the one channel u = ca and the output y = f_m(|ca|)
+    (0 <= y - ca^2 <= 2^{-2m-2}); a carried value as in the module docstring."""
     if m < 2:
         raise ValueError("a product level needs m >= 2")
     clip_units = []
@@ -89,6 +90,11 @@ def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> 
                 rq += [u, -u, u - 0.5, -u - 0.5] if full else [u, -u]
             states.append(("mult", chs))
             i += 4
+        elif op[0] == "square":
+            ca = P[i] - P[i + 1] - 1.0
+            states.append(("square", [(len(rq), True)]))
+            rq += [ca, -ca, ca - 0.5, -ca - 0.5]
+            i += 2
         else:
             rq.append(P[i] - P[i + 1])
             states.append(("carry", len(rq) - 1))
@@ -96,7 +102,7 @@ def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> 
     U = c.layer(rq)
     chans = []
     for kind, j in states:
-        if kind == "mult":
+        if kind in ("mult", "square"):
             chans.append([(U[q] + U[q + 1], U[q + 2] + U[q + 3], U[q] + U[q + 1]) if full
                           else (U[q] + U[q + 1], Fn(), U[q] + U[q + 1]) for q, full in j])
         else:
@@ -113,7 +119,8 @@ def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> 
         V = c.layer(units)
         chans = [V[j] if isinstance(ch, Fn) else [tuple(V[j + 3 * q: j + 3 * q + 3]) for q in range(len(ch))]
                  for ch, j in zip(chans, where)]
-    return [ch - 1.0 if isinstance(ch, Fn) else combine([sawtooth_out(*st, m) for st in ch]) for ch in chans]
+    return [ch - 1.0 if isinstance(ch, Fn) else sawtooth_out(*ch[0], m) if op[0] == "square"
+            else combine([sawtooth_out(*st, m) for st in ch]) for ch, op in zip(chans, ops)]
 
 
 def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
@@ -125,9 +132,10 @@ def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
 
 
 def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
-    """One level of two-square products and carried values (m + 1 hidden layers; ``lemmas.attention``,
+    """One level of two-square products, squares and carried values (m + 1 hidden layers; ``lemmas.attention``,
     "Networks"): φ(a, b) = f_m(|u_+|) - f_m(|u_-|), u_± = (ca ± cb)/2, ca, cb the inputs clipped to [-1, 1], error
-    in [-2^{-2m-2}, 2^{-2m-2}]; clip(v; -1, 1) for a carried v."""
+    in [-2^{-2m-2}, 2^{-2m-2}]; ("square", a): f_m(|ca|), error in [0, 2^{-2m-2}], one channel instead of two;
+    clip(v; -1, 1) for a carried v."""
     return _sawtooth_level(c, ops, m, lambda ca, cb: [((ca + cb) * 0.5, True), ((ca - cb) * 0.5, True)],
                            lambda ys: ys[0] - ys[1])
 

@@ -167,7 +167,8 @@ def test_f1_feature_check_of_the_claim_does_not_pass_a_broken_f1(small_block):
     from verify.claims.lemma_3_3 import features_check
     c = small_block
     assert features_check(c).passed is True
-    for layer, why in ((5, "exceeds"), (-1, "exceeds"), (10, "not certified")):
+    # layer m + 2: the rq layer of f_1's second level (a perturbed sawtooth input is no longer separable)
+    for layer, why in ((5, "exceeds"), (-1, "exceeds"), (c.notes["m"] + 2, "not certified")):
         bad_blk = dataclasses.replace(c.net, f1=mu.perturb_weight(c.net.f1, layer, None, 1e-2))
         chk = features_check(Construction(bad_blk, c.formula, c.params, c.notes))
         assert chk.passed is not True and why in chk.detail["reason"], (layer, chk.detail)

@@ -14,6 +14,7 @@ from lemmas.base import Construction
 from verify import checks as ck
 from verify import highprec as hp
 from verify import mutants as mu
+from verify.certify_f4 import certify_ratio
 from verify.claims import appendix_f_ratio as afq
 from verify.registry import load_all, run_claim
 
@@ -36,11 +37,13 @@ def _bad(r):
 
 
 # ------------------------------------------------------------------------------------------- the builder
+@pytest.mark.parametrize("method", ["horner", "chord"])
 @pytest.mark.parametrize("C, b_min, b_max, eps", [(1.0, 0.25, 4.0, 1e-3), (1.1, 1e-6, 1.0, 2.5e-2),
                                                   (2.0, 1.0, 3.0, 1e-6), (1.0, 0.5, 0.55, 1e-2),
                                                   (0.3, 1e-3, 1e3, 1e-5)])
-def test_counts_equal_formula_and_bound(C, b_min, b_max, eps):
-    c = lq.build_ratio(C, b_min, b_max, eps)
+def test_counts_equal_formula_and_bound(C, b_min, b_max, eps, method):
+    c = lq.build_ratio(C, b_min, b_max, eps, method)
+    assert c.params["method"] == method
     assert ck.counts_of(c.net) == c.formula
     assert c.notes["error_bound"] <= eps
     X = _wedge(c, 20000)
@@ -64,6 +67,44 @@ def test_ratio_property(C, b_min, ratio, eps, seed):
     assert np.max(np.abs(c.net(X)[:, 0] - X[:, 0] / X[:, 1])) <= eps + ck.allowance(c.net, C)
 
 
+def test_auto_takes_the_piece_method_with_fewer_nonzeros():
+    """auto = the smaller S of the two exact formulas: chord pieces at Lemma 3.3's coarse ε (8x fewer nonzeros
+    than Horner), Horner pieces where the chord segments would grow like ε^{-1/2} (small ε, wide pieces)."""
+    for args, want in (((1.02, 1.0 / 2 ** 16, 1.0, 0.0125), "chord"), ((1.0, 1e-3, 2.0, 1e-3), "chord"),
+                       ((1.0, 1e-3, 2.0, 1e-8), "horner"), ((0.5, 1.0, 1.0001, 1e-8), "horner")):
+        S = {m: lq.ratio_formula(args[0], lq.ratio_params(*args, method=m))["S"] for m in ("horner", "chord")}
+        c = lq.build_ratio(*args)
+        assert c.params["method"] == want == min(S, key=S.get) and c.formula["S"] == min(S.values())
+    S = {m: lq.build_ratio(1.02, 1.0 / 2 ** 16, 1.0, 0.0125, m).formula["S"] for m in ("horner", "chord")}
+    assert 6 * S["chord"] < S["horner"]
+
+
+def test_chord_error_is_the_chord_bound_on_one_piece():
+    """One piece [1, 2] (C = 1): the measured worst error of the chord pieces is within 10% of the bound
+    T + η K, and T is the closed form (1 - r^{-1/2}) / ((1 + r^{-1/2}) K^2) (r - 1) C."""
+    c = lq.build_ratio(1.0, 1.0, 2.0, 1e-3, "chord")
+    (K,) = c.params["K_j"]
+    assert c.notes["T"] == pytest.approx(lq.chord_error(2.0, K), rel=1e-12)
+    b = np.linspace(1.0, 2.0, 200001)
+    X = np.stack([b, b], 1)  # a = C b: the worst |α| = 1
+    e = np.abs(c.net(X)[:, 0] - 1.0)
+    assert c.notes["T"] * 0.9 <= e.max() <= c.notes["error_bound"]
+
+
+def test_chord_refuses_too_many_segments():
+    with pytest.raises(ValueError, match="chord segments"):
+        lq.build_ratio(1.0, 1e-3, 2.0, 1.5e-11, "chord")  # Σ K_j ≈ 1.1e6 > 2^20
+    with pytest.raises(ValueError, match="method"):
+        lq.build_ratio(1.0, 1e-3, 2.0, 1e-3, "newton")
+
+
+def test_horner_pieces_certified():
+    """The Horner pieces keep their two-stage certificate (the claim's default now emits chord pieces)."""
+    c = lq.build_ratio(1.0, 1e-3, 2.0, 1e-3, "horner")
+    res = certify_ratio(c.net, 1.0, 1e-3, 2.0, 1e-3, c.notes["break_points"])
+    assert res["certified"] and res["bound"] <= 1e-3
+
+
 def test_far_inputs_are_float_safe():
     """|a| astronomically outside the wedge (pieces below b) and b far outside the range give finite outputs;
     b beyond b_max is the clip b_max (the pieces clip without cancellation)."""
@@ -72,12 +113,14 @@ def test_far_inputs_are_float_safe():
     assert np.all(np.isfinite(y)) and y[2] == y[3]
 
 
-def test_float64_vs_60_digits():
-    c = lq.build_ratio(1.0, 1e-4, 1.0, 1e-3)
+@pytest.mark.parametrize("method", ["horner", "chord"])
+def test_float64_vs_60_digits(method):
+    c = lq.build_ratio(1.0, 1e-4, 1.0, 1e-3, method)
     X = _wedge(c, 6, 3)
     with mpmath.workdps(60):
         dev = max(abs(hp.net_mp(c.net, x)[0] - mpmath.mpf(float(y))) for x, y in zip(X, c.net(X)[:, 0]))
-    assert float(dev) <= 1e-3 * ck.allowance(c.net, 1.0)  # a few eps64 C, far below τ = S eps64 C
+    # a few eps64 C (measured 10 and 5 eps64), far below τ = S eps64 C
+    assert float(dev) <= 32 * ck.EPS64 and float(dev) <= 0.01 * ck.allowance(c.net, 1.0)
 
 
 def test_fewer_pieces_than_the_absolute_quotient():
