@@ -19,10 +19,13 @@ Budgets (exact formulas; every number below is computed by the builder and store
   3. Quotient: if the block forms Â_c, Ŵ with |Â_c - A_c|, |Ŵ - W| <= E, then |Â_c/Ŵ - A_c/W|
      <= (|Â_c - A_c| + |A_c/W| |Ŵ - W|) / Ŵ <= 2E / (w_min - E).  With E = ε w_min / 6.5 this is
      2ε / (6.5 - ε) <= ε/2.75 < 3ε/8 (ε <= 1).
-     The computed point lies in a wedge: |A_c| <= W (|v| <= 1) and W <= 1 (w_i <= 1), so
-     Ŵ ∈ [w_min - E, 1 + E] and |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/2.75).
+     The computed point lies in a wedge: |A_c| <= W (|v| <= 1), and by the margin (s_i <= s_{i*} - δ for i ≠ i*,
+     s_{i*} <= 1) W <= e^{λ(s_{i*} - 1)} (1 + (N - 1) e^{-λδ}) / N <= W_max := (1 + (N - 1) e^{-λδ}) / N
+     = (1 + ε/4) / N (times 1 + 1e-12 for the float64 rounding of λ), so Ŵ ∈ [w_min - E, W_max + E] and
+     |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/2.75).
      The ratio-form F.4 net (``lemmas.quotient.build_ratio``: |φ(a, b) - a/b| <= ε_q for b ∈ [b_min, b_max],
-     |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, 1 + E] and ε_q = ε/8, applied at (Â_c, Ŵ), adds
+     |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, W_max + E] (b_max / b_min ~ e^{λ(1 - τ)} (1 + ε/4):
+     one piece at τ = 1) and ε_q = ε/8, applied at (Â_c, Ŵ), adds
      ε/8: block vs attention <= ε/2.75 + ε/8 < ε/2, block vs v_{i*} <= ε.  (The shares were ε/4 + ε/4 with
      E = ε w_min / 12 while the ratio net used Horner pieces; with its chord pieces the ratio net is cheap and
      the sums get the larger share: E is 1.85x larger, one sawtooth level less at N = 2^16.)  (Before: the absolute-error quotient on |a| <= 2,
@@ -51,11 +54,10 @@ Two routes give p_j (both are built and reported side by side):
     the power-basis coefficients grow like (1 + √2)^n e^{-λ} and cancel.
   n_0 is the smallest degree >= 2 whose truncation bound (plus the rounding of the stored c_α) is <= E/2; the
   builder prices n_0 .. n_0 + 3 (``DEGREE_SLACK``) and takes the degree whose f_1 + f_2-product nonzeros are
-  fewest (a smaller truncation leaves the network more budget and may save a sawtooth level: at N = 2^16,
-  δ = 1, ε = 0.1 the admissible n_0 = 22 needs m = 15, n = 23 only m = 14).
+  fewest (a smaller truncation leaves the network more budget and may save a sawtooth level).
 
 Networks (every product is ``pair_level``: pairwise two-square products with inputs clipped to [-1, 1],
-error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p).
+error η = η(m) = 2^{-2m-2} each; depth m in f_1 and m_2 in f_2, chosen below).
   Two-square product: ca, cb = clip(a), clip(b; -1, 1), u_± = (ca ± cb)/2 ∈ [-1, 1], and
       φ(a, b) = f_m(|u_+|) - f_m(|u_-|),      ca cb = u_+^2 - u_-^2,
   f_m the sawtooth square of ``lemmas.square`` (0 <= f_m(t) - t^2 <= 2^{-2m-2} on [0, 1]), so
@@ -84,13 +86,18 @@ error η = η(m) = 2^{-2m-2} each, m >= 2 the smallest with η(m) <= η_p).
   f_2: one product level ψ_α · M_α and ψ_α · A_{α,c} (α ≠ 0; M_0, A_{0,c} carried), the linear read-out
     Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v ratio-form F.4 nets Â_c / Ŵ (``lemmas.quotient.build_ratio``,
     budget 3), joined by sparse concatenation (``constructions.algebra.concat``).
-  Per term α ≠ 0 the numerator errs by η + e(α) + |α| η <= 2|α| η (f_2 product, q-monomial, k-monomial and
-  v-product; a product of values in [-1, 1] errs by η + the errors of its inputs, clipping being 1-Lipschitz),
-  the denominator by (2|α| - 1) η; the α = 0 terms are exact (bias 1/N, carried v/N).  Hence
-      E_net <= Γ_1 η,   Γ_1 = Σ_{α≠0} 2|α| |c_α|   (<= 2 n Γ, Γ = Σ_{α≠0} |c_α|: the large |c_α| of the
-  Chebyshev route sit at degrees well below n),  and  η_p = (E - E_trunc) / Γ_1.  (Before: three-square products
-  with η = 2^{-2m}, the cruder E_net <= 2 n Γ η and E_net <= E/2; at N = 2^16, δ = 1, ε = 0.1 this needed m = 17;
-  with E = ε w_min / 12 and m the smallest with η(m) <= η_p / 2 it was 15; now 14.)
+  Per term α ≠ 0 the numerator errs by η_2 + e(α) + |α| η <= η_2 + (2|α| - 1) η (f_2 product, q-monomial,
+  k-monomial and v-product; a product of values in [-1, 1] errs by η + the errors of its inputs, clipping being
+  1-Lipschitz; η = η(m) in f_1, η_2 = η(m_2) in f_2's product level), the denominator by η_2 + (2|α| - 2) η; the
+  α = 0 terms are exact (bias 1/N, carried v/N).  Hence
+      E_net <= Γ_a η(m) + Γ η(m_2),   Γ_a = Σ_{α≠0} (2|α| - 1) |c_α|,   Γ = Σ_{α≠0} |c_α|,
+  and Γ_1 = Γ_a + Γ = Σ_{α≠0} 2|α| |c_α| (<= 2 n Γ: the large |c_α| of the Chebyshev route sit at degrees well
+  below n); η_p = (E - E_trunc) / Γ_1 sets the precision.  The builder takes m the smallest with
+  Γ_a η(m) < E - E_trunc, or one more, and m_2 the smallest with Γ_a η(m) + Γ η(m_2) <= E - E_trunc, keeping the
+  pair (and the degree, above) with the fewest f_1 + f_2-product nonzeros: f_2's products carry only Γ (3% of Γ_1
+  at N = 2^16), so they need fewer sawtooth levels (m = 15, m_2 = 13 there).  (Before: three-square products with
+  η = 2^{-2m}, the cruder E_net <= 2 n Γ η and E_net <= E/2; at N = 2^16, δ = 1, ε = 0.1 this needed m = 17; with
+  E = ε w_min / 12 and one m with η(m) <= η_p / 2 it was 15.)
 
 Counts.  A level with p products, s squares and o carried values costs Σ_f c(f) + (16m + 32) p + (8m + 9) s
 + (m + 1) o nonzeros, c(f) = 2 k_f + [b_f + 1 ≠ 0] + [b_f - 1 ≠ 0] for an input functional with k_f weights and
@@ -104,9 +111,9 @@ quotient's own formula, and predicts L, W, S, B of f_1 and f_2, D, the state siz
 Growth: n = O(λ) (gauss) or O(√(λ log(1/E))) (chebyshev), λ = O(log(N/ε)/δ), m = O(log(Γ_1/E)), so for fixed d
 every count is poly-logarithmic in N/ε (T = C(n + d, d) = O(n^d)) and polynomial in 1/δ, as the paper claims;
 log Γ = O(λ) for d >= 2 (and for chebyshev) enters only m.  The weight bound is not poly-logarithmic: B of f_2
-is the ratio net's largest input scale, max_j Δ_j^{-1/2} ~ (b_min (r - 1))^{-1/2} with b_min = w_min - E, i.e.
-B ~ (N e^{λ(1-τ)})^{1/2} (the √-split of ``build_ratio``; the absolute quotient had 8 N e^{λ(1-τ)}), so
-log B = O(log N + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| enters B of f_2 for the chebyshev route.
+is the ratio net's largest input scale, max_j Δ_j^{-1/2} (the √-split of ``build_ratio``; the absolute quotient
+had 8 N e^{λ(1-τ)}), at τ = 1 one piece of width Δ ≈ (ε/4 + 2ε/6.5)/N, so B ~ (N/ε)^{1/2} and
+log B = O(log(N/ε) + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| enters B of f_2 for the chebyshev route.
 
 Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
 needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
@@ -237,23 +244,32 @@ def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | No
     w_min = math.exp(-lam * (1.0 - tau_eff)) / N
     E = eps * w_min / E_DIV
     # degree: the smallest n0 with E_trunc <= E/2, or up to DEGREE_SLACK more when the smaller truncation
-    # leaves the network enough budget for a smaller m and the block has fewer nonzeros (f_1 + f_2's products)
+    # leaves the network enough budget for a smaller m and the block has fewer nonzeros (f_1 + f_2's products);
+    # depths: m (f_1) and m2 (f_2's product level) with η(m) Γ_a + η(m2) Γ <= E - E_trunc (module docstring)
     n0 = degree_for(route, lam, d, E / 2)
     best = None
     for n in range(n0, min(n0 + DEGREE_SLACK, MAX_DEGREE) + 1):
         al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
         Gamma1 = float(sum(2 * sum(a) * abs(x) for a, x in zip(al[1:], c[1:])))
-        eta_p = (E - trunc) / max(Gamma1, 1e-300)
-        m = m_for(eta_p)
-        S1, _, S2p = feature_nonzeros(n, d, d_v, m, int(np.count_nonzero(c[1:])))
-        if best is None or S1 + S2p < best[0]:
-            best = (S1 + S2p, n, al, trunc, Gamma, Gamma1, eta_p, m)
-    _, n, al, trunc, Gamma, Gamma1, eta_p, m = best
+        Gamma_a = Gamma1 - Gamma
+        room = E - trunc
+        eta_p = room / max(Gamma1, 1e-300)
+        m_lo = m_for(room / max(Gamma_a, 1e-300))
+        while pair_error(m_lo) * Gamma_a >= room:  # leave room for f_2's products
+            m_lo += 1
+        for m in (m_lo, m_lo + 1):
+            m2 = m_for((room - pair_error(m) * Gamma_a) / max(Gamma, 1e-300))
+            S1, _, S2p = feature_nonzeros(n, d, d_v, m, int(np.count_nonzero(c[1:])), m2)
+            if best is None or S1 + S2p < best[0]:
+                best = (S1 + S2p, n, al, trunc, Gamma, Gamma1, eta_p, m, m2)
+    _, n, al, trunc, Gamma, Gamma1, eta_p, m, m2 = best
     float64 = eta_p / 2 >= MIN_REL_EPS
     bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
-    return {"lam": lam, "tau": tau_eff, "w_min": w_min, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
-            "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "float64": bool(float64),
-            "precision_bits": int(bits), "E_net_bound": Gamma1 * pair_error(m)}
+    W_max = (1.0 + (N - 1) * math.exp(-lam * margin)) / N * (1.0 + 1e-12)  # W <= W_max by the margin (budget 3)
+    return {"lam": lam, "tau": tau_eff, "w_min": w_min, "W_max": W_max, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
+            "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "m2": m2, "float64": bool(float64),
+            "precision_bits": int(bits),
+            "E_net_bound": (Gamma1 - Gamma) * pair_error(m) + Gamma * pair_error(m2)}
 
 
 # ------------------------------------------------------------------------------------------- schedule
@@ -422,9 +438,9 @@ def _check_real(name, v, lo, hi, lo_open=True):
 
 def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
     """(C, b_min, b_max, ε_q) of the ratio-form F.4 net (module docstring, budget 3): C = 1 + 2E/(w_min - E),
-    b ∈ [w_min - E, 1 + E], ε_q = ε/8 (``Q_SHARE``)."""
+    b ∈ [w_min - E, W_max + E], ε_q = ε/8 (``Q_SHARE``)."""
     E, w_min = bud["E"], bud["w_min"]
-    return 1.0 + 2.0 * E / (w_min - E), w_min - E, 1.0 + E, eps * Q_SHARE
+    return 1.0 + 2.0 * E / (w_min - E), w_min - E, bud["W_max"] + E, eps * Q_SHARE
 
 
 def _quotient(C: float, b_min: float, b_max: float, eps: float) -> Construction:
@@ -491,7 +507,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     for i in range(1, T):
         ops.append(("mult", Pf[i - 1], Mf[i]))
         ops += [("mult", Pf[i - 1], Af[i * d_v + cc]) for cc in range(d_v)]
-    res = pair_level(c2, ops, m)
+    res = pair_level(c2, ops, bud["m2"])
     den = res[0] * coef[0]
     nums = [res[1 + cc] * coef[0] for cc in range(d_v)]
     k = 1 + d_v
@@ -520,9 +536,10 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
                                          "route": route}, notes)
 
 
-def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int) -> tuple[int, list[int], int]:
-    """(S of f_1, f_1's hidden widths, S of f_2's product + read-out part) by the level rule, for degree n, depth
-    m and nz nonzero coefficients c_α (α ≠ 0)."""
+def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int, m2: int | None = None) -> tuple[int, list[int], int]:
+    """(S of f_1, f_1's hidden widths, S of f_2's product + read-out part) by the level rule, for degree n, depths
+    m (f_1) and m2 (f_2's products; m when None) and nz nonzero coefficients c_α (α ≠ 0)."""
+    m2 = m if m2 is None else m2
     T = math.comb(n + d, d)
     levels = schedule(n, d, d_v)
     origin = {}
@@ -536,7 +553,7 @@ def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int) -> tuple[int, li
     S1 += 1 + 2 * (T - 1) + 2 * d_v + 6 * (T - 1) * d_v + 2 * (T - 1)
     # f_2 product part: one level, carries M_0, A_0c (raw), products ψ_α x M_α, ψ_α x A_αc (raw inputs)
     p, o = (T - 1) * (1 + d_v), 1 + d_v
-    S2p = 4 * (2 * p + o) + (16 * m + 32) * p + (m + 1) * o
+    S2p = 4 * (2 * p + o) + (16 * m2 + 32) * p + (m2 + 1) * o
     S2p += (1 + d_v) * (2 + 6 * nz)  # each read-out: carry (1 weight + bias) + 6 per nonzero c_α
     return S1, w1, S2p
 
@@ -544,12 +561,12 @@ def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int) -> tuple[int, li
 def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
     """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
     bud = budgets(N, d, d_v, margin, eps, tau, route)
-    n, m = bud["n"], bud["m"]
+    n, m, m2 = bud["n"], bud["m"], bud["m2"]
     al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
     T = len(al)
     nz = int(np.count_nonzero(coef[1:]))
     levels = schedule(n, d, d_v)
-    S1, w1, S2p = feature_nonzeros(n, d, d_v, m, nz)
+    S1, w1, S2p = feature_nonzeros(n, d, d_v, m, nz, m2)
     D_out = T * (2 + d_v) - 1
     f1 = {"L": len(levels) * (m + 1) + 1, "W": max([2 * d + d_v, D_out] + w1), "S": S1,
           "B": max(4.0, 1.0 / N)}
@@ -564,11 +581,11 @@ def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
     q1 = qb.net.layers[0]
     S_qsel = d_v * Sq
     S2 = S_qsel + S2p + last + d_v * q1.nnz_A
-    w2 = [D_out, 2 * (2 * p + o), 8 * p + o] + [6 * p + o] * (m - 1) + [2 * (d_v + 1)] \
+    w2 = [D_out, 2 * (2 * p + o), 8 * p + o] + [6 * p + o] * (m2 - 1) + [2 * (d_v + 1)] \
         + [d_v * w for w in qb.net.widths[1:]]
-    f2 = {"L": (m + 2) + Lq, "W": max(w2), "S": S2, "B": max(B2p, Bq)}
+    f2 = {"L": (m2 + 2) + Lq, "W": max(w2), "S": S2, "B": max(B2p, Bq)}
     ssm_nnz = 4 * T * (1 + d_v) + (T - 1)
-    return {"f1": f1, "f2": f2, "D": D_out, "T": T, "n": n, "m": m, "U": N,
+    return {"f1": f1, "f2": f2, "D": D_out, "T": T, "n": n, "m": m, "m2": m2, "U": N,
             "state_total": T * (1 + d_v), "state_max": 1, "ssm_nnz": ssm_nnz,
             "running_sum_channels": T * (1 + d_v), "identity_channels": T - 1,
             "total_nonzeros": f1["S"] + S2 + ssm_nnz}

@@ -146,8 +146,10 @@ output read through an affine map; the ψ level reads β̂_j (20) and the carrie
     B = max(4, 2 C max_j (r_j - 1), C, max_j σ_j t_{j+1}, max_j σ_j, max_j ω_j, max_j 1/ω_j)
       (so B ~ (b_min (r_0 - 1))^{-1/2}: the √-split keeps it at the square root of rec's 2/Δ_0).
 Chord pieces (``method="chord"``; ``"auto"``, the default, takes whichever of the two has fewer nonzeros by the
-exact formulas).  The same pieces, clips and ψ level, but β̂_j is the chord interpolant of β_j on the piece instead
-of rec's Horner series.  With z_j = clip((b - t_j)/Δ_j; 0, 1) = ρ(1 - σ_j UA_j) (layer B, as v_j = 2 z_j - 1) and
+exact formulas).  The same clips and ψ level, but β̂_j is the chord interpolant of β_j on the piece instead of
+rec's Horner series, and the pieces are geometric with a ratio of their own, t_j = b_min r^j, t_P = b_max,
+r = (b_max / b_min)^{1/P} (``geometric_pieces``; no r_j <= 2 is needed below): every P from ⌈log_16(b_max/b_min)⌉
+(``CHORD_MAX_RATIO``) to rec's P is priced and the cheapest kept (wider pieces: fewer products, more segments).  With z_j = clip((b - t_j)/Δ_j; 0, 1) = ρ(1 - σ_j UA_j) (layer B, as v_j = 2 z_j - 1) and
 K_j segments [z_{i}, z_{i+1}] whose ends have √(t_j / b) equally spaced,
     β̂_j = 1 + s_0 z_j + Σ_{0<i<K_j} (s_i - s_{i-1}) ρ(z_j - z_i),     s_i the chord slope of β_j on segment i;
 the units ρ(z_j - z_i) = ρ(1 - z_i - σ_j UA_j) sit in layer B beside z_j (z_i > 0, so the inner clip at 0
@@ -160,13 +162,16 @@ pieces j < k see z_j = 1 (β̂_j = β_j = 0), pieces j > k see z_j = 0 (β̂_j =
 (the ψ level is one ``lemmas.mult.pair_level`` of two-square products, error in [-η, η]); the builder takes,
 over m >= 2, the K_j = the smallest with C (r_j - 1) e(r_j, K_j) <= ε - η K_η and keeps the (m, K_j) with the
 fewest nonzeros.  K_j ~ ε^{-1/2}: the
-chord pieces are cheaper for moderate ε (at Lemma 3.3's ε_q = 0.0125 on [2^-16, 1]: S = 2531 against Horner's
-22 376; at the claim's defaults 2437 against 24 479), Horner's polylog pieces for small ε (1e-8 at b ∈ [1e-3, 2]:
-Horner 100 879, chord 185 577); the growth statement is the Horner pieces', and "auto" is never above it.
+chord pieces are cheaper for moderate ε (ε_q = 0.0125 on [1.5e-5, 1], the range Lemma 3.3 used before it bounded
+W by the margin: S = 1156 with P = 5 pieces of ratio 9.3 and K_j = 21, against Horner's 22 376; on its present
+range [1.502e-5, 1.588e-5] at N = 2^16 one piece and one segment, S = 96; at this claim's defaults 1570 against
+24 479), Horner's
+polylog pieces for small ε (1e-8 at b ∈ [1e-3, 2]: Horner 100 879, chord 185 577); the growth statement is the Horner pieces', and "auto" is never above it.
 Counts (chord; level rule of ``pair_level``, 16m + 32 per product, c(β̂_j) = 2 K_j + 1 with K_j weights and bias 1):
     L = m + 4,   W = max(8P + 1, P + 1 + Σ_j K_j, 4P + 2),   S = (16 m + 48) P + 4 Σ_j K_j + m + 10
       (A: 4P + 2; B: 2P + 2 + 2 Σ K_j; ψ level: Σ c = 4P + 3 + 2 Σ K_j, (16m + 32) P + m + 1; output 6P + 2),
-    B = the Horner variant's B and the chord weights |s_0|, |s_i - s_{i-1}| (all <= r_j: |β_j'(z)| <= r_j).
+    B = the Horner variant's B with C max (r_j - 1) for 2C max (r_j - 1) (a two-square output has weights ±1), and
+    the chord weights |s_0|, |s_i - s_{i-1}| (all <= r_j: |β_j'(z)| <= r_j).
 Float64.  Every piece works on values in [-1, 1]; the output is of size C; the measured float64-vs-60-digit
 deviation is a few eps64 · C (tests).  The verifier's allowance τ = S eps64 C; the builder refuses ε < 1e-12 C P
 (``RATIO_MIN_REL``: the product blocks' own floor, P of them).
@@ -175,6 +180,7 @@ deviation is a few eps64 · C (tests).  The verifier's allowance τ = S eps64 C;
 RATIO_MIN_REL = 1e-12
 RATIO_METHODS = ("auto", "horner", "chord")
 CHORD_MAX_UNITS = 1 << 20  # Σ_j K_j above this: the chord pieces are refused (Horner is far cheaper there)
+CHORD_MAX_RATIO = 16.0  # the widest chord piece priced: t_{j+1} / t_j <= 16
 
 
 def _horner_params(C: float, pc: dict, eps: float) -> dict:
@@ -260,39 +266,60 @@ def ratio_params(C: float, b_min: float, b_max: float, eps: float, method: str =
     exact-arithmetic bound; ``method="auto"`` takes the one with fewer nonzeros (``ratio_formula``)."""
     if method not in RATIO_METHODS:
         raise ValueError(f"method must be one of {RATIO_METHODS}, got {method!r}")
-    pc = lrec.pieces(b_min, b_max)
-    P, t = pc["P"], pc["a"]
-    r = [t[j + 1] / t[j] for j in range(P)]
-    sigma = [pc["D"][j] ** -0.5 for j in range(P)]
-    omega = [(C * r[j] * t[j]) ** -0.5 for j in range(P)] + [(C * t[P]) ** -0.5]
-    base = {**pc, "sigma": sigma, "omega": omega}
     cands = []
     if method in ("auto", "horner"):
+        pc = lrec.pieces(b_min, b_max)
         try:
-            cands.append({**base, **_horner_params(C, pc, eps)})
+            cands.append({**_scales(C, pc), **_horner_params(C, pc, eps)})
         except ValueError:
             if method == "horner":
                 raise
     if method in ("auto", "chord"):
-        p = {**base, **_chord_params(C, pc, eps)}
-        if sum(p["K_j"]) > CHORD_MAX_UNITS:
+        # the chord pieces may be wider than rec's (ratio up to CHORD_MAX_RATIO): fewer products, more segments;
+        # every piece count from the widest to rec's own is priced and the cheapest kept
+        P_hi = lrec.pieces(b_min, b_max)["P"]
+        P_lo = max(1, math.ceil(math.log(b_max / b_min) / math.log(CHORD_MAX_RATIO) - 1e-12))
+        best = None
+        for P in range(P_lo, max(P_lo, P_hi) + 1):
+            pc = geometric_pieces(b_min, b_max, P)
+            p = {**_scales(C, pc), **_chord_params(C, pc, eps)}
+            if best is None or ratio_formula(C, p)["S"] < ratio_formula(C, best)["S"]:
+                best = p
+        if sum(best["K_j"]) > CHORD_MAX_UNITS:
             if method == "chord" or not cands:
-                raise ValueError(f"ratio: {sum(p['K_j'])} chord segments needed (eps={eps}); use the Horner pieces")
+                raise ValueError(f"ratio: {sum(best['K_j'])} chord segments needed (eps={eps}); use the Horner pieces")
         else:
-            cands.append(p)
+            cands.append(best)
     return min(cands, key=lambda p: ratio_formula(C, p)["S"])
+
+
+def geometric_pieces(b_min: float, b_max: float, P: int) -> dict:
+    """P pieces t_j = b_min r^j, t_P = b_max, r = (b_max / b_min)^{1/P} (the chord pieces' break points)."""
+    r = (b_max / b_min) ** (1.0 / P)
+    a = [b_min * r ** j for j in range(P)] + [b_max]
+    D = [a[j + 1] - a[j] for j in range(P)]
+    return {"P": P, "r": r, "a": a, "D": D, "rho": [D[j] / (a[j] + a[j + 1]) for j in range(P)], "widened": False}
+
+
+def _scales(C: float, pc: dict) -> dict:
+    """The pieces with their √-split scales σ_j = Δ_j^{-1/2}, ω_j = (C r_j t_j)^{-1/2}, ω_P = (C t_P)^{-1/2}."""
+    P, t = pc["P"], pc["a"]
+    r = [t[j + 1] / t[j] for j in range(P)]
+    return {**pc, "sigma": [pc["D"][j] ** -0.5 for j in range(P)],
+            "omega": [(C * r[j] * t[j]) ** -0.5 for j in range(P)] + [(C * t[P]) ** -0.5]}
 
 
 def ratio_formula(C: float, p: dict) -> dict:
     P, m = p["P"], p["m"]
     t, r, sg, om = p["a"], p["r_j"], p["sigma"], p["omega"]
-    B = [4.0, 2.0 * C * max(rj - 1.0 for rj in r), C] + [sg[j] * t[j + 1] for j in range(P)] + sg \
-        + om + [1.0 / w for w in om]
-    if p["method"] == "chord":
+    B = [4.0, C] + [sg[j] * t[j + 1] for j in range(P)] + sg + om + [1.0 / w for w in om]
+    if p["method"] == "chord":  # output weights C (r_j - 1) times a pair output's ±1
+        B.append(C * max(rj - 1.0 for rj in r))
         Ks = p["K_j"]
         for j in range(P):  # the weights of β̂_j: its slopes s_0 and slope changes s_i - s_{i-1}
             B += [abs(w) for w in chord_weights(r[j], Ks[j])[1]]
         return {"L": m + 4, "W": max(8 * P + 1, P + 1 + sum(Ks), 4 * P + 2), "S": _chord_S(P, Ks, m), "B": max(B)}
+    B.append(2.0 * C * max(rj - 1.0 for rj in r))  # output weights C (r_j - 1) times a three-square output's 2
     H = p["H"]
     S = (50 * P + 12 + (H - 1) * (29 * P + 3) + (24 * m + 11) * (H + 1) * P
          + (m + 1) * ((2 * H - 1) * P + H + 1))

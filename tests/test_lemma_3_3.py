@@ -102,13 +102,15 @@ def test_swapped_filter_channels_fail():
 
 
 def test_lambda_too_small_for_margin_fails():
-    """A block built for margin 4δ (λ four times too small) applied to δ-margin inputs: it still tracks its own
-    attention, but attention no longer selects v*, on the tight inputs."""
+    """A block built for margin 4δ (λ four times too small) applied to δ-margin inputs: attention with its λ no
+    longer selects v* on the tight inputs, and the block does not even track that attention there, since its ratio
+    net is built for W <= W_max = (1 + (N - 1) e^{-4λδ}) / N, which the δ-margin keys exceed (the sums check
+    fails too).  (While the ratio net covered b up to 1 + E, the block still tracked its own attention.)"""
     r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(margin=2.0))
     f = _failed(r)
     assert r.verdict == "FAIL"
     assert any("tight" in n and "v*" in n for n in f)
-    assert not any("Attn" in n for n in f)
+    assert any("tight" in n and "Attn" in n for n in f)
 
 
 def test_perturbed_weight_fails():
@@ -222,13 +224,16 @@ def test_bad_input(kw):
 
 # ------------------------------------------------------------------------------------------ ratio quotient
 def test_quotient_inputs_lie_in_the_ratio_wedge():
-    """Budget 3: the computed (Â_c, Ŵ) lie in the wedge of the ratio-form F.4 net (Ŵ ∈ [w_min - E, 1 + E],
-    |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight sequences, and f_2's output is that net at them."""
+    """Budget 3: the computed (Â_c, Ŵ) lie in the wedge of the ratio-form F.4 net (Ŵ ∈ [w_min - E, W_max + E],
+    W_max = (1 + (N - 1) e^{-λδ}) / N by the margin, |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight
+    sequences (the tight ones put every other key at the margin: W is near W_max), and f_2's output is that net at
+    them."""
     from lemmas import quotient as lq
     c = la.build_attention(1, 2, 256, 0.5, 0.1, 1.0, "chebyshev")
     C, b_min, b_max, eq = la.quotient_args(c.notes, 0.1)
     assert C == pytest.approx(1 + 2 * c.notes["E"] / (c.notes["w_min"] - c.notes["E"]))
     assert (c.notes["quotient_params"]["C"], c.notes["quotient_params"]["b_min"]) == (C, b_min)
+    assert b_max == pytest.approx((1 + 0.1 / 4) / 256 + c.notes["E"], rel=1e-9)  # (N - 1) e^{-λδ} = ε/4
     q = lq.build_ratio(C, b_min, b_max, eq)
     rng = np.random.default_rng(4)
     for kind in ("random", "tight"):
@@ -240,11 +245,14 @@ def test_quotient_inputs_lie_in_the_ratio_wedge():
 
 
 def test_weight_bound_is_sqrt_scale():
-    """B of f_2 is the ratio net's √-split input scale ~ (N / (r - 1))^{1/2}, not the old 8N."""
+    """B of f_2 is the ratio net's √-split input scale Δ^{-1/2}, Δ = b_max - b_min ≈ (ε/4 + 2ε/6.5)/N at τ = 1 (one
+    piece), i.e. ~ (N/ε)^{1/2}, not the old 8N."""
     for N in (256, 4096):
         c = la.build_attention(1, 1, N, 1.0, 0.1, 1.0, "chebyshev")
         B = c.net.counts()["f2"]["B"]
-        assert B == c.formula["f2"]["B"] and B < 4 * np.sqrt(N) and B < 8 * N / 10
+        qp = c.notes["quotient_params"]
+        assert B == c.formula["f2"]["B"] == pytest.approx((qp["b_max"] - qp["b_min"]) ** -0.5)
+        assert B < 2 * np.sqrt(N / 0.1) and B < 8 * N / 10
 
 
 def test_ratio_net_with_too_small_wedge_fails():
@@ -297,19 +305,33 @@ def test_budget_gamma1_and_minimal_m():
             al, c, trunc, Gamma = la.term_coefficients(route, b["lam"], b["n"], 1)
             assert b["Gamma1"] == pytest.approx(sum(2 * a[0] * abs(x) for a, x in zip(al[1:], c[1:])))
             assert b["Gamma1"] <= 2 * b["n"] * Gamma * (1 + 1e-12)
-            assert trunc <= b["E"] / 2 and b["E_net_bound"] <= b["E"] - trunc
-            assert b["E_trunc"] + b["E_net_bound"] <= b["E"]
-            assert b["Gamma1"] * la.pair_error(b["m"] - 1) > b["E"] - trunc or b["m"] == 2
-            # n: the cheapest (f_1 + f_2's products) of the admissible degrees n0 .. n0 + DEGREE_SLACK
+            # E_net <= η(m) Γ_a + η(m2) Γ, Γ_a = Γ_1 - Γ (f_1's share: (2|α| - 1)|c_α|; f_2's products: |c_α|)
+            Ga = b["Gamma1"] - b["Gamma"]
+            assert b["E_net_bound"] == pytest.approx(Ga * la.pair_error(b["m"]) + b["Gamma"] * la.pair_error(b["m2"]))
+            assert trunc <= b["E"] / 2 and b["E_trunc"] + b["E_net_bound"] <= b["E"]
+            # m2 is the smallest for the chosen m; m is the smallest that leaves room, or one more
+            room = b["E"] - trunc
+            assert b["m2"] == 2 or Ga * la.pair_error(b["m"]) + b["Gamma"] * la.pair_error(b["m2"] - 1) > room
+            assert b["m"] == 2 or Ga * la.pair_error(b["m"] - 2) >= room
+            # n: the cheapest (f_1 + f_2's products) of the admissible degrees n0 .. n0 + DEGREE_SLACK, each at its
+            # best (m, m2): brute force over every feasible pair
             n0 = la.degree_for(route, b["lam"], 1, b["E"] / 2)
             assert n0 <= b["n"] <= n0 + la.DEGREE_SLACK
 
             def cost(n):
-                al_, c_, tr_, _ = la.term_coefficients(route, b["lam"], n, 1)
-                g1 = sum(2 * a[0] * abs(x) for a, x in zip(al_[1:], c_[1:]))
-                S1, _, S2p = la.feature_nonzeros(n, 1, 1, la.m_for((b["E"] - tr_) / g1), int(np.count_nonzero(c_[1:])))
-                return S1 + S2p
-            assert cost(b["n"]) == min(cost(n) for n in range(n0, n0 + la.DEGREE_SLACK + 1))
+                al_, c_, tr_, G_ = la.term_coefficients(route, b["lam"], n, 1)
+                ga = sum((2 * a[0] - 1) * abs(x) for a, x in zip(al_[1:], c_[1:]))
+                best = None
+                for m1 in range(2, 40):
+                    for m2 in range(2, 40):
+                        if ga * la.pair_error(m1) + G_ * la.pair_error(m2) <= b["E"] - tr_:
+                            S1, _, S2p = la.feature_nonzeros(n, 1, 1, m1, int(np.count_nonzero(c_[1:])), m2)
+                            best = S1 + S2p if best is None else min(best, S1 + S2p)
+                return best
+            costs = [cost(n) for n in range(n0, n0 + la.DEGREE_SLACK + 1)]
+            nz = int(np.count_nonzero(la.term_coefficients(route, b["lam"], b["n"], 1)[1][1:]))
+            chosen = la.feature_nonzeros(b["n"], 1, 1, b["m"], nz, b["m2"])
+            assert sum(chosen[::2]) == min(costs)
 
 
 def test_block_plan_agrees_with_per_layer_evaluation():

@@ -22,7 +22,9 @@ and S2 ≈ G(y) = C (y_{α_P} - 1) + Σ_j C (r_j - 1)(y_{α_j} - 1)(y_{β_j} - 1
 (``lemmas.rec.pieces`` widens a single short piece), and the cells are cut at b_max):
     |net - a/b| <= E2 + C δα_P + Σ_j C (r_j - 1) [δα_j U_j(k) + A_j(k) δβ_j(k)],
 δα_j = sup_a |y_{α_j} - 1 - clip(α_j)| (exact, over |a| <= C b_max), δβ_j(k) = sup_{I_k} |y_{β_j} - 1 - β_j|
-(branch-and-bound per cell: β_j is constant 0 or 1 off its own cell), U_j(k) >= |y_{β_j} - 1| on I_k.  The bound
+(branch-and-bound per cell: β_j is constant 0 or 1 off its own cell), U_j(k) >= |y_{β_j} - 1| on I_k.  The box
+of y_{β_j} is [1 - w_j, 2 + w_j], w_j = 2^⌈log2(ε / (C (r_j - 1)))⌉ capped at 1 (β̂_j's error enters multiplied by
+C (r_j - 1): a piece of ratio 1.0001 may err by 2.5e-5 in β_j and still contribute 1e-9), and every δβ_j must fit it.  The bound
 is the max over the cells k.  This is the proof of ``RATIO_DOC`` with every per-piece number certified.
 """
 
@@ -172,11 +174,12 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
             res = _pl_stage(restrict_1d(sp.stage1, [g_alpha[j]], 0), tgt, [-s, s], -amax, amax)
             da.append(res["delta"])
             apieces += res["pieces"]
-        # stage 2 on the box: y_α ∈ [0, 2], y_β ∈ [1 - w, 2 + w] (each within its proven clip range)
-        w = 2.0 ** np.ceil(np.log2(eps / C))
+        # stage 2 on the box: y_α ∈ [0, 2], y_β_j ∈ [1 - w_j, 2 + w_j] (each within its proven clip range); β̂_j's
+        # error enters multiplied by C (r_j - 1), so its a-priori room is w_j = 2^⌈log2(ε / (C (r_j - 1)))⌉ (<= 1)
+        wj = [min(1.0, 2.0 ** np.ceil(np.log2(eps / (C * float(r[j] - 1))))) for j in range(P)]
         approx = []
         for g in range(2 * P + 1):
-            approx.append((0.0, 2.0) if g in g_alpha else (1.0 - w, 2.0 + w))
+            approx.append((0.0, 2.0) if g in g_alpha else (1.0 - wj[(g - 1) // 2], 2.0 + wj[(g - 1) // 2]))
         lo, hi = _box_ranges(sp, approx)
         n = 2 * P + 1
         Q = [[fmpq(0)] * n for _ in range(n)]
@@ -207,7 +210,7 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
                 if not ks:
                     continue
                 sb = _bnb_stage(nets_b[j], (lambda c_: (lambda x: [x * 0 + _aq(c_)]))(const), float(lo_r),
-                                float(hi_r), w, False)
+                                float(hi_r), wj[j], False)
                 boxes += sb["boxes"]
                 for k in ks:
                     db[j][k] = sb
@@ -215,7 +218,7 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
             Ak = [min(fmpq(1), top[k] / t[j + 1]) for j in range(P)]
             rest = Cq * da[P]
             for j in range(P):
-                Uj = 1 + _q(w)
+                Uj = 1 + _q(wj[j])
                 rest += Cq * (r[j] - 1) * da[j] * Uj
                 if j != k:
                     rest += Cq * (r[j] - 1) * Ak[j] * _q(db[j][k]["bound"])
@@ -224,12 +227,13 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
                 raise NotSplittable(f"cell {k}: no room left for the smooth piece (rest {float(rest):.3g})")
             tk, tk1 = _aq(t[k]), _aq(t[k + 1])
             ser = (lambda tk_, tk1_: (lambda x: [tk_ * (tk1_ - x) / (x * (tk1_ - tk_)) + 1]))(tk, tk1)
-            sb = _bnb_stage(nets_b[k], ser, float(t[k]), float(top[k]), min(float(need), w) * (1 - 1e-9), True)
+            sb = _bnb_stage(nets_b[k], ser, float(t[k]), float(top[k]), min(float(need), wj[k]) * (1 - 1e-9), True)
             boxes += sb["boxes"]
             db[k][k] = sb
             for j in range(P):
-                if not db[j][k]["sound"] or _q(db[j][k]["bound"]) > _q(w):
-                    raise NotSplittable(f"β_{j} on cell {k}: bound {db[j][k]['bound']:.3g} exceeds the box width {w:g}")
+                if not db[j][k]["sound"] or _q(db[j][k]["bound"]) > _q(wj[j]):
+                    raise NotSplittable(f"β_{j} on cell {k}: bound {db[j][k]['bound']:.3g} exceeds the box width "
+                                        f"{wj[j]:g}")
             total = E2 + rest + Cq * (r[k] - 1) * Ak[k] * _q(sb["bound"])
             cell_info.append({"cell": k, "bound": _up(total), "smooth_delta": sb["bound"], "smooth_boxes": sb["boxes"],
                               "smooth_sampled": sb["sampled"]})

@@ -168,8 +168,9 @@ def drop_piece(j: int):
     def mut(c):
         maps = c.net.affine_maps()
         (r, col, v), b, shape = maps[-1]
-        u = (shape[1] - 1) // c.params["P"]
-        keep = ~((col >= u * j) & (col < u * j + u))
+        P = c.params["P"]
+        u, i = (shape[1] - 1) // P, j % P  # j < 0 counts from the last piece
+        keep = ~((col >= u * i) & (col < u * i + u))
         net = FNN([Affine.from_coo(rr, cc, vv, sh, bb) for (rr, cc, vv), bb, sh in maps[:-1]]
                   + [Affine.from_coo(r[keep], col[keep], v[keep], shape, b)])
         return Construction(net, c.formula, c.params, c.notes)
