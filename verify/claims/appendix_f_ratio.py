@@ -64,13 +64,20 @@ def ratio_checks(c, rng: np.random.Generator, n: int = 6000, grid: int = 161, ou
     bp = np.array([t for t in c.notes["break_points"] if t <= b_max] + [b_max, b_min])
     cen = 0.5 * (bp[:-1] + bp[1:])
     bs = np.concatenate([bp, np.nextafter(bp, 0), np.nextafter(bp, np.inf), cen])
+    if "K_j" in c.params:  # chord pieces: each segment's error peaks at the geometric mean of its ends
+        t = c.notes["break_points"]
+        for j, K in enumerate(c.params["K_j"]):
+            z = np.array(lq.chord_knots(t[j + 1] / t[j], K)[0])
+            kn = t[j] + z * (t[j + 1] - t[j])
+            bs = np.concatenate([bs, np.sqrt(kn[:-1] * kn[1:])])
     bs = bs[(bs >= b_min) & (bs <= b_max)]
     us = np.array([-1.0, 1.0, 0.0, 0.5, -2.0 ** -c.params["m"], 2.0 ** -c.params["m"]])
     Uw, Bw = np.meshgrid(us, bs)
     K = np.stack([(C * Bw * Uw).ravel(), Bw.ravel()], 1)
     K = K[np.abs(K[:, 0]) <= C * K[:, 1]]
     out.append(err_check(f"known worst cases: a/(Cb) ∈ {{±1, 0, 1/2, ±2^-m}} x b ∈ {{b_min, b_max, break points "
-                         f"(and neighbours), piece centres}} ({len(K)})", err(K), eps, tau, K))
+                         f"(and neighbours), piece centres, chord segments' geometric midpoints}} ({len(K)})", err(K),
+                         eps, tau, K))
     # local search in (log b, u = a/(C b)): the wedge is a box there
     to = lambda Y: np.stack([C * np.exp(Y[:, 0]) * Y[:, 1], np.exp(Y[:, 0])], 1)  # noqa: E731
     top = X[np.argsort(-e)[:16]]
