@@ -1,7 +1,7 @@
 """Lemma 3.3 block (FNN -> SSM -> FNN) against dense softmax attention, on the same inputs, as ratios.
 
 For N = 2^10 .. 2^16 the block of ``lemmas.attention`` is built for (d, d_v, N, δ, ε, τ) and run on one sequence
-meeting the hypotheses (``verify.claims.lemma_3_3.sample_sequence``).  Timed, best of ``--repeats``:
+meeting the hypotheses (``verify.claims.attention.sample_sequence``).  Timed, best of ``--repeats``:
   * block, all positions: f_1 and f_2 on every token, g by its exact O(N) path (what a causal layer computes);
   * block, last token: f_1 and g on every token, f_2 on the last token only (what Lemma 3.3 states);
   * dense causal softmax attention with the same λ at every position (``verify.reference.attention_causal``:
@@ -32,7 +32,7 @@ import numpy as np
 from constructions import plan
 from lemmas import attention as la
 from verify import reference as ref
-from verify.claims.lemma_3_3 import sample_sequence
+from verify.claims.attention import sample_sequence
 
 
 def attention_causal_tri(K, V, Q, lam: float, chunk: int = 256) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""Sound interval propagation (verify/interval.py) against the plain float64 forward pass, as ratios.
+"""Sound interval propagation (verify/certify/interval.py) against the plain float64 forward pass, as ratios.
 
 On the pieces of a deep 1-D Appendix F net (its float64 breakpoints, as the certificates use them), timed best
 of ``--repeats`` in one run:
   * the float64 forward pass of the net at the piece centres (the baseline);
   * ``IntervalNet.propagate`` on the same pieces (affine forms, row-group errors, outward rounding);
-  * the outward rounding alone: ``verify.interval._up`` against ``np.nextafter(x, +inf)`` on one array.
+  * the outward rounding alone: ``verify.certify.interval.round_up`` against ``np.nextafter(x, +inf)`` on one array.
 It prints the cost of a sound bound per box as a multiple of a float64 evaluation, and the width of the bound
 on the pieces (the exact function varies by |slope| x width there; the rest is the error radius).
 
@@ -20,8 +20,8 @@ from bench_attention import best_of  # (time, result) of the fastest of `repeats
 
 from lemmas import cos as lcos
 from lemmas import exp as lexp
-from verify.certify import pl_breakpoints
-from verify.interval import IntervalNet, _up
+from verify.certify.piecewise import pl_breakpoints
+from verify.certify.interval import IntervalNet, round_up
 
 
 def main(argv=None):
@@ -48,13 +48,13 @@ def main(argv=None):
     t_i, (lb, ub) = best_of(lambda: [np.concatenate(z) for z in zip(*[
         inet.propagate(b_lo[i:i + 8192], b_hi[i:i + 8192]) for i in range(0, n, 8192)])], a.repeats)
     x = np.random.default_rng(0).normal(size=4_000_000)
-    t_u, _ = best_of(lambda: _up(x), a.repeats)
+    t_u, _ = best_of(lambda: round_up(x), a.repeats)
     t_n, _ = best_of(lambda: np.nextafter(x, np.inf), a.repeats)
     w = (ub - lb)[:, 0]
     print(f"float64 forward  {t_f:8.3f} s  ({1e6 * t_f / n:.2f} us per point)   baseline")
     print(f"interval bounds  {t_i:8.3f} s  ({1e6 * t_i / n:.2f} us per box)     ratio {t_i / t_f:.1f}x")
     print(f"bound width on the pieces: median {np.median(w):.3g}, max {np.max(w):.3g}")
-    print(f"outward rounding on 4e6 floats: _up {t_u:.4f} s, np.nextafter {t_n:.4f} s: nextafter / _up = "
+    print(f"outward rounding on 4e6 floats: round_up {t_u:.4f} s, np.nextafter {t_n:.4f} s: nextafter / round_up = "
           f"{t_n / t_u:.1f}x")
 
 

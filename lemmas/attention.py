@@ -23,14 +23,14 @@ Budgets (exact formulas; every number below is computed by the builder and store
      s_{i*} <= 1) W <= e^{λ(s_{i*} - 1)} (1 + (N - 1) e^{-λδ}) / N <= W_max := (1 + (N - 1) e^{-λδ}) / N
      = (1 + ε/4) / N (times 1 + 1e-12 for the float64 rounding of λ), so Ŵ ∈ [w_min - E, W_max + E] and
      |Â_c| <= W + E <= Ŵ + 2E <= C Ŵ with C = 1 + 2E/(w_min - E) (<= 1 + ε/2.75).
-     The ratio-form F.4 net (``lemmas.quotient.build_ratio``: |φ(a, b) - a/b| <= ε_q for b ∈ [b_min, b_max],
+     The ratio-form F.4 net (``lemmas.ratio.build_ratio``: |φ(a, b) - a/b| <= ε_q for b ∈ [b_min, b_max],
      |a| <= C b) with C as above, [b_min, b_max] = [w_min - E, W_max + E] (b_max / b_min ~ e^{λ(1 - τ)} (1 + ε/4):
      one piece at τ = 1) and ε_q = ε/8, applied at (Â_c, Ŵ), adds
      ε/8: block vs attention <= ε/2.75 + ε/8 < ε/2, block vs v_{i*} <= ε.  (The shares were ε/4 + ε/4 with
      E = ε w_min / 12 while the ratio net used Horner pieces; with its chord pieces the ratio net is cheap and
      the sums get the larger share: E is 1.85x larger, one sawtooth level less at N = 2^16.)  (Before: the absolute-error quotient on |a| <= 2,
      b ∈ [w_min/2, 2], which needs 1/b to the relative accuracy ε w_min / 16 and cost ~4x more nonzeros; the
-     ratio form needs only relative accuracy ε_q per piece, see ``lemmas.quotient.RATIO_DOC``.  The absolute
+     ratio form needs only relative accuracy ε_q per piece, see ``lemmas.ratio``.  The absolute
      quotient is not used any more; ``quotient=`` still accepts any (C, b_min, b_max, ε) builder for tests.)
   4. E = E_trunc + E_net: E_trunc = sup_{t ∈ [-1,1]} |P(t) - e^{λ(t-1)}| <= E/2 for the kernel polynomial P
      actually stored (float64 coefficients included; computed in mpmath; the degree n is the smallest with
@@ -84,7 +84,7 @@ error η = η(m) = 2^{-2m-2} each; depth m in f_1 and m_2 in f_2, chosen below).
     window U = N; D = T (2 + d_v) - 1 channels; total state size T (1 + d_v).  At the last token it outputs
     (1/N) Σ_i M_α(k_i), (1/N) Σ_i a_{α,c}, ψ_α(q_N).
   f_2: one product level ψ_α · M_α and ψ_α · A_{α,c} (α ≠ 0; M_0, A_{0,c} carried), the linear read-out
-    Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v ratio-form F.4 nets Â_c / Ŵ (``lemmas.quotient.build_ratio``,
+    Ŵ = Σ_α c_α (...), Â_c = Σ_α c_α (...), then d_v ratio-form F.4 nets Â_c / Ŵ (``lemmas.ratio.build_ratio``,
     budget 3), joined by sparse concatenation (``constructions.algebra.concat``).
   Per term α ≠ 0 the numerator errs by η_2 + e(α) + |α| η <= η_2 + (2|α| - 1) η (f_2 product, q-monomial,
   k-monomial and v-product; a product of values in [-1, 1] errs by η + the errors of its inputs, clipping being
@@ -118,7 +118,7 @@ log B = O(log(N/ε) + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| en
 Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
 needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
 (rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates the block in
-sound fixed-point interval arithmetic (``verify/claims/lemma_3_3.py``) where N is small enough.
+sound fixed-point interval arithmetic (``verify/claims/attention.py``) where N is small enough.
 Where this is loose or the spec is wrong: the spec's "e²λ terms per degree" for the Gaussian route is the
 closed-form K; the minimal K here is λ + O(√(λ log 1/E)).
 """
@@ -444,8 +444,8 @@ def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
 
 
 def _quotient(C: float, b_min: float, b_max: float, eps: float) -> Construction:
-    from . import quotient  # lemmas/quotient.py (Lemma F.4, ratio form)
-    return quotient.build_ratio(C, b_min, b_max, eps)
+    from . import ratio  # lemmas/ratio.py (Lemma F.4, ratio form)
+    return ratio.build_ratio(C, b_min, b_max, eps)
 
 
 def quotient_net(bud: dict, eps: float) -> Construction:

@@ -19,7 +19,7 @@ def assert_never_exceeded(net, g, g_mp, X, Y, bound: float, V: float, output: in
     import mpmath
     import numpy as np
 
-    from verify import highprec as hp
+    from verify.certify import highprec as hp
     from verify.checks import allowance
     assert np.max(np.abs(net(X)[:, output] - g(X[:, 0]))) <= bound + allowance(net, V)
     lo, hi, _ = hp.fnn_arb(net, Y, prec=120)

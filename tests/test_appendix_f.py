@@ -16,9 +16,12 @@ from lemmas import mult as lmult
 from lemmas import square as lsq
 from lemmas.base import Construction
 from verify import checks as ck
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
-from verify.claims import appendix_f as af
+from verify.claims import clip as cclip
+from verify.claims import exp as cexp
+from verify.claims import mult as cmult
+from verify.claims import square as csq
 from verify.registry import load_all, run_claim
 
 from conftest import assert_never_exceeded, certified_bound
@@ -77,7 +80,7 @@ def _failed(r):
 
 @pytest.mark.parametrize("layer", [0, -1])
 def test_clip_mutant_fails(layer):
-    r = af._run_clip(dict(REG["lemma-F.2-clip"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    r = cclip.run_clip(dict(REG["lemma-F.2-clip"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
     assert any(n.startswith("exact") for n in _failed(r))
 
@@ -85,7 +88,7 @@ def test_clip_mutant_fails(layer):
 def test_square_dropped_level_fails():
     p = dict(REG["lemma-F.3-square"].params)
     drop = lambda c: Construction(lsq.build_square(m=c.params["m"] - 1).net, c.formula, c.params, c.notes)  # noqa
-    r = af._run_square(p, np.random.default_rng(0), drop)
+    r = csq.run_square(p, np.random.default_rng(0), drop)
     f = _failed(r)
     assert r.verdict == "FAIL" and any(n.startswith("counts") for n in f) and any(n.startswith("dense grid") for n in f)
     assert any(n.startswith("attained") for n in f)
@@ -93,7 +96,7 @@ def test_square_dropped_level_fails():
 
 @pytest.mark.parametrize("layer", [1, 3, -1])
 def test_square_weight_mutant_fails(layer):
-    r = af._run_square(dict(REG["lemma-F.3-square"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    r = csq.run_square(dict(REG["lemma-F.3-square"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
     assert any(n.startswith("dense grid") or n.startswith("attained") for n in _failed(r))
 
@@ -102,10 +105,10 @@ def test_mult_dropped_level_and_weight_mutants_fail():
     p = dict(REG["lemma-F.3-mult"].params)
     drop = lambda c: Construction(lmult.build_mult(c.params["M"], 1.0, m=c.params["m"] - 1).net,  # noqa: E731
                                   c.formula, c.params, c.notes)
-    r = af._run_mult(p, np.random.default_rng(0), drop)
+    r = cmult.run_mult(p, np.random.default_rng(0), drop)
     assert r.verdict == "FAIL" and any(n.startswith("dense grid") for n in _failed(r))
     for layer in (1, 4, -1):
-        r = af._run_mult(p, np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+        r = cmult.run_mult(p, np.random.default_rng(0), _weight_mutant(layer, 1e-3))
         assert r.verdict == "FAIL", layer
         if layer != -1:  # the last map's first nonzero scales A_s by 2M^2 4^-m: caught by 'attained', 'exact zero'
             assert any(n.startswith("random") or n.startswith("dense") for n in _failed(r))
@@ -119,7 +122,7 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
     r, cc, v = net.affine_maps()[1][0]
     k = int(np.flatnonzero(r == 6)[0])
     mut = mu.perturb_weight(net, 1, k, 1e-6)
-    chk = af.prod_checks(Construction(mut, c.formula, c.params, c.notes), np.random.default_rng(0), n=500,
+    chk = cmult.prod_checks(Construction(mut, c.formula, c.params, c.notes), np.random.default_rng(0), n=500,
                          grid=11, exact_pts=4)
     zero = [x for x in chk if x.name.startswith("exact zero")][0]
     assert zero.status == "FAIL"
@@ -127,7 +130,7 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
 
 @pytest.mark.parametrize("layer", [0, 5, -1])
 def test_prod_mutant_fails(layer):
-    r = af._run_prod(dict(REG["lemma-F.3-prod"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    r = cmult.run_prod(dict(REG["lemma-F.3-prod"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
 
 
@@ -135,7 +138,7 @@ def test_prod_dropped_level_fails():
     p = dict(REG["lemma-F.3-prod"].params)
     drop = lambda c: Construction(lmult.build_prod(c.params["d"], c.params["C"], 1.0, m=c.params["m"] - 2).net,  # noqa
                                   c.formula, c.params, c.notes)
-    r = af._run_prod(p, np.random.default_rng(0), drop)
+    r = cmult.run_prod(p, np.random.default_rng(0), drop)
     assert r.verdict == "FAIL" and any(n.startswith("random") for n in _failed(r))
 
 
@@ -144,7 +147,7 @@ def test_exp_mutant_fails(layer):
     # Not every weight is a useful mutant: a 1% change to a deep sawtooth weight (layer 7, level k ~ 6, influence
     # ~4^-k) leaves the error below ε, i.e. the mutated net still satisfies the lemma and PASS is right.
     p = {"eps": 1e-6, "samples": 4000}
-    r = af._run_exp(p, np.random.default_rng(0), _weight_mutant(layer, 1e-2, k=None))
+    r = cexp.run_exp(p, np.random.default_rng(0), _weight_mutant(layer, 1e-2, k=None))
     assert r.verdict == "FAIL"
     assert any(n.startswith("dense grid") for n in _failed(r))
 
@@ -153,7 +156,7 @@ def test_exp_missing_squaring_fails():
     """The net of a larger ε (one squaring fewer) under the claim of a smaller ε: the error bound fails."""
     p = {"eps": 1e-6, "samples": 4000}
     swap = lambda c: Construction(lexp.build_exp(1e-2).net, c.formula, c.params, c.notes)  # noqa: E731
-    r = af._run_exp(p, np.random.default_rng(0), swap)
+    r = cexp.run_exp(p, np.random.default_rng(0), swap)
     assert r.verdict == "FAIL" and any(n.startswith("counts") for n in _failed(r))
 
 
@@ -161,13 +164,13 @@ def test_growth_check_fails_on_wrong_formula_and_fast_growth():
     def build(e):
         c = lsq.build_square(eps=e)
         return Construction(c.net, {**c.formula, "S": c.formula["S"] + 1}, c.params, c.notes)
-    chk = ck.growth_check("g", build, ck.SWEEP_EPS[:4], {"L": 1.0}, af._square_sample_error, lambda c: 1.0, 1e-13)
+    chk = ck.growth_check("g", build, ck.SWEEP_EPS[:4], {"L": 1.0}, csq.square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "FAIL"
     chk = ck.growth_check("g", lambda e: lsq.build_square(eps=e), ck.SWEEP_EPS[:5], {"L": 0.2},
-                          af._square_sample_error, lambda c: 1.0, 1e-13)
+                          csq.square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "FAIL" and "L" in chk.detail["too_fast"]
     chk = ck.growth_check("g", lambda e: lsq.build_square(eps=e), (1e-2, 1e-14), {"L": 1.0},
-                          af._square_sample_error, lambda c: 1.0, 1e-13)
+                          csq.square_sample_error, lambda c: 1.0, 1e-13)
     assert chk.status == "INCONCLUSIVE"
 
 
@@ -275,11 +278,11 @@ def test_invalid_inputs_raise():
 def test_non_separable_product_falls_back_to_the_auxiliary_certificate():
     # C = 0.8: fl(1/C) C > 1, so the clip kink sits a rounding inside [-C, C] and the net is not separable on
     # the box; the 2-D branch-and-bound certifies the auxiliary ε = 1e-2 instance instead (verdict PASS)
-    from verify.separable import certify_separable_quadratic
+    from verify.certify.separable import certify_separable_quadratic
     c = lmult.build_prod(2, 0.8, 1e-3)
     res = certify_separable_quadratic(c.net, [[0, 0.5], [0.5, 0]], [-0.8, -0.8], [0.8, 0.8])
     assert not res.proved
-    r = af._run_prod({"d": 2, "C": 0.8, "eps": 1e-3}, np.random.default_rng(0))
+    r = cmult.run_prod({"d": 2, "C": 0.8, "eps": 1e-3}, np.random.default_rng(0))
     assert r.verdict == "PASS", _bad(r)
     aux = [ch for ch in r.checks if ch.name.startswith("certified (auxiliary instance d = 2, ε = 0.01)")]
     assert len(aux) == 1 and aux[0].passed and not aux[0].certified

@@ -1,4 +1,4 @@
-"""The product-tree cascade (verify/cascade.py) and the d >= 2 feature-net certificate (verify/certify_kernel.py):
+"""The product-tree cascade (verify/certify/cascade.py) and the d >= 2 feature-net certificate (verify/certify/lemma_gauss_kernel_net.py):
 certified bounds are never exceeded (float64 with the allowance, and exactly at the worst points), they match the
 builders' own bounds where those are exact, and broken nets are not certified."""
 
@@ -12,11 +12,11 @@ from flint import fmpq
 from constructions.algebra import compose, drop_copies, identity
 from lemmas import gauss_kernel_net as gn
 from lemmas.mult import build_prod, prod_error_bound, tree_shape
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
-from verify.cascade import Value, certify_cascade
-from verify.certify_kernel import certify_kernel_factors
-from verify.twostage import NotSplittable
+from verify.certify.cascade import Value, certify_cascade
+from verify.certify.lemma_gauss_kernel_net import certify_kernel_factors
+from verify.certify.twostage import NotSplittable
 
 
 def _leaves(d):
@@ -120,7 +120,7 @@ def small_block():
 
 
 def test_f1_feature_certificate_holds(small_block):
-    from verify.certify_attention import certify_features, feature_targets
+    from verify.certify.lemma_attention import certify_features, feature_targets
     blk = small_block.net
     res = certify_features(blk.f1, blk.alphas, 1, 1, 64)
     assert res["proved"], res
@@ -140,7 +140,7 @@ def test_f1_feature_certificate_holds(small_block):
 
 
 def test_f1_feature_certificate_fails_on_broken_nets(small_block):
-    from verify.certify_attention import certify_features, feature_targets
+    from verify.certify.lemma_attention import certify_features, feature_targets
     blk = small_block.net
     good = certify_features(blk.f1, blk.alphas, 1, 1, 64)
     X = np.random.default_rng(1).uniform(-1, 1, (20000, 3))
@@ -159,12 +159,12 @@ def test_f1_feature_certificate_fails_on_broken_nets(small_block):
 
 
 def test_f1_feature_check_of_the_claim_does_not_pass_a_broken_f1(small_block):
-    """The claim-level check (verify/claims/lemma_3_3.features_check): PASS on the built block, not PASS when a
+    """The claim-level check (verify/claims/attention.features_check): PASS on the built block, not PASS when a
     weight of f_1 is perturbed by 1% (its certified δ_j exceed the builder's shares)."""
     import dataclasses
 
     from lemmas.base import Construction
-    from verify.claims.lemma_3_3 import features_check
+    from verify.claims.attention import features_check
     c = small_block
     assert features_check(c).passed is True
     # layer m + 2: the rq layer of f_1's second level (a perturbed sawtooth input is no longer separable)

@@ -1,4 +1,4 @@
-"""Certification (verify/interval.py, verify/certify.py): interval bounds contain every evaluation of small
+"""Certification (verify/certify/interval.py, verify/certify/): interval bounds contain every evaluation of small
 random networks; a certified bound is never exceeded (10^6 float64 points with the allowance, 10^4 in arb);
 target enclosures are sound; broken networks are not certified; the CERTIFIED verdict."""
 
@@ -16,10 +16,11 @@ from lemmas import gauss_kernel as gk
 from lemmas import mult as lmult
 from lemmas import square as lsq
 from verify import certify as cf
-from verify import highprec as hp
+from verify.certify.lemma_gauss_kernel import certify_gauss_expansion
+from verify.certify import highprec as hp
 from verify import mutants as mu
 from verify.checks import allowance
-from verify.interval import IntervalNet, box_centre
+from verify.certify.interval import IntervalNet, box_centre
 from verify.result import Check, Result
 
 
@@ -223,7 +224,7 @@ def test_bad_inputs():
 def test_gauss_expansion_certificate_sound_and_fails_on_mutants(d):
     R, eps = 1.0, 1e-6
     c = gk.build_expansion(d, R, eps)
-    chk = cf.certify_gauss_expansion(c.net, R, eps)
+    chk = certify_gauss_expansion(c.net, R, eps)
     assert chk.status == "PASS" and chk.certified and chk.measured <= eps
     # sound: the attained error at x = y, ‖x‖ = R (50-digit mpmath) is below the certified bound, and close to it
     import mpmath
@@ -235,7 +236,7 @@ def test_gauss_expansion_certificate_sound_and_fails_on_mutants(d):
     assert att <= chk.measured and att >= 0.999 * chk.measured
     for bad in (c.net.without(len(c.net.alphas) - 1), c.net.without(0),
                 gk.GaussExpansion(c.net.alphas, c.net.coef * (1 + 1e-3 * (np.arange(len(c.net.coef)) == 1)))):
-        b = cf.certify_gauss_expansion(bad, R, eps)
+        b = certify_gauss_expansion(bad, R, eps)
         assert b.status == "INCONCLUSIVE" and not b.certified
 
 
@@ -275,7 +276,7 @@ def test_gauss_expansion_bound_holds_for_perturbed_coefficients(d, R):
     coef = c.net.coef.copy()
     coef[1:4] *= 1 + np.array([3e-3, -2e-3, 5e-3])
     bad = gk.GaussExpansion(c.net.alphas, coef)
-    chk = cf.certify_gauss_expansion(bad, R, 1e-6)
+    chk = certify_gauss_expansion(bad, R, 1e-6)
     rng = np.random.default_rng(0)
     X = rng.uniform(-R, R, (300, d)) / max(1.0, np.sqrt(d))
     Y = rng.uniform(-R, R, (300, d)) / max(1.0, np.sqrt(d))
@@ -340,7 +341,7 @@ def test_pl_breakpoints_find_the_dyadic_grid_of_square():
 def test_square_exact_certificate_never_exceeded_and_fails_on_mutants():
     """Default m = 8: the exact sup is 2^(-2m-2); 10^5 float64 points (allowance τ) and 10^3 exact rational
     points stay below it; a perturbed weight (1e-9) or a removed level is NOT certified and the check FAILS."""
-    from verify.claims.appendix_f import square_exact_certificate
+    from verify.claims.square import square_exact_certificate
     m = 8
     c = lsq.build_square(m=m)
     chk = square_exact_certificate(c.net, m)
@@ -361,7 +362,7 @@ def test_clip_exact_certificate_sound_and_fails_on_mutants():
     """clip d = 3: certified sup = 0 over R^3; 10^5 float64 points agree to rounding, 10^3 exact points exactly;
     a perturbed weight FAILS (exact sup > 0); a cross-coordinate weight is not certified (INCONCLUSIVE)."""
     from lemmas import clip as lclip
-    from verify.claims.appendix_f import clip_exact_certificate
+    from verify.claims.clip import clip_exact_certificate
     a, b = -0.5, 1.25
     c = lclip.build_clip(3, a, b)
     chk = clip_exact_certificate(c.net, a, b)
@@ -422,7 +423,8 @@ def test_seeded_certificates_of_rec_cos_sin_never_exceeded(which):
     import mpmath
     from lemmas import cos as lcos
     from lemmas import rec as lrec
-    from verify.claims import appendix_f_rec as afr
+    from verify.claims import cos as ccos
+    from verify.claims import rec as crec
     if which == "exp":
         from lemmas import exp as lexp
         eps = 1e-2
@@ -431,15 +433,15 @@ def test_seeded_certificates_of_rec_cos_sin_never_exceeded(which):
         enc, g, gmp, V = cf.enclose_exp_neg, (lambda x: np.exp(-x)), (lambda x: mpmath.exp(-x)), 1.0
         focus = 1.5 * c.params["A"]  # beyond A the net is constant: sample mostly where it is not
     elif which == "rec":
-        eps = afr.REC_CERT_EPS
+        eps = crec.REC_CERT_EPS
         c, lo, hi = lrec.build_rec(eps), eps, 1 / eps
-        enc = cf.enclose_taylor_arb(afr._arb_rec, afr._arb_drec, afr._arb_d2rec)
+        enc = cf.enclose_taylor_arb(crec.arb_rec, crec.arb_drec, crec.arb_d2rec)
         g, gmp, V = (lambda x: 1 / x), (lambda x: 1 / x), 1 / eps
     else:
-        a, b, D, eps = 3.0, 0.5, 2.0, afr.COS_CERT_EPS
+        a, b, D, eps = 3.0, 0.5, 2.0, ccos.COS_CERT_EPS
         c = (lcos.build_cos if which == "cos" else lcos.build_sin)(a, b, D, eps)
         lo, hi = -D, D
-        enc = afr._trig_enclosure(a, b, which)
+        enc = ccos.trig_enclosure(a, b, which)
         g = (lambda x: np.cos(a * x - b)) if which == "cos" else (lambda x: np.sin(a * x - b))
         gmp = (lambda x: mpmath.cos(a * x - b)) if which == "cos" else (lambda x: mpmath.sin(a * x - b))
         V = c.notes["V"]
@@ -460,10 +462,10 @@ def test_seeded_certificates_of_rec_cos_sin_never_exceeded(which):
 
 def test_seeded_certificate_fails_or_is_inconclusive_on_a_broken_cos_net():
     from lemmas import cos as lcos
-    from verify.claims import appendix_f_rec as afr
-    c = lcos.build_cos(3.0, 0.5, 2.0, afr.COS_CERT_EPS)
+    from verify.claims import cos as ccos
+    c = lcos.build_cos(3.0, 0.5, 2.0, ccos.COS_CERT_EPS)
     bad = mu.perturb_weight(c.net, 2, 0, 1e-3)
-    res = cf.certify_fnn(bad, afr._trig_enclosure(3.0, 0.5, "cos"), [-2.0], [2.0], afr.COS_CERT_EPS,
+    res = cf.certify_fnn(bad, ccos.trig_enclosure(3.0, 0.5, "cos"), [-2.0], [2.0], ccos.COS_CERT_EPS,
                          budget=40_000, seed_points=cf.pl_breakpoints(bad, -2.0, 2.0))
     chk = cf.cert_check("broken cos", res)
     assert not res.certified and chk.passed is not True and not chk.certified

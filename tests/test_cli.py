@@ -34,7 +34,7 @@ def test_list_and_selected_run(tmp_path):
     assert lines[0].split() == ["claim", "parameters", "bound", "measured", "counts", "checks", "verdict"]
     rows = {ln.split()[0]: ln for ln in lines[2:5]}
     assert set(rows) == {"algebra-counts", "ssm-evaluation-paths", "lemma-F.2-clip"}
-    # clip is certified exactly (verify/certify.py, certify_pl_exact): CERTIFIED, a pass
+    # clip is certified exactly (verify/certify/, certify_pl_exact): CERTIFIED, a pass
     want = {"algebra-counts": "PASS", "ssm-evaluation-paths": "PASS", "lemma-F.2-clip": "CERTIFIED"}
     assert all(ln.rstrip().endswith(want[k]) for k, ln in rows.items())
     assert "a=-2" in rows["lemma-F.2-clip"] and "L=2 W=6 S=21" in rows["lemma-F.2-clip"]

@@ -1,4 +1,4 @@
-"""High-precision evaluation (verify/highprec.py): arb enclosures contain the exact rational value; the SSM
+"""High-precision evaluation (verify/certify/highprec.py): arb enclosures contain the exact rational value; the SSM
 layer and model in arb match the float64 paths; the float64 agreement check FAILS on a perturbed weight."""
 
 from fractions import Fraction
@@ -13,7 +13,7 @@ from constructions.affine import Affine
 from constructions.fnn import FNN
 from constructions.model import Decoding, Embedding, SSMModel
 from lemmas import square as lsq
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
 from verify.checks import allowance
 from verify.claims.foundation import path_tolerance, random_channels

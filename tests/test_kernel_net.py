@@ -15,11 +15,11 @@ from constructions import algebra
 from lemmas import gauss_kernel as gk
 from lemmas import gauss_kernel_net as gn
 from lemmas.base import Construction
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
 from verify import reference as ref
 from verify.checks import EPS64, counts_of
-from verify.claims import appendix_f_kernel_net as kn
+from verify.claims import gauss_kernel_net as kn
 from verify.registry import load_all, run_claim
 
 REG = load_all()

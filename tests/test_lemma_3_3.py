@@ -14,7 +14,7 @@ from lemmas import attention as la
 from lemmas.base import Construction
 from verify import mutants as mu
 from verify import reference as ref
-from verify.claims import lemma_3_3 as cl
+from verify.claims import attention as cl
 from verify.registry import load_all, run_claim
 
 REG = load_all()
@@ -39,7 +39,7 @@ def test_claim_passes_default():
 
 
 def test_small_config_passes():
-    r = cl._run(dict(SMALL), np.random.default_rng(0))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0))
     assert r.verdict == "PASS", _bad(r)
 
 
@@ -57,7 +57,7 @@ def test_dropped_kernel_term_fails():
     """Dropping the kernel term with the largest |c_α| (degree near λ) breaks the budget chain and the lemma."""
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
     i = int(np.argmax(np.abs(c.net.coef)))
-    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=i))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=i))
     assert r.verdict == "FAIL"
     f = _failed(r)
     assert any("|Ŵ - W|" in n for n in f) and any("v*" in n for n in f), _bad(r)
@@ -65,12 +65,12 @@ def test_dropped_kernel_term_fails():
 
 def test_local_search_keeps_hypotheses_and_fails_on_mutant():
     p = {**SMALL, "search": 1}
-    r = cl._run(p, np.random.default_rng(0))
+    r = cl.run_attention(p, np.random.default_rng(0))
     ls = [c for c in r.checks if "local search" in c.name]
     assert r.verdict == "PASS" and ls and ls[0].detail["hypotheses_kept"], _bad(r)
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
     i = int(np.argmax(np.abs(c.net.coef)))
-    r = cl._run(p, np.random.default_rng(0), _rebuild(drop_term=i))
+    r = cl.run_attention(p, np.random.default_rng(0), _rebuild(drop_term=i))
     assert any("local search" in n for n in _failed(r))
 
 
@@ -78,7 +78,7 @@ def test_dropped_last_kernel_term_fails_on_counts():
     """The highest-degree term changes the kernel by |c_n t^n|, within the budget E, so the numerical checks
     rightly hold; the count check still catches the missing read-out entries."""
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
-    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=len(c.net.alphas) - 1))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=len(c.net.alphas) - 1))
     assert r.verdict == "FAIL", _bad(r)
     assert any("counts" in n for n in _failed(r))
 
@@ -92,7 +92,7 @@ def test_swapped_filter_channels_fail():
         j = T * (1 + c.params["d_v"]) + i - 1  # its running sum M_α and its identity channel ψ_α
         ch[i], ch[j] = ch[j], ch[i]
         return Construction(dataclasses.replace(c.net, g=SSMLayer(tuple(ch), U=g.U)), c.formula, c.params, c.notes)
-    r = cl._run(dict(SMALL), np.random.default_rng(0), swap)
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), swap)
     assert r.verdict == "FAIL"
     f = _failed(r)
     # the sums the proof chain rests on are off by ~1 (ψ_α now reads the running sum of q^α, clipped); the output
@@ -106,7 +106,7 @@ def test_lambda_too_small_for_margin_fails():
     longer selects v* on the tight inputs, and the block does not even track that attention there, since its ratio
     net is built for W <= W_max = (1 + (N - 1) e^{-4λδ}) / N, which the δ-margin keys exceed (the sums check
     fails too).  (While the ratio net covered b up to 1 + E, the block still tracked its own attention.)"""
-    r = cl._run(dict(SMALL), np.random.default_rng(0), _rebuild(margin=2.0))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(margin=2.0))
     f = _failed(r)
     assert r.verdict == "FAIL"
     assert any("tight" in n and "v*" in n for n in f)
@@ -117,12 +117,12 @@ def test_perturbed_weight_fails():
     def pert(c):
         f1 = mu.perturb_weight(c.net.f1, 3, None, 1e-3)
         return Construction(dataclasses.replace(c.net, f1=f1), c.formula, c.params, c.notes)
-    r = cl._run(dict(SMALL), np.random.default_rng(0), pert)
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), pert)
     assert r.verdict == "FAIL"
 
 
 def test_margin_violation_is_hypothesis_violated():
-    r = cl._run({**SMALL, "violate": 1}, np.random.default_rng(0))
+    r = cl.run_attention({**SMALL, "violate": 1}, np.random.default_rng(0))
     assert r.verdict == "HYPOTHESIS VIOLATED", _bad(r)
     assert not _failed(r)
     v = [c for c in r.checks if c.violated]
@@ -134,7 +134,7 @@ def test_float64_insufficient_is_inconclusive():
     say INCONCLUSIVE instead of passing."""
     b = la.budgets(256, 1, 1, 0.5, 0.1, 0.2, "chebyshev")
     assert not b["float64"] and b["precision_bits"] > 53
-    r = cl._run({**SMALL, "tau": 0.2}, np.random.default_rng(0))
+    r = cl.run_attention({**SMALL, "tau": 0.2}, np.random.default_rng(0))
     assert r.verdict == "INCONCLUSIVE", _bad(r)
 
 
@@ -144,14 +144,14 @@ def test_high_precision_path_passes_and_catches_a_mutant():
     enough there.)"""
     p = {**SMALL, "N": 32, "eps": 0.2, "tau": -0.3, "random": 1}
     assert not la.budgets(32, 1, 1, 0.5, 0.2, -0.3, "chebyshev")["float64"]
-    r = cl._run(p, np.random.default_rng(0))
+    r = cl.run_attention(p, np.random.default_rng(0))
     assert r.verdict == "PASS", _bad(r)
     assert all("fixed-point" in row["precision"] for row in r.counts["table"])
 
     def pert(c):
         f1 = mu.perturb_weight(c.net.f1, 3, None, 1e-3)
         return Construction(dataclasses.replace(c.net, f1=f1), c.formula, c.params, c.notes)
-    r = cl._run(p, np.random.default_rng(0), pert)
+    r = cl.run_attention(p, np.random.default_rng(0), pert)
     assert r.verdict == "FAIL"
 
 
@@ -228,7 +228,7 @@ def test_quotient_inputs_lie_in_the_ratio_wedge():
     W_max = (1 + (N - 1) e^{-λδ}) / N by the margin, |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight
     sequences (the tight ones put every other key at the margin: W is near W_max), and f_2's output is that net at
     them."""
-    from lemmas import quotient as lq
+    from lemmas import ratio as lq
     c = la.build_attention(1, 2, 256, 0.5, 0.1, 1.0, "chebyshev")
     C, b_min, b_max, eq = la.quotient_args(c.notes, 0.1)
     assert C == pytest.approx(1 + 2 * c.notes["E"] / (c.notes["w_min"] - c.notes["E"]))
@@ -259,14 +259,14 @@ def test_ratio_net_with_too_small_wedge_fails():
     """The block with a ratio net built for C = 1/4 (its pieces clip a/(C r t_j) at 1, so |a/b| > ~C is cut):
     attention values near ±1 are lost and the lemma fails.  (A ratio net of accuracy 0.4 instead of ε/4 is not a
     useful mutant: its measured error stays below the block's ε/2 margin, so PASS would be right.)"""
-    from lemmas import quotient as lq
+    from lemmas import ratio as lq
     narrow = lambda C, lo, hi, e: lq.build_ratio(0.25, lo, hi, e)  # noqa: E731
 
     def mut(c):
         p = c.params
         return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
                                   quotient=narrow)
-    r = cl._run({**SMALL, "route": 0}, np.random.default_rng(0), mut)
+    r = cl.run_attention({**SMALL, "route": 0}, np.random.default_rng(0), mut)
     assert r.verdict == "FAIL", _bad(r)
     assert any("v*" in n or "v_{i*}" in n or "Attn" in n for n in _failed(r)), _failed(r)
 

@@ -1,4 +1,4 @@
-"""Lemma F.4 in ratio form (``lemmas.quotient.build_ratio``, claim ``lemma-F.4-ratio``): bound on the wedge
+"""Lemma F.4 in ratio form (``lemmas.ratio.build_ratio``, claim ``lemma-F.4-ratio``): bound on the wedge
 |a| <= C b, counts vs formula, float safety far outside, 60-digit agreement, bad input, and mutants that FAIL."""
 
 import math
@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lemmas import quotient as lq
+from lemmas import ratio as lq
 from lemmas.base import Construction
 from verify import checks as ck
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
-from verify.certify_f4 import certify_ratio
-from verify.claims import appendix_f_ratio as afq
+from verify.certify.lemma_ratio import certify_ratio
+from verify.claims import ratio as afq
 from verify.registry import load_all, run_claim
 
 from conftest import certified_bound
@@ -154,7 +154,7 @@ def test_claim_passes_at_defaults():
 
 
 def test_outside_points_are_reported_as_violated():
-    r = afq._run_ratio({**P_FAST, "outside": 1}, np.random.default_rng(0))
+    r = afq.run_ratio({**P_FAST, "outside": 1}, np.random.default_rng(0))
     assert r.verdict == "HYPOTHESIS VIOLATED"
     assert [c.status for c in r.checks if c.name.startswith("outside")] == ["HYPOTHESIS VIOLATED"]
 
@@ -169,27 +169,27 @@ def _weight_mutant(layer, rel=1e-2, k=None):
 def test_weight_mutants_fail(layer):
     if layer == "psi clip":  # the map where β̂_j and α_j enter the last product level
         layer = -(lq.ratio_params(1.0, 1e-3, 2.0, 1e-3)["m"] + 2)
-    r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), _weight_mutant(layer, 1e-2, None))
+    r = afq.run_ratio(dict(P_FAST), np.random.default_rng(0), _weight_mutant(layer, 1e-2, None))
     assert r.verdict == "FAIL"
     assert {"dense", "random,", "local", "60-digit"} <= _failed(r)
 
 
 @pytest.mark.parametrize("j", [0, -1])
 def test_dropped_piece_fails(j):
-    r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), afq.drop_piece(j))
+    r = afq.run_ratio(dict(P_FAST), np.random.default_rng(0), afq.drop_piece(j))
     assert r.verdict == "FAIL" and {"counts", "dense", "random,", "known", "60-digit"} <= _failed(r)
 
 
 def test_larger_eps_net_fails():
     swap = lambda c: Construction(lq.build_ratio(1.0, 1e-3, 2.0, 3e-2).net, c.formula, c.params, c.notes)  # noqa: E731
-    r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), swap)
+    r = afq.run_ratio(dict(P_FAST), np.random.default_rng(0), swap)
     assert r.verdict == "FAIL" and {"counts", "dense", "60-digit"} <= _failed(r)
 
 
 def test_growth_below_floor_inconclusive():
     fl = afq.ratio_floor(1.0, 1e-3, 2.0)
     assert 1e-8 < fl <= 1e-5
-    r = afq._run_ratio({**P_FAST, "growth_to": 1e-8}, np.random.default_rng(0))
+    r = afq.run_ratio({**P_FAST, "growth_to": 1e-8}, np.random.default_rng(0))
     g = [c for c in r.checks if c.name.startswith("growth over")][0]
     assert g.status == "INCONCLUSIVE" and r.verdict == "INCONCLUSIVE"
 
@@ -200,7 +200,7 @@ def test_range_growth_counts_linear_in_log_range():
 
 
 def test_self_test_catches_the_claims_own_mutants():
-    own = afq._own_mutants(dict(REG["lemma-F.4-ratio"].params))
+    own = afq.own_mutants(dict(REG["lemma-F.4-ratio"].params))
     for name, _, mut in own:
-        r = afq._run_ratio(dict(P_FAST), np.random.default_rng(0), mut)
+        r = afq.run_ratio(dict(P_FAST), np.random.default_rng(0), mut)
         assert r.verdict == "FAIL", name

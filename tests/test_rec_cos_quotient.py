@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lemmas import quotient as lq
 from lemmas import rec as lrec
 from verify import checks as ck
-from verify import highprec as hp
+from verify.certify import highprec as hp
 
 FAST = settings(derandomize=True, deadline=None, max_examples=15)
 
@@ -137,7 +137,9 @@ from constructions.fnn import FNN  # noqa: E402
 from lemmas.base import Construction  # noqa: E402
 from lemmas.square import Circuit  # noqa: E402
 from verify import mutants as mu  # noqa: E402
-from verify.claims import appendix_f_rec as afr  # noqa: E402
+from verify.claims import cos as ccos  # noqa: E402
+from verify.claims import quotient as cquot  # noqa: E402
+from verify.claims import rec as crec  # noqa: E402
 from verify.registry import load_all, run_claim  # noqa: E402
 
 from conftest import assert_never_exceeded, certified_bound  # noqa: E402
@@ -204,7 +206,7 @@ def test_claims_pass(cid):
 
 def test_rec_claim_interval_passes():
     # [x_min, x_max] = [0.1, 10], ε = 1e-3: certified over that interval at its own parameters
-    r = afr._run_rec(dict(REC_P), np.random.default_rng(0))
+    r = crec.run_rec(dict(REC_P), np.random.default_rng(0))
     assert r.verdict == "CERTIFIED", _bad(r)
     assert any(c.certified and "[0.1, 10]" in c.name for c in r.checks)
 
@@ -213,13 +215,13 @@ def test_rec_claim_interval_passes():
 def test_rec_weight_mutant_fails(layer):
     # Not every weight is a useful mutant: a 1% change in the first product level (map 2) enters g_0 damped by
     # ρ^(H-1) <= 3^-(H-1) and leaves the error below ε, i.e. that net still satisfies the lemma and PASS is right.
-    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    r = crec.run_rec(dict(REC_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
     assert {"dense", "random,", "known", "local", "perturbed", "60-digit"} <= _failed(r)
 
 
 def test_rec_larger_eps_net_and_dropped_term_fail():
-    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _swap(lambda: lrec.build_rec_interval(0.1, 10.0, 1e-1)))
+    r = crec.run_rec(dict(REC_P), np.random.default_rng(0), _swap(lambda: lrec.build_rec_interval(0.1, 10.0, 1e-1)))
     assert r.verdict == "FAIL" and {"counts", "dense", "known", "60-digit"} <= _failed(r)
 
     def drop(c):  # the same pieces and sawtooth depth, two Horner terms fewer (T_{n-2} > 3ε/2; with one term
@@ -228,18 +230,18 @@ def test_rec_larger_eps_net_and_dropped_term_fail():
         circ = Circuit(1)
         phi, _ = lrec.emit_rec(circ, circ.inputs()[0], p)
         return Construction(circ.net([phi]), c.formula, c.params, c.notes)
-    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), drop)
+    r = crec.run_rec(dict(REC_P), np.random.default_rng(0), drop)
     assert r.verdict == "FAIL" and {"counts", "dense", "known"} <= _failed(r)
 
 
 def test_rec_perturbed_check_catches_growth_outside_domain():
-    r = afr._run_rec(dict(REC_P), np.random.default_rng(0), _outside_kick(10.0, 2.0 / 0.1 ** 2))
+    r = crec.run_rec(dict(REC_P), np.random.default_rng(0), _outside_kick(10.0, 2.0 / 0.1 ** 2))
     assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
 
 
 def test_rec_growth_below_floor_inconclusive():
-    assert afr.REC_FLOOR == 1e-3
-    r = afr._run_rec({**REC_P, "growth_to": 1e-5}, np.random.default_rng(0))
+    assert crec.REC_FLOOR == 1e-3
+    r = crec.run_rec({**REC_P, "growth_to": 1e-5}, np.random.default_rng(0))
     g = [c for c in r.checks if c.name.startswith("growth on [")][0]
     assert g.status == "INCONCLUSIVE" and r.verdict == "INCONCLUSIVE"
 
@@ -253,18 +255,18 @@ def test_quotient_weight_mutant_fails(layer):
     # product (e.g. map -2, influence 4^-m_q) is not a useful mutant: the net still satisfies the lemma.
     if layer == "product clip":
         layer = -(lq.quotient_params(2.0, 0.25, 4.0, 1e-3)["m_q"] + 2)
-    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    r = cquot.run_quotient(dict(Q_P), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
     assert {"dense", "random,", "local", "perturbed", "60-digit"} <= _failed(r)
 
 
 def test_quotient_larger_eps_net_fails():
-    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _swap(lambda: lq.build_quotient(2.0, 0.25, 4.0, 3e-2)))
+    r = cquot.run_quotient(dict(Q_P), np.random.default_rng(0), _swap(lambda: lq.build_quotient(2.0, 0.25, 4.0, 3e-2)))
     assert r.verdict == "FAIL" and {"counts", "dense", "60-digit"} <= _failed(r)
 
 
 def test_quotient_perturbed_check_catches_growth_outside_domain():
-    r = afr._run_quotient(dict(Q_P), np.random.default_rng(0), _outside_kick(2.0, 4.0 / 0.25, d_in=2, col=0))
+    r = cquot.run_quotient(dict(Q_P), np.random.default_rng(0), _outside_kick(2.0, 4.0 / 0.25, d_in=2, col=0))
     assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
 
 
@@ -329,7 +331,7 @@ def test_cos_claim_passes():
 
 @pytest.mark.parametrize("layer", [0, 1, -1])
 def test_cos_weight_mutant_fails(layer):
-    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    r = ccos.run_cos(dict(COS_P), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
     failed = {c.name.split(":")[0] + ":" + c.name.split(":")[1].split()[0] for c in r.checks if c.status == "FAIL"}
     assert {f"{t}:{k}" for t in ("cos", "sin") for k in ("dense", "random,", "known", "local", "60-digit")} <= failed
@@ -342,11 +344,11 @@ def test_cos_dropped_fold_and_larger_eps_fail():
         p["folds"] -= 1
         circ = Circuit(1)
         return Construction(circ.net([lcos.emit_cos(circ, circ.inputs()[0], p)]), c.formula, c.params, c.notes)
-    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), drop)
+    r = ccos.run_cos(dict(COS_P), np.random.default_rng(0), drop)
     names = {x.name for x in r.checks if x.status == "FAIL"}
     assert r.verdict == "FAIL" and any(n.startswith("cos: dense") for n in names)
     assert any(n.startswith("cos: counts") for n in names) and any(n.startswith("sin: known") for n in names)
-    r = afr._run_cos(dict(COS_P), np.random.default_rng(0), _swap(lambda: lcos.build_cos(3.0, 0.5, 2.0, 1e-3)))
+    r = ccos.run_cos(dict(COS_P), np.random.default_rng(0), _swap(lambda: lcos.build_cos(3.0, 0.5, 2.0, 1e-3)))
     names = {x.name for x in r.checks if x.status == "FAIL"}
     assert r.verdict == "FAIL" and any(n.startswith("cos: dense") for n in names)
     assert any(n.startswith("cos: 60-digit") for n in names)
@@ -382,7 +384,7 @@ def test_construction_bound_checks_fail_on_wrong_notes():
     """The 'construction bound <= ε' checks read the builder's bound: a net whose notes carry a bound above ε fails."""
     def loose(c):
         return Construction(c.net, c.formula, c.params, {**c.notes, "error_bound": 2 * c.params["eps"]})
-    for run, p in ((afr._run_rec, REC_P), (afr._run_quotient, Q_P), (afr._run_cos, COS_P)):
+    for run, p in ((crec.run_rec, REC_P), (cquot.run_quotient, Q_P), (ccos.run_cos, COS_P)):
         r = run(dict(p), np.random.default_rng(0), loose)
         assert r.verdict == "FAIL"
         assert [c.name for c in r.checks if c.status == "FAIL" and "construction bound" in c.name], run
@@ -399,6 +401,6 @@ def test_cos_depth_check_fails_when_a_fold_is_missing(monkeypatch):
             p["folds"] = p["s"] - 1
         return p
     monkeypatch.setattr(lcos, "cos_params", short)
-    r = afr._run_cos(dict(COS_P), np.random.default_rng(0))
+    r = ccos.run_cos(dict(COS_P), np.random.default_rng(0))
     depth = [c for c in r.checks if c.name.startswith("depth over a D")][0]
     assert depth.status == "FAIL"

@@ -1,4 +1,4 @@
-"""The exact separable certificate (verify/separable.py): nets proven to be b + Σ_j G_j(ℓ_j·x) on a box get an
+"""The exact separable certificate (verify/certify/separable.py): nets proven to be b + Σ_j G_j(ℓ_j·x) on a box get an
 exact signed error range; it equals the builder's attained bound for the product nets, is never exceeded, and
 refuses nets that are not separable or not accurate."""
 
@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from constructions.affine import Affine
 from constructions.fnn import FNN
 from lemmas import mult as lmult
-from verify import highprec as hp
+from verify.certify import highprec as hp
 from verify import mutants as mu
 from verify.checks import allowance
-from verify.separable import NotSeparable, certify_separable_quadratic, decompose
+from verify.certify.separable import NotSeparable, certify_separable_quadratic, decompose
 
 XY = [[0.0, 0.5], [0.5, 0.0]]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from verify import reference as ref
-from verify.claims import appendix_f_softmax as fs
+from verify.claims import softmax as fs
 from verify.registry import load_all, run_claim
 
 REG = load_all()
@@ -32,7 +32,7 @@ def test_f1_claims_pass(cid):
 def test_f1_wrong_concentration_bound_fails():
     """(n-2) in place of (n-1): the tight configuration exceeds it."""
     wrong = lambda n, d, lam=1.0: fs.concentration_bound(n - 1, d, lam)  # noqa: E731
-    r = fs._run_softmax(dict(REG["lemma-F.1-softmax"].params), np.random.default_rng(0), {"concentration": wrong})
+    r = fs.run_softmax(dict(REG["lemma-F.1-softmax"].params), np.random.default_rng(0), {"concentration": wrong})
     assert r.verdict == "FAIL"
     failed = {c.name for c in r.checks if c.status == "FAIL"}
     assert any(n.startswith("(a) tight") for n in failed)
@@ -59,7 +59,7 @@ def test_f1_wrong_value_bound_fails():
 def test_f1_wrong_swish_bound_fails():
     """Half the bound: the symmetric configuration at n = 2 reaches 0.757 of the true bound."""
     wrong = lambda n, lam=1.0: fs.swish_bound(n, lam) / 2  # noqa: E731
-    r = fs._run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish": wrong})
+    r = fs.run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish": wrong})
     assert r.verdict == "FAIL"
     assert any(c.status == "FAIL" and c.name.startswith("adversarial") for c in r.checks)
 
@@ -113,7 +113,7 @@ def test_f1_float64_undecidable_points_go_to_mpmath():
 # ------------------------------------------------------------------------------------- F.5 / F.6 (item 2)
 from lemmas import gauss_kernel as gk  # noqa: E402
 from lemmas.base import Construction  # noqa: E402
-from verify.claims import appendix_f_kernel as fk  # noqa: E402
+from verify.claims import gauss_kernel as fk  # noqa: E402
 
 
 @pytest.mark.parametrize("cid", ["lemma-F.5-expansion", "lemma-F.6-expansion"])

@@ -1,4 +1,4 @@
-"""The two-stage certificate (verify/twostage.py, verify/certify_f4.py): the split is exact, the certified bounds
+"""The two-stage certificate (verify/certify/twostage.py, verify/certify/lemma_quotient.py, verify/certify/lemma_ratio.py): the split is exact, the certified bounds
 of the F.4 quotient and ratio nets are never exceeded, and broken nets are not certified."""
 
 from fractions import Fraction
@@ -12,12 +12,14 @@ from constructions.affine import Affine
 from constructions.fnn import FNN
 from lemmas import mult as lmult
 from lemmas import quotient as lq
-from verify import highprec as hp
+from lemmas import ratio as lr
+from verify.certify import highprec as hp
 from verify import mutants as mu
-from verify.certify_f4 import certify_quotient, certify_ratio
+from verify.certify.lemma_quotient import certify_quotient
+from verify.certify.lemma_ratio import certify_ratio
 from verify.checks import allowance
-from verify.separable import certify_separable_poly
-from verify.twostage import NotSplittable, restrict_1d, split
+from verify.certify.separable import certify_separable_poly
+from verify.certify.twostage import NotSplittable, restrict_1d, split
 
 QARGS = (2.0, 0.25, 4.0, 1e-2)
 RARGS = (1.0, 1e-2, 2.0, 1e-2)
@@ -30,7 +32,7 @@ def quotient():
 
 @pytest.fixture(scope="module")
 def ratio():
-    return lq.build_ratio(*RARGS)
+    return lr.build_ratio(*RARGS)
 
 
 def _wedge(rng, C, b_min, b_max, n):
@@ -133,7 +135,7 @@ def test_ratio_certificate_fails_on_broken_nets(ratio):
     X = _wedge(rng, C, b_min, b_max, 20000)
     for bad in (mu.perturb_weight(ratio.net, 0, None, 1e-2), mu.perturb_weight(ratio.net, 10, None, 1e-1),
                 mu.perturb_weight(ratio.net, -1, None, 1e-2),
-                lq.build_ratio(C, b_min, b_max, 30 * eps).net):
+                lr.build_ratio(C, b_min, b_max, 30 * eps).net):
         assert np.max(np.abs(bad(X)[:, 0] - X[:, 0] / X[:, 1])) > eps  # each breaks the bound
         assert not certify_ratio(bad, *RARGS, t)["certified"]
     # wrong break points (another partition of [b_min, b_max]): the identity no longer matches the net

@@ -49,11 +49,14 @@ def register(claim: Claim) -> Claim:
 
 
 def load_all() -> dict[str, Claim]:
-    """Import every module of ``verify.claims`` (each registers its claims) and return the registry."""
+    """Import every module of ``verify.claims`` (each registers its claims; order ``claims.ORDER``) and return
+    the registry."""
     from . import claims
 
-    for mod in sorted(pkgutil.iter_modules(claims.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{claims.__name__}.{mod.name}")
+    names = [m.name for m in pkgutil.iter_modules(claims.__path__) if m.name != "common"]
+    rank = {n: i for i, n in enumerate(claims.ORDER)}
+    for name in sorted(names, key=lambda n: (rank.get(n, len(rank)), n)):
+        importlib.import_module(f"{claims.__name__}.{name}")
     return REGISTRY
 
 

@@ -18,7 +18,7 @@ class Check:
     the claim's hypotheses.  ``measured`` and ``bound`` are the compared numbers; ``detail`` holds the rest
     (where the maximum occurred, sample counts, ...); ``counterexample`` the input that failed.
     ``certified`` marks a passed check that is a sound proof of the claim's sup-norm error bound at the
-    claim's parameters over the whole domain, for exact arithmetic on the stored weights (verify/certify.py),
+    claim's parameters over the whole domain, for exact arithmetic on the stored weights (verify/certify/),
     not a sample.  Other clauses of a statement (perturbed inputs, exact zeros, counts) keep their own checks."""
 
     name: str

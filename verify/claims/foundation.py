@@ -102,7 +102,7 @@ def check_ssm_paths(layer: ssm.SSMLayer, u: np.ndarray) -> list[Check]:
     return out
 
 
-def _run_ssm(params: dict, rng: np.random.Generator) -> Result:
+def run_ssm(params: dict, rng: np.random.Generator) -> Result:
     N, trials = int(params["N"]), int(params["trials"])
     checks: list[Check] = []
     for t in range(trials):
@@ -127,7 +127,7 @@ register(Claim(
                "delay filters equal their closed forms exactly."),
     params={"N": 256, "trials": 4},
     sweep=({"N": 1024, "trials": 8}, {"N": 4096, "trials": 4}),
-    run=_run_ssm,
+    run=run_ssm,
     build=lambda p: ssm.SSMLayer(tuple(random_channels(np.random.default_rng(0))), int(p["N"])),
     growth="FFT path O(N log N) time, scan O(N m)",
     doc="docs/ssm.md",
@@ -194,7 +194,7 @@ def algebra_cases(rng: np.random.Generator):
     yield "sum", S, rules.compose(algebra.affine(M), algebra.parallel(h, h2)), S(x), h(x) + h2(x)
 
 
-def _run_algebra(params: dict, rng: np.random.Generator) -> Result:
+def run_algebra(params: dict, rng: np.random.Generator) -> Result:
     checks: list[Check] = []
     for t in range(int(params["trials"])):
         for name, net, pred, val, ref in algebra_cases(rng):
@@ -214,7 +214,7 @@ register(Claim(
                "integer weights and inputs, where float64 arithmetic is exact)."),
     params={"trials": 10},
     sweep=({"trials": 200},),
-    run=_run_algebra,
+    run=run_algebra,
     build=lambda p: next(c[1] for c in algebra_cases(np.random.default_rng(0)) if c[0] == "parallel"),
     growth="counting rules are exact identities",
     doc="docs/counting.md",

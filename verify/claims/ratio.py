@@ -1,7 +1,7 @@
-"""Lemma F.4 in ratio form (``lemmas.quotient.build_ratio``; docs/lemmas/lemma-F.4-ratio.md).
+"""Lemma F.4 in ratio form (``lemmas.ratio.build_ratio``; docs/lemmas/lemma-F.4-ratio.md).
 
 Statement checked: for b ∈ [b_min, b_max] and |a| <= C b (the wedge), |φ(a, b) - a/b| <= ε.  Pattern of
-``verify.claims.appendix_f_rec``: (1) counts read from the emitted matrices equal the builder's formula;
+``verify.claims.rec``: (1) counts read from the emitted matrices equal the builder's formula;
 (2) the construction bound T_n + η K <= ε; (3) the error on a dense 2-D grid over the wedge (b log-spaced, a/b
 uniform in [-C, C]), random points, the known worst cases (b at the break points, their float neighbours and
 piece centres, a = ±C b, a = 0, a = ±C b 2^{-m}), a local search inside the wedge (coordinates (log b, a/(C b)));
@@ -9,7 +9,7 @@ piece centres, a = ±C b, a = 0, a = ±C b 2^{-m}), a local search inside the we
 (|a| up to 4 C b) are evaluated and reported as not covered — nothing is claimed there (their error is in the grid
 check's detail; ``outside=1`` adds them as a HYPOTHESIS VIOLATED set, like lemma-3.3's ``violate=1``); (6) growth of the counts
 in log(1/ε) at fixed range and in log(b_max/b_min) at fixed ε, INCONCLUSIVE below the float64 floor; (7) a
-60-digit evaluation (``verify.highprec.net_mp``) of the stored network at the worst points.
+60-digit evaluation (``verify.certify.highprec.net_mp``) of the stored network at the worst points.
 Targets a/b come from numpy / mpmath, never from the network.
 Float64 rule (``verify.checks``): τ = S · eps64 · C (the output's size is C); a bound below 1000 τ is INCONCLUSIVE.
 """
@@ -21,18 +21,26 @@ import math
 import mpmath
 import numpy as np
 
-from lemmas import quotient as lq
+from lemmas import ratio as lr
 
-from ..checks import (EPS64, SWEEP_EPS, allowance, counts_match, counts_of, err_check, fit_slope, growth_check,
-                      growth_line, local_search)
-from ..certify_f4 import certify_ratio, f4_check
-from ..highprec import net_mp
+from ..certify.highprec import net_mp
+from ..certify.twostage import twostage_check
+from ..certify.lemma_ratio import certify_ratio
+from ..checks import (
+    EPS64,
+    SWEEP_EPS,
+    allowance,
+    counts_match,
+    counts_of,
+    err_check,
+    fit_slope,
+    growth_check,
+    growth_line,
+    local_search,
+)
 from ..registry import Claim, register
 from ..result import Check, Result
-
-
-def _mutated(c, mutate):
-    return c if mutate is None else mutate(c)
+from .common import mutated
 
 
 def wedge_points(C, b_min, b_max, rng, n):
@@ -49,7 +57,7 @@ def ratio_checks(c, rng: np.random.Generator, n: int = 6000, grid: int = 161, ou
     f = lambda X: net(X)[:, 0]  # noqa: E731
     err = lambda X: np.abs(f(X) - X[:, 0] / X[:, 1])  # noqa: E731
     meth = c.params.get("method", "horner")
-    out = [counts_match(counts_of(net), c.formula, f"counts = formula ({meth} pieces: L, W, S, B of lemmas/quotient.py)")]
+    out = [counts_match(counts_of(net), c.formula, f"counts = formula ({meth} pieces: L, W, S, B of lemmas/ratio.py)")]
     shape = {k: c.params[k] for k in ("P", "m", "method", "n", "K_j") if k in c.params}
     out.append(Check(f"construction bound T + 2^-2m K <= ε ({meth} pieces)", bool(c.notes["error_bound"] <= eps),
                      c.notes["error_bound"], eps, shape))
@@ -67,7 +75,7 @@ def ratio_checks(c, rng: np.random.Generator, n: int = 6000, grid: int = 161, ou
     if "K_j" in c.params:  # chord pieces: each segment's error peaks at the geometric mean of its ends
         t = c.notes["break_points"]
         for j, K in enumerate(c.params["K_j"]):
-            z = np.array(lq.chord_knots(t[j + 1] / t[j], K)[0])
+            z = np.array(lr.chord_knots(t[j + 1] / t[j], K)[0])
             kn = t[j] + z * (t[j + 1] - t[j])
             bs = np.concatenate([bs, np.sqrt(kn[:-1] * kn[1:])])
     bs = bs[(bs >= b_min) & (bs <= b_max)]
@@ -131,11 +139,11 @@ def _sample_error(c, e=None):
 def ratio_floor(C, b_min, b_max, method: str = "auto") -> float:
     """The smallest ε of SWEEP_EPS that float64 decides: ε >= 1000 τ = 1000 S eps64 C and the builder's floor."""
     best = SWEEP_EPS[0]
-    P = lq.ratio_params(C, b_min, b_max, 0.1)["P"]
+    P = lr.ratio_params(C, b_min, b_max, 0.1)["P"]
     for e in SWEEP_EPS:
-        if e < lq.RATIO_MIN_REL * C * P:
+        if e < lr.RATIO_MIN_REL * C * P:
             break
-        if e >= 1000 * lq.ratio_formula(C, lq.ratio_params(C, b_min, b_max, e, method))["S"] * EPS64 * C:
+        if e >= 1000 * lr.ratio_formula(C, lr.ratio_params(C, b_min, b_max, e, method))["S"] * EPS64 * C:
             best = e
         else:
             break
@@ -147,7 +155,7 @@ def range_growth(C: float, eps: float, rng, method: str = "auto") -> Check:
     and the fitted exponent of S against log(b_max/b_min) (claimed: 1, up to the log^2 of P in n, m)."""
     rows, ok = [], True
     for k in (2, 5, 10, 20, 30, 40):
-        c = lq.build_ratio(C, 2.0 ** -k, 1.0, eps, method)
+        c = lr.build_ratio(C, 2.0 ** -k, 1.0, eps, method)
         cnt = counts_of(c.net)
         er = float(_sample_error(c))
         tau = allowance(c.net, C)
@@ -184,22 +192,22 @@ def drop_piece(j: int):
     return mut
 
 
-def _own_mutants(p: dict) -> list:
+def own_mutants(p: dict) -> list:
     from lemmas.base import Construction
     C, lo, hi, eps = (float(p[k]) for k in ("C", "b_min", "b_max", "eps"))
     meth = str(p.get("method", "auto"))
     return [("piece 0 dropped from the output", "drop term", drop_piece(0)),
             ("the net built for 30 ε", "undersized network",
-             lambda c: Construction(lq.build_ratio(C, lo, hi, min(30 * eps, 0.5), meth).net, c.formula, c.params,
+             lambda c: Construction(lr.build_ratio(C, lo, hi, min(30 * eps, 0.5), meth).net, c.formula, c.params,
                                     c.notes))]
 
 
-def _run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
+def run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     C, b_min, b_max, eps = (float(params[k]) for k in ("C", "b_min", "b_max", "eps"))
     meth = str(params.get("method", "auto"))
-    c = _mutated(lq.build_ratio(C, b_min, b_max, eps, meth), mutate)
+    c = mutated(lr.build_ratio(C, b_min, b_max, eps, meth), mutate)
     checks = ratio_checks(c, rng, n=int(params.get("samples", 6000)), outside=bool(int(params.get("outside", 0))))
-    checks.append(f4_check("certified (two-stage per cell of b: exact α_j, branch-and-bound β_j, exact separable "
+    checks.append(twostage_check("certified (two-stage per cell of b: exact α_j, branch-and-bound β_j, exact separable "
                            "ψ level, composed): sup over the wedge |a| <= C b, b ∈ [b_min, b_max] of |φ - a/b| <= ε "
                            "(exact arithmetic on the stored weights)",
                            certify_ratio(c.net, C, b_min, b_max, eps, c.notes["break_points"]), eps))
@@ -209,7 +217,7 @@ def _run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     floor = ratio_floor(C, b_min, b_max, gm)
     lo = float(params.get("growth_to", max(floor, 1e-6)))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed C, b range, {gm} pieces (float64 floor "
-                               f"{floor:g})", lambda e: lq.build_ratio(C, b_min, b_max, e, gm),
+                               f"{floor:g})", lambda e: lr.build_ratio(C, b_min, b_max, e, gm),
                                tuple(e for e in SWEEP_EPS if e >= lo * (1 - 1e-12)),
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 0.0}, _sample_error,
                                lambda c: c.params["C"], floor))
@@ -228,18 +236,18 @@ register(Claim(
                "|φ(a', b') - a/b| <= ε + (|a'-a| + C_0|b'-b|)/b' when |a| <= C_0 b, b' ∈ [b_min, b_max], |a'-a| + "
                "C_0|b'-b| <= (C - C_0) b'.  a/b = a/t_P + Σ_j (a/t_j) h_j(b) over geometric pieces, each h_j to "
                "relative accuracy (rec's Horner), times clip(a/(C r_j t_j)) by one product level; L = (H+1)(m+1)+3, "
-               "W = 11P+1, S and B by the formula in lemmas/quotient.py.  Nothing claimed outside the wedge."),
+               "W = 11P+1, S and B by the formula in lemmas/ratio.py.  Nothing claimed outside the wedge."),
     params={"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 6000},
     sweep=tuple({"C": C, "b_min": lo, "b_max": hi, "eps": e, "samples": 20000, "range_growth": 0}
                 for C, lo, hi, e in ((1.0, 0.5, 1.0, 1e-6), (3.0, 1e-6, 10.0, 1e-3), (1.05, 2.0 ** -30, 1.0, 2.5e-2),
                                      (0.5, 1.0, 1.0001, 1e-8)))
           + ({"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 6000, "growth_to": 1e-8},),
-    run=_run_ratio,
+    run=run_ratio,
     domain=lambda p: ((-float(p["C"]) * float(p["b_min"]), float(p["b_min"])),
                       (float(p["C"]) * float(p["b_min"]), float(p["b_max"]))),
-    build=lambda p: lq.build_ratio(float(p["C"]), float(p["b_min"]), float(p["b_max"]), float(p["eps"]),
+    build=lambda p: lr.build_ratio(float(p["C"]), float(p["b_min"]), float(p["b_max"]), float(p["eps"]),
                                    str(p.get("method", "auto"))),
-    mutants=_own_mutants,
+    mutants=own_mutants,
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed range, S = O(log(b_max/b_min)) at fixed ε",
     doc="docs/lemmas/lemma-F.4-ratio.md",
     param_types={"C": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float,

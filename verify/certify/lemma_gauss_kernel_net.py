@@ -2,7 +2,7 @@
 11): sup over [-R, R]^d of |φ̂_α(x) - φ_α(x)| <= δ_α for every α, φ_α(x) = c_α e^{-‖x‖²} x^α with the stored
 coefficients c_α of the expansion (the target's definition), for the exact-arithmetic net on the stored weights.
 
-Route (every split proven exact from the weights, ``verify.twostage``; nothing read from the builder but the
+Route (every split proven exact from the weights, ``verify.certify.twostage``; nothing read from the builder but the
 network, R and the expansion's (α, c_α)):
 1. Leaf cut: the last hidden layer whose units are all clip pairs (the product nets' leaf clips).  Each leaf is
    y = clip(z; 0, Δ) with z the pre-activation of its first unit, a network of x:
@@ -16,7 +16,7 @@ network, R and the expansion's (α, c_α)):
    Equal leaves (same stored row) are certified once.
 2. Per output α: the sub-network from the leaves to output α (``constructions.algebra.restrict``) must read one
    exponential leaf and α_i leaves of x_i (structural: the leaf multiset is checked), and is certified by the
-   product-tree cascade (``verify.cascade``) with scale c_α R^{|α|}: |φ̂_α - c_α R^{|α|} e^{-‖x‖²} Π(x_i/R)^{α_i}|
+   product-tree cascade (``verify.certify.cascade``) with scale c_α R^{|α|}: |φ̂_α - c_α R^{|α|} e^{-‖x‖²} Π(x_i/R)^{α_i}|
    <= δ_α.
 """
 
@@ -29,13 +29,16 @@ from flint import arb, fmpq
 
 from constructions.algebra import restrict
 
+from .bnb import certify_fnn
 from .cascade import Value, certify_cascade, cut_kinds, needed_inputs, pre_row
-from .certify import _fmpq_float_up, _q, certify_fnn, certify_pl_exact, enclose_taylor_cells, pl_breakpoints
-from .separable import _round24, certify_separable_poly
-from .twostage import NotSplittable, _row_dicts, pl_target_error, split
+from .enclosures import enclose_taylor_cells
+from .piecewise import certify_pl_exact, pl_breakpoints
+from .rational import fmpq_float_up, to_fmpq
+from .separable import certify_separable_poly, round24
+from .twostage import NotSplittable, pl_target_error, row_dicts, split
 
 
-def _aq(x: fmpq) -> arb:
+def arb_of(x: fmpq) -> arb:
     return arb(x.p) / arb(x.q)
 
 
@@ -50,7 +53,7 @@ def leaf_cut(net) -> int:
 
 def _x_leaf(z, axis: int, R: float) -> dict:
     f = restrict(z, [0], [axis])
-    Rq = _q(R)
+    Rq = to_fmpq(R)
     res = certify_pl_exact(f, pl_target_error(lambda t: t / Rq + 1, []), -R, R, pl_breakpoints(f, -R, R),
                            max_pieces=200_000)
     if not res.proved:
@@ -77,21 +80,21 @@ def _exp_leaf(z, d: int, R: float, eps_b: float) -> dict:
     X = rng.uniform(-R, R, (4000, d))
     A = np.stack([np.sum(X * X, 1), np.ones(len(X))], 1)
     a_f, b_f = np.linalg.lstsq(A, s1(X)[:, 0], rcond=None)[0]
-    a, b = _round24(float(a_f)), _round24(float(b_f))
+    a, b = round24(float(a_f)), round24(float(b_f))
     if a == 0:
         raise NotSplittable("the exponential leaf's input does not vary with ‖x‖²")
     Q = [[a if i == j else fmpq(0) for j in range(d)] for i in range(d)]
     resA = certify_separable_poly(s1, Q, None, b, [-R] * d, [R] * d)
     if not resA.proved:
         raise NotSplittable(f"the squares stage is not separable: {resA.reason}")
-    Es = _q(resA.sup_upper)
+    Es = to_fmpq(resA.sup_upper)
     rest = restrict(sp.stage2, [0], [g])
-    ends = [a * 0 + b, a * (d * _q(R) ** 2) + b]
+    ends = [a * 0 + b, a * (d * to_fmpq(R) ** 2) + b]
     lo = float(min(ends) - Es) - 2.0 ** -30
     hi = float(max(ends) + Es) + 2.0 ** -30
     s = 2.0 ** 30
     lo, hi = float(np.floor(lo * s) / s), float(np.ceil(hi * s) / s)
-    aa, bb = _aq(a), _aq(b)
+    aa, bb = arb_of(a), arb_of(b)
     enc, edges = enclose_taylor_cells(lambda y: [(-(y - bb) / aa).exp() + 1], lo, hi, cells=1024)
     S = max(1, rest.counts().S)
     try:
@@ -105,8 +108,8 @@ def _exp_leaf(z, d: int, R: float, eps_b: float) -> dict:
     if not res.bound_is_sound:
         raise NotSplittable("the exponential stage has no sound bound")
     t0 = Es / abs(a)
-    lip = float(arb(float(_fmpq_float_up(t0))).exp().upper())
-    delta = _q(res.bound) + _q(lip) * t0
+    lip = float(arb(float(fmpq_float_up(t0))).exp().upper())
+    delta = to_fmpq(res.bound) + to_fmpq(lip) * t0
     return {"delta": delta, "E_squares": resA.sup_upper, "a": float(a), "b": float(b), "exp_stage_bound": res.bound,
             "exp_stage_boxes": res.boxes, "exp_stage_sampled": res.sampled_max, "exp_stage_certified": res.certified}
 
@@ -118,14 +121,14 @@ def certify_kernel_factors(net, R: float, alphas, coef, eps_exp: float) -> dict:
     alphas = np.asarray(alphas, dtype=np.int64)
     T, d = alphas.shape
     out = {"method": "leaf cut + exact 1-D / separable leaves + branch-and-bound exponential stage + product-tree "
-                     "cascade per output (verify/certify_kernel.py, verify/cascade.py)"}
+                     "cascade per output (verify/certify/lemma_gauss_kernel_net.py, verify/certify/cascade.py)"}
     try:
         if net.d_in != d or net.d_out != T:
             raise NotSplittable(f"the net maps R^{net.d_in} -> R^{net.d_out}, expected R^{d} -> R^{T}")
         k = leaf_cut(net)
         sp = split(net, k)
         maps = net.affine_maps()
-        rows = _row_dicts(maps[k])
+        rows = row_dicts(maps[k])
         cache, values, kinds = {}, [], []
         for g, grp in enumerate(sp.groups):
             i = next(u for u, lam in grp if lam == 1.0)
@@ -141,10 +144,10 @@ def certify_kernel_factors(net, R: float, alphas, coef, eps_exp: float) -> dict:
                     raise NotSplittable(f"a leaf reads the coordinates {dep}")
             kind, axis, info = cache[sig]
             delta = info["delta"] + max(fmpq(0), 2 - sp.ranges[g][1])
-            values.append(Value(delta, 1, 0.0, _fmpq_float_up(sp.ranges[g][1])))
+            values.append(Value(delta, 1, 0.0, fmpq_float_up(sp.ranges[g][1])))
             kinds.append((kind, axis))
         deltas, levels = [], []
-        Rq = _q(R)
+        Rq = to_fmpq(R)
         for j in range(T):
             ins = needed_inputs(sp.stage2, j)
             have = [kinds[g] for g in ins]
@@ -152,14 +155,14 @@ def certify_kernel_factors(net, R: float, alphas, coef, eps_exp: float) -> dict:
             if sorted(have, key=str) != sorted(want, key=str):
                 raise NotSplittable(f"output {j} (α = {alphas[j].tolist()}) reads the leaves {have}")
             tree = restrict(sp.stage2, [j], ins)
-            scale = _q(float(coef[j])) * Rq ** int(alphas[j].sum())
+            scale = to_fmpq(float(coef[j])) * Rq ** int(alphas[j].sum())
             res = certify_cascade(tree, [values[g] for g in ins], scale)
             deltas.append(res["delta"])
             levels.append(res["levels"])
-        leaves = {("exp" if kd == "e" else f"x_{ax}"): float(_fmpq_float_up(inf["delta"]))
+        leaves = {("exp" if kd == "e" else f"x_{ax}"): float(fmpq_float_up(inf["delta"]))
                   for kd, ax, inf in cache.values()}
         exp_info = next(inf for kd, _, inf in cache.values() if kd == "e")
-        out.update(proved=True, deltas=[_fmpq_float_up(x) for x in deltas], deltas_q=deltas, leaf_cut=k,
+        out.update(proved=True, deltas=[fmpq_float_up(x) for x in deltas], deltas_q=deltas, leaf_cut=k,
                    leaf_deltas=leaves, exp_leaf={kk: v for kk, v in exp_info.items() if kk != "delta"},
                    tree_levels=levels)
     except NotSplittable as exc:

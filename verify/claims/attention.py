@@ -18,7 +18,7 @@ Precision: the builder states whether float64 suffices (η_p / 2 >= 1e-12, ``lem
 not, blocks with N <= HP_MAX_N are evaluated in sound fixed-point interval arithmetic (below) and the bounds are
 decided on the enclosure; larger N is INCONCLUSIVE with the number of bits needed.  Float64 rounding: the compared quantities are O(1)
 ratios and O(1/N) sums; the measured errors sit orders of magnitude above eps64 · S, and no tolerance is widened.
-Why not ``verify.highprec`` (arb, ``AttentionBlock.as_model()``) for the enclosure: measured on the same block
+Why not ``verify.certify.highprec`` (arb, ``AttentionBlock.as_model()``) for the enclosure: measured on the same block
 and sequence (N = 32, τ = -0.2, chebyshev) the fixed-point path takes 0.48 s, ``highprec.arb_eval`` 2.3 s (at 127
 or 619 bits; the enclosures agree to 12 digits); arb runs one Python-level ball operation per weight and token and
 the SSM as an O(N^2) convolution, evaluates f_2 at every position, returns float64-rounded endpoints, and does
@@ -36,7 +36,7 @@ from constructions.ssm import SSMLayer
 from lemmas import attention as la
 
 from .. import reference as ref
-from ..certify_attention import certify_features, feature_targets
+from ..certify.lemma_attention import certify_features, feature_targets
 from ..checks import EPS64, agree, counts_match, fit_slope
 from ..mutants import perturb_weight
 from ..registry import Claim, register
@@ -257,8 +257,9 @@ def fixed_bits(c) -> int:
 
 def high_precision_errors(c, seqs, margin, tau) -> dict:
     """Sound sup bounds of the three errors per sequence, from the fixed-point enclosure; references in mpmath."""
-    import mpmath
     from fractions import Fraction
+
+    import mpmath
     d, d_v = c.params["d"], c.params["d_v"]
     lam = c.notes["lam"]
     P = fixed_bits(c)
@@ -481,7 +482,7 @@ def token_heatmap(c, seq, d: int, d_v: int) -> dict:
 
 
 def features_check(c) -> Check:
-    """f_1's features certified (verify/certify_attention.py): sup over [-1, 1]^{2d + d_v} of |f̂_j - f_j| <= δ_j
+    """f_1's features certified (verify/certify/lemma_attention.py): sup over [-1, 1]^{2d + d_v} of |f̂_j - f_j| <= δ_j
     for every output, compared with the builder's per-feature share of E_net (a product of values in [-1, 1] errs
     by η plus its inputs' errors): (|α| - 1) η / N for M_α, |α| η / N for A_{α,c}, (|α| - 1) η for ψ_α,
     η = 2^{-2m-2}.  A certified δ_j above its share is not a proof of failure (INCONCLUSIVE)."""
@@ -537,7 +538,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
     return checks, counts, rows, formulas
 
 
-def _run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
+def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks, counts, rows, formulas = run_config(params, rng, mutate)
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     base = {"N": N, "margin": float(params["margin"]), "eps": float(params["eps"]), "tau": float(params["tau"])}
@@ -599,7 +600,7 @@ def _perturb(part: str, layer: int, rel: float):
     return mut
 
 
-def _own_mutants(params: dict) -> list:
+def own_mutants(params: dict) -> list:
     """The block's mutants for ``--mutants`` (the same breakages tests/test_lemma_3_3.py checks)."""
     return [("dominant kernel term dropped from the read-out", "drop term", _rebuild(drop_term="dominant")),
             ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
@@ -627,8 +628,8 @@ register(Claim(
                    {"tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
                    {"margin": 0.15, "with_d2": 0, "N": 64, "random": 1}])
           + ({"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},),
-    run=_run,
-    mutants=_own_mutants,
+    run=run_attention,
+    mutants=own_mutants,
     build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["margin"]), float(p["eps"]),
                                        float(p["tau"]), ROUTE_CODES[int(p.get("route", 0))][0]).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",

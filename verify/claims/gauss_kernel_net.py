@@ -23,7 +23,7 @@ S_path(α) = S1 + S2 + S_k nonzeros (squares, exp, its product net) and scaled b
 τ_α = S_path(α) G_α eps64 bounds its rounding (the Appendix F nets round at ~0.004 S eps64 V, measured);
 the per-factor allowance is max_α τ_α plus the reference's 2(K + d + 6) eps64; the kernel allowance is
 Σ_α τ_α (item 1) or 2(1 + η) Σ_α τ_α (item 3) plus the rounding of the reference sum
-(``appendix_f_kernel.rounding_allowance``).  ε (or η) below 1000 times its allowance is INCONCLUSIVE, and
+(``gauss_kernel.rounding_allowance``).  ε (or η) below 1000 times its allowance is INCONCLUSIVE, and
 ε for which the exp net would need accuracy < 1e-11 is refused by the builder (reported INCONCLUSIVE).
 """
 
@@ -38,21 +38,19 @@ from flint import arb, ctx
 from lemmas import gauss_kernel_net as gn
 
 from .. import reference as ref
+from ..certify.bnb import cert_check, certify_fnn
+from ..certify.enclosures import enclose_taylor_cells
+from ..certify.highprec import net_mp
+from ..certify.lemma_gauss_kernel import certify_gauss_expansion
+from ..certify.lemma_gauss_kernel_net import certify_kernel_factors
 from ..checks import EPS64, counts_match, counts_of, err_check, fit_slope
 from ..checks import local_search as box_search
-from ..certify import cert_check, certify_fnn, certify_gauss_expansion, enclose_taylor_cells
-from ..certify_kernel import certify_kernel_factors
-from ..highprec import net_mp
 from ..registry import Claim, register
 from ..result import Check, Result
-from .appendix_f import CERT_BUDGET, own_seed
-from .appendix_f_kernel import ball_points, local_search, rounding_allowance
+from .common import CERT_BUDGET, mutated, own_seed
+from .gauss_kernel import ball_points, local_search, rounding_allowance
 
 ITEMS = (1, 3)
-
-
-def _mutated(c, mutate):
-    return c if mutate is None else mutate(c)
 
 
 def measured_counts(c) -> dict:
@@ -252,7 +250,7 @@ def certificate_check(c, tag: str) -> Check | None:
     (a) Per factor, sup_x |φ̂_α(x) - φ_α(x)| <= δ_α for the exact-arithmetic net on the stored weights:
         d = 1: one branch-and-bound over [-R, R] for all T outputs (``certify_fnn`` with several outputs, seeded
         with the net's float64 breakpoints and the cell edges of the vectorised Taylor-cell target enclosure);
-        d >= 2: the leaf cut and the product-tree cascade (``verify.certify_kernel``, method 11), over the box
+        d >= 2: the leaf cut and the product-tree cascade (``verify.certify.lemma_gauss_kernel_net``, method 11), over the box
         [-R, R]^d (which holds the ball: the kernel statement is for ‖x‖, ‖y‖ <= R).
     (b) In arb: ‖φ(y)‖₂² = Σ_S c_α² y^{2α} e^{-2‖y‖²} <= (1 + κ) Σ_α (2^{|α|}/α!) y^{2α} e^{-2‖y‖²} = 1 + κ with
         κ = max_α max(0, c_α² α!/2^{|α|} - 1) (stored coefficients, α! = Π α_i!), and the expansion's own
@@ -260,7 +258,7 @@ def certificate_check(c, tag: str) -> Check | None:
     (c) Cauchy-Schwarz with ‖δ‖ = (Σ δ_α²)^{1/2}: item 1 |Σ φ̂_α(x)φ_α(y) - k| <= ‖δ‖ ‖φ‖ + ε_T; item 3
         |Σ φ̂_α(x)φ̂_α(y) - k| <= ‖δ‖ (2‖φ‖ + ‖δ‖) + ε_T.
     The verdict is CERTIFIED when that bound is <= ε.  None (no check) when the branch-and-bound (d = 1) or the
-    exponential stage's (d >= 2) would exceed ``CERT_WORK_MAX`` = ``certify_kernel.WORK_MAX``."""
+    exponential stage's (d >= 2) would exceed ``CERT_WORK_MAX`` = ``lemma_gauss_kernel_net.WORK_MAX``."""
     R, eps, item, eta = (float(c.params["R"]), float(c.params["eps"]), int(c.params["item"]),
                          float(c.params["eta"]))
     d = c.net.d_in
@@ -288,7 +286,7 @@ def certificate_check(c, tag: str) -> Check | None:
         bounds = res.bounds
         det = {"factor_sampled_max": res.sampled_maxes, "boxes": res.boxes, "sweeps": res.sweeps,
                "seconds": res.seconds, "initial_partition": f"{len(seeds)} float64 breakpoints + {len(edges)} cell edges",
-               "method": "verify/certify.py multi-output branch-and-bound + enclose_taylor_cells; composition in arb"}
+               "method": "verify/certify/ multi-output branch-and-bound + enclose_taylor_cells; composition in arb"}
     else:
         scale = max(abs(float(cf)) * R ** int(a.sum()) for a, cf in zip(np.asarray(ex.alphas), ex.coef))
         fr = certify_kernel_factors(c.net, R, ex.alphas, ex.coef, eta / (4 * max(scale, 1.0)))
@@ -364,7 +362,7 @@ def _growth_eps(lo: float) -> list[float]:
     return out
 
 
-def _run(cid: str):
+def network_runner(cid: str):
     def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         d = 1 if cid == "lemma-F.5-network" else int(params["d"])
         R, eps, n = float(params["R"]), float(params["eps"]), int(params["samples"])
@@ -379,7 +377,7 @@ def _run(cid: str):
         for item in items:
             tag = f"item {item}: "
             try:
-                c = _mutated(gn.build_kernel_features(d, R, eps, item), mutate)
+                c = mutated(gn.build_kernel_features(d, R, eps, item), mutate)
             except ValueError as err:  # valid inputs: only the float64 floor / size refusals reach here
                 checks.append(Check(f"{tag}build refused (below the float64 floor or too large)", None,
                                     detail={"reason": str(err)}))
@@ -417,7 +415,7 @@ register(Claim(
     params={"R": 1.0, "eps": 1e-4, "samples": 1000, "item": 0, "growth_eps": 1e-4, "rounding": 1},
     sweep=tuple({"R": R, "eps": e, "samples": 4000, "item": 0, "growth_eps": 1e-7 if (R, e) == (1.0, 1e-5) else 0,
                  "rounding": 0} for R in (0.5, 1.0, 2.0) for e in (1e-2, 1e-5, 1e-8)),
-    run=_run("lemma-F.5-network"),
+    run=network_runner("lemma-F.5-network"),
     domain=lambda p: (-float(p["R"]), float(p["R"])),
     build=lambda p: gn.build_kernel_features(1, float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: K terms = O(log 1/ε), L = O(log^2), W = O(log^2), S = O(log^3)",
@@ -439,7 +437,7 @@ register(Claim(
                 + [{"d": 3, "R": R, "eps": e, "samples": 1000, "item": 0,
                     "growth_eps": 1e-4 if (R, e) == (1.0, 1e-4) else 0, "rounding": 0}
                    for R in (0.5, 1.0) for e in (1e-2, 1e-4)]),
-    run=_run("lemma-F.6-network"),
+    run=network_runner("lemma-F.6-network"),
     domain=lambda p: ([-float(p["R"])] * int(p["d"]), [float(p["R"])] * int(p["d"])),
     build=lambda p: gn.build_kernel_features(int(p["d"]), float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: T = O(log^d 1/ε), L = O(log^2), W = O(log^{d+1}), S = O(log^{d+2})",

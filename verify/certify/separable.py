@@ -35,7 +35,8 @@ from constructions.affine import Affine
 from constructions.algebra import restrict
 from constructions.fnn import FNN
 
-from .certify import _fmpq_float_up, _q, certify_pl_exact, pl_breakpoints
+from .piecewise import certify_pl_exact, pl_breakpoints
+from .rational import fmpq_float_up, to_fmpq
 
 
 class NotSeparable(ValueError):
@@ -77,8 +78,8 @@ def _affine_range(row, const, lo, hi):
 def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
     """Prove (exactly) that output ``output`` of ``net`` is b + Σ_j G_j(ℓ_j·x) on the box [lo, hi] (module
     docstring); raise NotSeparable otherwise."""
-    lo = [_q(float(v)) for v in np.asarray(lo, dtype=np.float64).reshape(-1)]
-    hi = [_q(float(v)) for v in np.asarray(hi, dtype=np.float64).reshape(-1)]
+    lo = [to_fmpq(float(v)) for v in np.asarray(lo, dtype=np.float64).reshape(-1)]
+    hi = [to_fmpq(float(v)) for v in np.asarray(hi, dtype=np.float64).reshape(-1)]
     d = net.d_in
     if len(lo) != d or len(hi) != d or any(a > b for a, b in zip(lo, hi)):
         raise ValueError(f"the box needs {d} coordinates with lo <= hi")
@@ -93,11 +94,11 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
     while k < L - 1:
         (r, c, v), b, shape = maps[k]
         A = [[fmpq(0)] * d for _ in range(shape[0])]
-        a = [_q(float(x)) for x in b]
+        a = [to_fmpq(float(x)) for x in b]
         for ri, ci, vi in zip(r, c, v):
             if vi == 0:
                 continue
-            w = _q(float(vi))
+            w = to_fmpq(float(vi))
             a[ri] += w * h0[ci]
             for j in range(d):
                 if H[ci][j]:
@@ -114,13 +115,13 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
     # z_k = A x + a: rows of layer k in terms of x
     (r, c, v), b, shape = maps[k]
     A = [[fmpq(0)] * d for _ in range(shape[0])]
-    a_k = [_q(float(x)) for x in b]
+    a_k = [to_fmpq(float(x)) for x in b]
     for ri, ci, vi in zip(r, c, v):
         if vi != 0:
-            a_k[ri] += _q(float(vi)) * h0[ci]
+            a_k[ri] += to_fmpq(float(vi)) * h0[ci]
             for j in range(d):
                 if H[ci][j]:
-                    A[ri][j] += _q(float(vi)) * H[ci][j]
+                    A[ri][j] += to_fmpq(float(vi)) * H[ci][j]
     # components over the hidden layers k..L-2 (union-find on (layer, unit))
     offs = np.cumsum([0] + [maps[i][2][0] for i in range(k, L - 1)])
     parent = list(range(int(offs[-1])))
@@ -142,7 +143,7 @@ def decompose(net: FNN, lo, hi, output: int = 0) -> Decomposition:
     for u in range(int(offs[-1])):
         roots.setdefault(find(u), []).append(u)
     (r_out, c_out, v_out), b_out, _ = maps[L - 1]
-    bias = _q(float(b_out[output]))
+    bias = to_fmpq(float(b_out[output]))
     parts = []
     for units in roots.values():
         first = [u for u in units if u < offs[1]]
@@ -191,7 +192,7 @@ def separable_quadratic_targets(parts: list, Q) -> list:
     dependent squares, each part's fitted coefficient ``_fitted_square`` corrected by the exact least-norm
     projection) on the upper-triangle equations; every equation is then checked.  Parts with ℓ_j = 0 (constants) get c_j = 0."""
     d = len(parts[0].ell)
-    Qq = [[_q(Q[i][j]) for j in range(d)] for i in range(d)]
+    Qq = [[to_fmpq(Q[i][j]) for j in range(d)] for i in range(d)]
     eqs = [(i, j) for i in range(d) for j in range(i, d)]
     live = [k for k, p in enumerate(parts) if any(p.ell)]
     n = len(live)
@@ -242,9 +243,9 @@ def separable_quadratic_targets(parts: list, Q) -> list:
     return cs
 
 
-def _round24(x: float) -> fmpq:
+def round24(x: float) -> fmpq:
     mant, ex = np.frexp(x)
-    return _q(float(np.ldexp(np.round(np.ldexp(mant, 24)), int(ex) - 24)))
+    return to_fmpq(float(np.ldexp(np.round(np.ldexp(mant, 24)), int(ex) - 24)))
 
 
 def _fitted_square(p) -> fmpq:
@@ -259,7 +260,7 @@ def _fitted_square(p) -> fmpq:
     c2 = float(np.polyfit(z, y, 2)[0])
     if abs(c2) * np.max(z * z) <= 1e-9 * max(np.max(np.abs(y)), 1e-300):
         return fmpq(0)
-    return _round24(c2)
+    return round24(c2)
 
 
 def separable_linear_targets(parts: list, cs: list, q, lo, hi) -> list:
@@ -269,7 +270,7 @@ def separable_linear_targets(parts: list, cs: list, q, lo, hi) -> list:
     sub_j - c_j (ℓ_j·x)^2 against ℓ_j·x along the part's segment (float64, 257 points, rounded to 24 significant
     bits so that a slope such as -32 comes out exact: a heuristic that only affects tightness), then the exact least-norm correction d = d̃ + M^T (M M^T)^{-1} (q - M d̃), M = [ℓ_j]."""
     d = len(parts[0].ell)
-    qq = [_q(v) for v in q]
+    qq = [to_fmpq(v) for v in q]
     live = [k for k, p in enumerate(parts) if any(p.ell)]
     ds = [fmpq(0)] * len(parts)
     if not live:
@@ -286,7 +287,7 @@ def separable_linear_targets(parts: list, cs: list, q, lo, hi) -> list:
         X = p.c_min[None, :] + tau[:, None] * (p.c_max - p.c_min)[None, :]
         z = X @ np.array([float(v) for v in p.ell])
         y = p.sub(X)[:, 0] - float(cs[k]) * z * z
-        dt.append(_round24(float(np.polyfit(z, y, 1)[0])) if np.ptp(z) > 0 else fmpq(0))
+        dt.append(round24(float(np.polyfit(z, y, 1)[0])) if np.ptp(z) > 0 else fmpq(0))
     M = fmpq_mat(d, len(live), [parts[k].ell[i] for i in range(d) for k in live])
     dv = fmpq_mat(len(live), 1, dt)
     res = fmpq_mat(d, 1, qq) - M * dv
@@ -359,19 +360,19 @@ def certify_separable_poly(net: FNN, Q, q, q0, lo, hi, output: int = 0, max_piec
     try:
         dec = decompose(net, lo, hi, output)
         cs = separable_quadratic_targets(dec.parts, Q)
-        dls = (separable_linear_targets(dec.parts, cs, q, lo, hi) if q is not None and any(_q(v) for v in q)
+        dls = (separable_linear_targets(dec.parts, cs, q, lo, hi) if q is not None and any(to_fmpq(v) for v in q)
                else [fmpq(0)] * len(dec.parts))
     except NotSeparable as exc:
         return SeparableResult(False, float("inf"), [], time.perf_counter() - t0, str(exc))
-    lo_sum = hi_sum = dec.bias - _q(q0)
+    lo_sum = hi_sum = dec.bias - to_fmpq(q0)
     terms = []
     for part, cj, dj in zip(dec.parts, cs, dls):
-        cmin = [_q(float(x)) for x in part.c_min]
-        cmax = [_q(float(x)) for x in part.c_max]
+        cmin = [to_fmpq(float(x)) for x in part.c_min]
+        cmax = [to_fmpq(float(x)) for x in part.c_max]
         s0 = sum((w * x for w, x in zip(part.ell, cmin)), fmpq(0))
         ds = sum((w * (b - a) for w, a, b in zip(part.ell, cmin, cmax)), fmpq(0))
         direction = np.array([float(b - a) for a, b in zip(cmin, cmax)])
-        if any(_q(float(b - a)) != b - a for a, b in zip(cmin, cmax)):
+        if any(to_fmpq(float(b - a)) != b - a for a, b in zip(cmin, cmax)):
             return SeparableResult(False, float("inf"), terms, time.perf_counter() - t0,
                                    "segment direction not exactly representable")
         seeds = pl_breakpoints(part.sub, 0.0, 1.0, base=part.c_min, direction=direction)
@@ -380,10 +381,10 @@ def certify_separable_poly(net: FNN, Q, q, q0, lo, hi, output: int = 0, max_piec
         if not res.proved:
             return SeparableResult(False, float("inf"), terms, time.perf_counter() - t0, res.reason)
         mn, mx = res.signed_range
-        terms.append({"units": part.units, "coefficient": float(cj), "linear": float(dj), "min": -_fmpq_float_up(-mn),
-                      "max": _fmpq_float_up(mx), "pieces": res.pieces})
+        terms.append({"units": part.units, "coefficient": float(cj), "linear": float(dj), "min": -fmpq_float_up(-mn),
+                      "max": fmpq_float_up(mx), "pieces": res.pieces})
         lo_sum += mn
         hi_sum += mx
     total = max(abs(lo_sum), abs(hi_sum))
-    return SeparableResult(True, _fmpq_float_up(total), terms, time.perf_counter() - t0,
+    return SeparableResult(True, fmpq_float_up(total), terms, time.perf_counter() - t0,
                            f"{len(dec.parts)} components after {dec.prefix_layers} affine layer(s); exact per part")

@@ -33,9 +33,17 @@ from constructions.affine import Affine
 from constructions.algebra import drop_copies, restrict
 from constructions.fnn import FNN
 
-from .certify import _fmpq_float_up, _q, certify_pl_exact, pl_breakpoints
+from .piecewise import certify_pl_exact, pl_breakpoints
+from .rational import fmpq_float_up, to_fmpq
 from .separable import certify_separable_poly, quadratic_piece_error
-from .twostage import NotSplittable, _row_dicts, column_groups, pair_kind, pl_target_error
+from .twostage import (
+    NotSplittable,
+    column_groups,
+    dyadic_out,
+    pair_kind,
+    pl_target_error,
+    row_dicts,
+)
 
 
 @dataclass
@@ -71,7 +79,7 @@ def cut_kinds(net: FNN, k: int):
     groups = column_groups(maps, k)
     if not groups:
         return None
-    rows = _row_dicts(maps[k])
+    rows = row_dicts(maps[k])
     kinds = [pair_kind(maps[k], g, rows) for g in groups]
     return None if any(kd is None for kd in kinds) else (groups, kinds)
 
@@ -97,11 +105,6 @@ def pre_row(net: FNN, k: int, row: int) -> FNN:
     last = Affine.from_coo(np.zeros(int(keep.sum()), dtype=np.int64), c[keep], v[keep], (1, shape[1]), b[[row]])
     return FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:k]] + [last])
 
-
-def _dyadic_box(lo: float, hi: float, bits: int = 30) -> tuple[float, float]:
-    """[lo, hi] widened outward to multiples of 2^-bits, one more step on each side (exact float box sides)."""
-    s = 2.0 ** bits
-    return float((np.floor(lo * s) - 1) / s), float((np.ceil(hi * s) + 1) / s)
 
 
 _CACHE: dict = {}
@@ -136,7 +139,7 @@ def _stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq, square: b
         res = certify_separable_poly(f, Q, q, q0, [a.lo, b.lo], [a.hi, b.hi])
         if not res.proved:
             raise NotSplittable(f"a product stage is not separable: {res.reason}")
-        return _q(res.sup_upper), {"pieces": sum(t["pieces"] for t in res.terms)}
+        return to_fmpq(res.sup_upper), {"pieces": sum(t["pieces"] for t in res.terms)}
     if len(ins) == 1:
         a = ins[0]
         if a.hi <= a.lo:
@@ -160,7 +163,7 @@ def _propagate(ins: list[Value], square: bool = False) -> fmpq:
     for one carried value."""
     if len(ins) == 2 or square:
         a, b = (ins[0], ins[0]) if square else ins
-        U_b = max(abs(_q(b.lo) - b.off), abs(_q(b.hi) - b.off)) / abs(b.mul)
+        U_b = max(abs(to_fmpq(b.lo) - b.off), abs(to_fmpq(b.hi) - b.off)) / abs(b.mul)
         return a.delta * U_b + b.delta
     return ins[0].delta
 
@@ -228,10 +231,10 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
             mono = _mono([info[j] for j in ins], sq)
             if kind[0] == "clip":
                 delta += max(fmpq(0), 2 - kind[1])
-                lo, hi = 0.0, _fmpq_float_up(kind[1])
+                lo, hi = 0.0, fmpq_float_up(kind[1])
             else:
-                w = float(_fmpq_float_up(1 + delta))
-                lo, hi = _dyadic_box(-w, w)
+                w = float(fmpq_float_up(1 + delta))
+                lo, hi = dyadic_out(-w, w)
             new.append(Value(delta, off, lo, hi, fmpq(1), mono))
         # the rest of the net, reading the new values (one column per group, as in twostage.split)
         maps = cur.affine_maps()

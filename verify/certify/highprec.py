@@ -28,7 +28,7 @@ from flint import arb, ctx
 
 from constructions.fnn import FNN
 
-from .result import Check
+from ..result import Check
 
 DEFAULT_PREC = 212  # bits (~64 decimal digits)
 

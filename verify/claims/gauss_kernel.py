@@ -22,7 +22,7 @@ import numpy as np
 from lemmas import gauss_kernel as gk
 
 from .. import reference as ref
-from ..certify import certify_gauss_expansion
+from ..certify.lemma_gauss_kernel import certify_gauss_expansion
 from ..checks import counts_match, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
@@ -194,7 +194,7 @@ def check_expansion(exp_c, R: float, eps: float, rng: np.random.Generator, sampl
     return checks
 
 
-def _run_expansion(cid: str):
+def expansion_runner(cid: str):
     def run(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         d = 1 if cid == "lemma-F.5-expansion" else int(params["d"])
         R, eps, m = float(params["R"]), float(params["eps"]), int(params["samples"])
@@ -221,7 +221,7 @@ register(Claim(
                "K terms; K <= max(⌈2e^2R^2⌉, ⌈ln 1/ε⌉)."),
     params={"R": 1.0, "eps": 1e-6, "samples": 4000},
     sweep=tuple({"R": R, "eps": e, "samples": 20000} for R in (0.5, 1.0, 2.0) for e in (1e-3, 1e-8, 1e-12)),
-    run=_run_expansion("lemma-F.5-expansion"),
+    run=expansion_runner("lemma-F.5-expansion"),
     build=lambda p: gk.build_expansion(1, float(p["R"]), float(p["eps"])),
     growth="O(log 1/ε) terms",
     doc="docs/lemmas/lemma-F.5-expansion.md",
@@ -236,7 +236,7 @@ register(Claim(
     params={"d": 2, "R": 1.0, "eps": 1e-6, "samples": 4000},
     sweep=tuple({"d": d, "R": R, "eps": e, "samples": 10000} for d in (2, 3) for R in (0.5, 1.0)
                 for e in (1e-3, 1e-8, 1e-12)),
-    run=_run_expansion("lemma-F.6-expansion"),
+    run=expansion_runner("lemma-F.6-expansion"),
     build=lambda p: gk.build_expansion(int(p["d"]), float(p["R"]), float(p["eps"])),
     growth="O(log^d 1/ε) terms",
     doc="docs/lemmas/lemma-F.6-expansion.md",

@@ -43,7 +43,7 @@ After each affine map and each ReLU relaxation we add to e the slack
 
 which covers the rounding of c', of a'·r (an error δa in a coefficient moves the value by at most |δa|·r) and
 of e' itself (the factor 1.01 covers the rounding of s; the last term covers underflow).  Sums that must be
-upper bounds (e', the radius |a|·r + e) are followed by ``_up`` (>= ``np.nextafter(·, +inf)``), and lb/ub by one ulp outward
+upper bounds (e', the radius |a|·r + e) are followed by ``round_up`` (>= ``np.nextafter(·, +inf)``), and lb/ub by one ulp outward
 more.  Inputs: the box ends are floats, the centre m is any float in the box and the half-width
 r = nextafter(max(fl(hi - m), fl(m - lo)), +inf), so [m - r, m + r] contains the box exactly.  Nothing here relies on the rounding mode.
 """
@@ -67,7 +67,7 @@ def _gamma(n: int) -> float:
     return 1.01 * nu / (1.0 - nu)
 
 
-def _up(x):
+def round_up(x):
     """A float >= nextafter(x, +inf) for every finite x (inf and NaN pass through).  x + |x| 2^-52 exceeds x by
     at least the float spacing above x (which is at most |x| 2^-52), and rounding to nearest never goes below
     a float that the exact sum exceeds; TINY covers zero and subnormals.  Three vector ops instead of the
@@ -75,14 +75,14 @@ def _up(x):
     return x + (np.abs(x) * U52 + TINY)
 
 
-def _down(x):
-    """A float <= nextafter(x, -inf) (mirror of ``_up``)."""
+def round_down(x):
+    """A float <= nextafter(x, -inf) (mirror of ``round_up``)."""
     return x - (np.abs(x) * U52 + TINY)
 
 
 def box_centre(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The float centre m = lo + (hi - lo)/2 used for the affine forms (clipped into the box); target
-    enclosures with a slope (verify/certify.py) expand around the same m."""
+    enclosures with a slope (verify/certify/) expand around the same m."""
     return np.clip(lo + 0.5 * (hi - lo), lo, hi)
 
 
@@ -186,7 +186,7 @@ class IntervalNet:
         nb, d = lo.shape
         m = box_centre(lo, hi)
         # fl(t) < nextafter(fl(t), +inf) and t <= that for any real t: r >= hi - m and r >= m - lo exactly
-        r = _up(np.maximum(hi - m, m - lo))
+        r = round_up(np.maximum(hi - m, m - lo))
         # forms, neuron-major: a (k, nb, d), c (k, nb), e (k, nb); the input x_j = m_j + 1·(x_j - m_j)
         a = np.zeros((d, nb, d))
         a[np.arange(d), :, np.arange(d)] = 1.0
@@ -207,39 +207,39 @@ class IntervalNet:
         D = np.ones((d, nb))
         for li, lay in enumerate(self.layers):
             k_in = c.shape[0]
-            mag = _up(np.abs(c) + ar + e)
+            mag = round_up(np.abs(c) + ar + e)
             a = lay.W.apply_T(a.reshape(k_in, nb * d)).reshape(-1, nb, d)
             c = lay.W.apply_T(c) + lay.b[:, None]
-            slack = _up(_gamma(lay.n) * (lay.Wabs.apply_T(mag) + lay.babs[:, None]) + lay.n * TINY)
+            slack = round_up(_gamma(lay.n) * (lay.Wabs.apply_T(mag) + lay.babs[:, None]) + lay.n * TINY)
             if lay.M is None:  # the inputs carry no error (or the map has no weights)
                 Eg = lay.Rabs.apply_T(F) * (1 + 2 * _gamma(lay.nR))
             else:
                 Cabs = np.abs(lay.M.apply_T(D)) + _gamma(lay.nM) * lay.Mabs.apply_T(D)
                 Eg = lay.Q.apply_T(Cabs * E[lay.pair_src]) * (1 + 2 * _gamma(lay.nQ) + 8 * U64)
-                Eg = _up(Eg + lay.Rabs.apply_T(F) * (1 + 2 * _gamma(lay.nR)))
+                Eg = round_up(Eg + lay.Rabs.apply_T(F) * (1 + 2 * _gamma(lay.nR)))
             F = slack
-            e = _up(Eg[lay.row_group] + F)
+            e = round_up(Eg[lay.row_group] + F)
             E = Eg
             ar = absar(a)
             if li == L - 1:
                 break
-            rad = _up(ar + e)
-            lb, ub = _down(c - rad), _up(c + rad)
+            rad = round_up(ar + e)
+            lb, ub = round_down(c - rad), round_up(c + rad)
             dead = ub <= 0
             unstable = (lb < 0) & ~dead
             D = np.where(dead, 0.0, 1.0)
             if unstable.any():
                 lam = np.where(unstable, ub / np.where(unstable, ub - lb, 1.0), 1.0)
                 lam = np.clip(lam, 0.0, 1.0)
-                mu = np.where(unstable, _up(np.maximum(-lam * lb, (1.0 - lam) * ub) * (1 + 4 * U64)), 0.0)
-                half = _up(0.5 * mu)
+                mu = np.where(unstable, round_up(np.maximum(-lam * lb, (1.0 - lam) * ub) * (1 + 4 * U64)), 0.0)
+                half = round_up(0.5 * mu)
                 a = a * lam[:, :, None]
                 c = lam * c + half
                 slack = 4 * U64 * 1.01 * (np.abs(c) + ar + e + mu) + TINY
                 # ρ(z) = λ ẑ + λ ζ + (ν - μ/2) + rounding: the group part scales by λ (D), the rest goes to F
-                F = np.where(unstable, _up(_up(lam * F * (1 + 2 * U64)) + half + _up(slack)), F)
+                F = np.where(unstable, round_up(round_up(lam * F * (1 + 2 * U64)) + half + round_up(slack)), F)
                 D = np.where(unstable, lam, D)
-                e = np.where(unstable, _up(_up(lam * e * (1 + 2 * U64)) + half + slack), e)
+                e = np.where(unstable, round_up(round_up(lam * e * (1 + 2 * U64)) + half + slack), e)
                 ar = np.where(unstable, ar * lam * (1 + 2 * U64), ar)
             if dead.any():
                 a[dead] = 0.0
@@ -247,8 +247,8 @@ class IntervalNet:
                 e = np.where(dead, 0.0, e)
                 F = np.where(dead, 0.0, F)
                 ar = np.where(dead, 0.0, ar)
-        rad = _up(ar + e)
-        lb, ub = _down(c - rad).T, _up(c + rad).T
+        rad = round_up(ar + e)
+        lb, ub = round_down(c - rad).T, round_up(c + rad).T
         if return_forms:
             return lb, ub, (np.transpose(a, (1, 0, 2)), c.T, e.T, m, r)
         return lb, ub

@@ -4,7 +4,7 @@ docs/certification.md, method 11).
 f_1 maps a token (k, v, q) ∈ [-1, 1]^{2d + d_v} to M_α = k^α / N, A_{α,c} = k^α v_c / N and ψ_α = q^α
 (``lemmas.attention.channel_layout``).  Each output is a product tree of the clipped input coordinates (the powers
 by doubling share sub-products, so a stage may multiply a value by itself), certified by the product-tree
-cascade (``verify.cascade``) on the box [-1, 1]^{2d + d_v} ⊇ the hypotheses' inputs (‖k‖, ‖q‖ <= 1, ‖v‖_∞ <= 1):
+cascade (``verify.certify.cascade``) on the box [-1, 1]^{2d + d_v} ⊇ the hypotheses' inputs (‖k‖, ‖q‖ <= 1, ‖v‖_∞ <= 1):
 sup |f̂_j - f_j| <= δ_j for the exact-arithmetic net on the stored weights, together with a structural check that
 the cascade's product is the claimed monomial (the exponents of the leaves, counted along the tree).  The
 constant M_0 = 1/N is compared exactly.  The block's own bound then rests on these δ_j through the budget
@@ -20,7 +20,7 @@ from flint import fmpq
 from constructions.algebra import restrict
 
 from .cascade import Value, certify_cascade_multi, needed_inputs
-from .certify import _fmpq_float_up, _q
+from .rational import fmpq_float_up, to_fmpq
 from .twostage import NotSplittable
 
 
@@ -46,7 +46,7 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
     t0 = time.perf_counter()
     n_in = 2 * d + d_v
     targets = feature_targets(alphas, d, d_v, N)
-    out = {"method": "product-tree cascade per f_1 output (verify/cascade.py) on [-1, 1]^(2d + d_v)"}
+    out = {"method": "product-tree cascade per f_1 output (verify/certify/cascade.py) on [-1, 1]^(2d + d_v)"}
     try:
         if f1.d_in != n_in or f1.d_out != len(targets):
             raise NotSplittable(f"f_1 maps R^{f1.d_in} -> R^{f1.d_out}, expected R^{n_in} -> R^{len(targets)}")
@@ -58,7 +58,7 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
             if needed_inputs(f1, j):
                 live.append(j)
                 continue
-            b = _q(float(f1.affine_maps()[-1][1][j]))
+            b = to_fmpq(float(f1.affine_maps()[-1][1][j]))
             if any(mono):
                 raise NotSplittable(f"{name}: expected a monomial, got a constant")
             deltas[j] = abs(b - scale)
@@ -69,7 +69,7 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
                 raise NotSplittable(f"{targets[j][0]}: the tree computes the exponents {list(r['mono'])}, "
                                     f"not {list(targets[j][1])}")
             deltas[j] = r["delta"]
-        out.update(proved=True, deltas=[_fmpq_float_up(x) for x in deltas], names=[t[0] for t in targets])
+        out.update(proved=True, deltas=[fmpq_float_up(x) for x in deltas], names=[t[0] for t in targets])
     except NotSplittable as exc:
         out.update(proved=False, reason=str(exc))
     out["seconds"] = time.perf_counter() - t0

@@ -20,7 +20,7 @@ certificate, or branch-and-bound).
 
 **Composition.**  With enclosures y_g(x) ∈ [lo_g, hi_g] and stage-1 errors |y_g - τ_g(x)| <= δ_g, the stage-2 net
 is certified on the box Π[lo_g, hi_g] against a polynomial G of degree <= 2 by the separable certificate
-(``verify.separable.certify_separable_poly``: exact), so |S2(y) - G(y)| <= E2 there, and for the target g
+(``verify.certify.separable.certify_separable_poly``: exact), so |S2(y) - G(y)| <= E2 there, and for the target g
 
     |net(x) - g(x)| <= E2 + |G(y(x)) - G(τ(x))| + |G(τ(x)) - g(x)|,
 
@@ -33,13 +33,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from flint import fmpq
+from flint import arb, fmpq
 
 from constructions.affine import Affine
 from constructions.algebra import restrict
 from constructions.fnn import FNN
 
-from .certify import _q
+from ..result import Check
+from .bnb import certify_fnn
+from .enclosures import enclose_taylor_cells
+from .piecewise import certify_pl_exact, pl_breakpoints
+from .rational import fmpq_float_up, to_fmpq
 
 
 class NotSplittable(ValueError):
@@ -93,9 +97,9 @@ def column_groups(maps, k: int) -> list[list]:
         for g in by_rows.get(key, []):
             rep = reps[g]
             r0 = key[0]
-            lam = _q(col[r0]) / _q(rep[r0])
+            lam = to_fmpq(col[r0]) / to_fmpq(rep[r0])
             lam_f = float(lam.p) / float(lam.q)
-            if _q(lam_f) == lam and all(_q(col[r]) == lam * _q(rep[r]) for r in key):
+            if to_fmpq(lam_f) == lam and all(to_fmpq(col[r]) == lam * to_fmpq(rep[r]) for r in key):
                 groups[g].append((i, lam_f))
                 placed = True
                 break
@@ -138,13 +142,13 @@ def split(net: FNN, layer: int | None = None) -> Split:
     newc = np.array([rep_of[int(c)] for c in cc[keep]], dtype=np.int64)
     s2 = [Affine.from_coo(rr[keep], newc, vv[keep], (shape1[0], r), b1)]
     s2 += [Affine.from_coo(*maps[i][0], maps[i][2], maps[i][1]) for i in range(k + 2, n)]
-    rws = _row_dicts(maps[k])
+    rws = row_dicts(maps[k])
     ranges = [_pair_range(maps[k], grp, rws) for grp in groups]
     gdeps = [tuple(int(j) for j in np.flatnonzero(np.any(deps[k][[i for i, _ in grp]], axis=0))) for grp in groups]
     return Split(k, FNN(s1), FNN(s2), groups, gdeps, ranges)
 
 
-def _row_dicts(mk) -> list[dict]:
+def row_dicts(mk) -> list[dict]:
     (r, c, v), _, shape = mk
     rows = [dict() for _ in range(shape[0])]
     for rr, cc, vv in zip(r.tolist(), c.tolist(), v.tolist()):
@@ -160,11 +164,11 @@ def pair_kind(mk, grp, rows=None):
     y = ρ(z) - ρ(-z) = z; None otherwise."""
     if len(grp) != 2 or sorted(lam for _, lam in grp) != [-1.0, 1.0]:
         return None
-    rows = _row_dicts(mk) if rows is None else rows
+    rows = row_dicts(mk) if rows is None else rows
     b = mk[1]
     i = next(u for u, lam in grp if lam == 1.0)
     j = next(u for u, lam in grp if lam == -1.0)
-    delta = _q(float(b[i])) - _q(float(b[j]))
+    delta = to_fmpq(float(b[i])) - to_fmpq(float(b[j]))
     if rows[i] == rows[j] and delta > 0:
         return ("clip", delta)
     if rows[i] and rows[j] == {c: -v for c, v in rows[i].items()} and float(b[j]) == -float(b[i]):
@@ -191,7 +195,7 @@ def pl_target_error(target, kinks):
     """piece_error for ``certify_pl_exact`` against a piecewise-affine target: ``target(t)`` (fmpq -> fmpq) affine
     between consecutive ``kinks`` (fmpq); on a piece [p, q] the error L - target is piecewise affine with breaks
     only at the kinks inside, so its exact (min, max) is over p, q and those kinks."""
-    ks = sorted(_q(k) for k in kinks)
+    ks = sorted(to_fmpq(k) for k in kinks)
 
     def err(p, q, fp, fq):
         sl = (fq - fp) / (q - p)
@@ -202,3 +206,78 @@ def pl_target_error(target, kinks):
 
 def clip_q(x: fmpq, lo: fmpq, hi: fmpq) -> fmpq:
     return lo if x < lo else hi if x > hi else x
+
+
+# ------------------------------------------------------------------- stage-1 certificates and the verdict
+CELLS = 256  # Taylor cells of a smooth stage-1 target per interval, at least (more when lo is small: see ``bnb_stage``)
+BUDGET_PER_PIECE = 4  # branch-and-bound budget: this many boxes per seed piece (at least 20 000)
+
+
+def arb_of(x: fmpq) -> arb:
+    return arb(x.p) / arb(x.q)
+
+
+def dyadic_out(lo: float, hi: float, bits: int = 30) -> tuple[float, float]:
+    """[lo, hi] widened outward to multiples of 2^-bits, one more step on each side (so that box sides are exact
+    floats and a float lo, hi rounded inward by the arithmetic that made them is still covered)."""
+    s = 2.0 ** bits
+    return float((np.floor(lo * s) - 1) / s), float((np.ceil(hi * s) + 1) / s)
+
+
+def pl_stage(net1, target, kinks, lo: float, hi: float) -> dict:
+    """Exact signed range of y(t) - target(t) on [lo, hi] for a 1-D stage-1 net (piecewise affine target)."""
+    seeds = np.concatenate([pl_breakpoints(net1, lo, hi), [float(k) for k in kinks]])
+    res = certify_pl_exact(net1, pl_target_error(target, kinks), lo, hi, seeds, max_pieces=200_000)
+    if not res.proved:
+        raise NotSplittable(f"stage-1 piecewise-affine certificate failed: {res.reason}")
+    mn, mx = res.signed_range
+    return {"min": mn, "max": mx, "delta": max(abs(mn), abs(mx)), "pieces": res.pieces, "seconds": res.seconds}
+
+
+def bnb_stage(net1, series_fn, lo: float, hi: float, eps: float, smooth: bool) -> dict:
+    """Sound bound of sup_{[lo, hi]} |y - g| for a 1-D stage-1 net by branch-and-bound seeded with its float64
+    breakpoints; ``series_fn`` gives g as an arb_series (``enclose_taylor_cells``).  The bound is sound whether
+    or not it reaches ``eps`` (a budget stop, or a sampled error above 2 eps, reports the best bound)."""
+    seeds = pl_breakpoints(net1, lo, hi)
+    # the targets here are c/x-like: their 4th-order Taylor remainder over a cell of half-width h near x is
+    # ~ (h/x)^4, so the cells are made <= lo/32 wide (at most 16384 of them)
+    cells = int(min(16384, max(CELLS, np.ceil(32 * (hi - lo) / lo)))) if smooth else 1
+    enc, edges = enclose_taylor_cells(series_fn, lo, hi, cells=cells)
+    seeds = np.concatenate([seeds, edges])
+    res = certify_fnn(net1, enc, [lo], [hi], eps, budget=max(20_000, BUDGET_PER_PIECE * len(seeds)),
+                      seed_points=seeds, stop_above=2 * eps)
+    return {"bound": res.bound, "certified": res.certified, "boxes": res.boxes, "sampled": res.sampled_max,
+            "seconds": res.seconds, "sound": res.bound_is_sound}
+
+
+def box_ranges(sp, approx: list) -> tuple[list, list]:
+    """The stage-2 box: per group the claimed range ``approx[g]`` = (lo, hi) intersected with the group's proven
+    clip-pair range [0, Δ], widened outward to a dyadic grid."""
+    lo, hi = [], []
+    for g, (a, b) in enumerate(approx):
+        rg = sp.ranges[g]
+        if rg is not None:
+            a, b = max(a, 0.0), min(b, float(rg[1]))  # y ∈ [0, Δ] always (exact), so this only shrinks soundly
+        a, b = dyadic_out(a, b)
+        if rg is not None:  # y ∈ [0, Δ] exactly: the box needs no more (a float >= Δ: the box covers [0, Δ])
+            a = max(a, 0.0)
+            b = min(b, fmpq_float_up(rg[1]))
+        lo.append(a)
+        hi.append(b)
+    return lo, hi
+
+
+def twostage_check(name: str, res: dict, eps: float) -> Check:
+    """The Check of a two-stage certificate: PASS and ``certified`` when the composed bound is <= ε;
+    INCONCLUSIVE with the bound (or the reason the net did not split) otherwise: a bound above ε is not a proof
+    that the claim fails (the sampled checks decide that)."""
+    det = {k: v for k, v in res.items() if k not in ("box",)}
+    if res.get("certified"):
+        chk = Check(name, True, res["bound"], eps, det)
+        chk.certified = True
+        return chk
+    if res.get("proved"):
+        det["reason"] = f"composed bound {res['bound']:.6g} > ε (a bound, not a proof of failure)"
+        return Check(name, None, res["bound"], eps, det)
+    det["reason"] = f"not certified: {res.get('reason')}"
+    return Check(name, None, None, eps, det)

@@ -250,7 +250,7 @@ def local_search_concentration(x0: np.ndarray, margin: float, lam: float, rng, s
     return repair_gap(x, i, margin)
 
 
-def _run_softmax(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
+def run_softmax(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
     n, margin, lam, V = int(params["n"]), float(params["margin"]), float(params["lam"]), float(params["V"])
     m, p = int(params["samples"]), int(params["p"])
     bf = {"concentration": concentration_bound, "values": value_bound, **(bound_fns or {})}
@@ -290,7 +290,7 @@ register(Claim(
     sweep=({"n": 2, "margin": 0.5, "lam": 1.0, "V": 1.0, "p": 1, "samples": 20000},
            {"n": 64, "margin": 5.0, "lam": 0.3, "V": 3.0, "p": 4, "samples": 20000},
            {"n": 512, "margin": 12.0, "lam": 4.0, "V": 1.0, "p": 2, "samples": 5000}),
-    run=_run_softmax,
+    run=run_softmax,
     growth="1 - s_i* = Θ((n-1)e^(-λδ)) as λδ -> ∞",
     doc="docs/lemmas/lemma-F.1-softmax.md",
     param_types={"n": int, "margin": float, "lam": float, "V": float, "p": int, "samples": int},
@@ -379,7 +379,7 @@ def local_search_swish(x0: np.ndarray, lam: float, rng, steps: int = 80) -> np.n
     return x
 
 
-def _run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
+def run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
     n, lam, m = int(params["n"]), float(params["lam"]), int(params["samples"])
     bf = (bound_fns or {}).get("swish", swish_bound)
     checks: list[Check] = []
@@ -411,7 +411,7 @@ register(Claim(
     params={"n": 8, "lam": 2.0, "samples": 2000},
     sweep=({"n": 2, "lam": 0.1, "samples": 20000}, {"n": 64, "lam": 10.0, "samples": 20000},
            {"n": 1024, "lam": 1.0, "samples": 2000}),
-    run=_run_swish,
+    run=run_swish,
     growth="sup_x (max x - S_λ(x)) = Θ(ln(n)/λ) measured; bound (n-1)/(eλ)",
     doc="docs/lemmas/lemma-F.1-swish.md",
     param_types={"n": int, "lam": float, "samples": int},

@@ -1,0 +1,225 @@
+"""Exact certificates of 1-D piecewise-linear networks (docs/certification.md, items 5-6).
+
+``pl_breakpoints`` computes the float64 kinks of a 1-input network (a heuristic seed, never a proof);
+``certify_pl_exact`` is an EXACT rational certificate: the net is proven affine on every piece of a partition by
+sign checks of every neuron at the piece ends, and the target's sup error is computed exactly per piece
+(``square_piece_error``, ``clip_piece_error``, or any exact piece error).  ``depends_only_on`` is the structural
+test that an output depends on one input only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from flint import fmpq
+
+from constructions.affine import Affine
+from constructions.fnn import FNN
+
+from .rational import fmpq_float_up, to_fmpq
+
+
+def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, output: int = 0, axis: int = 0,
+                   base=None, direction=None) -> np.ndarray:
+    """The breakpoints of a 1-input ReLU network on [lo, hi], computed in float64 (a HEURISTIC seed for
+    ``certify_fnn``'s partition, never a proof): the values of every neuron are kept at a sorted point array
+    X (every neuron of the current layer is affine between consecutive points, as X holds the kinks of all
+    earlier layers); each ReLU layer inserts the zero crossings of its pre-activations (linear interpolation
+    between the neighbouring points, all neurons interpolated there) and the layer's ReLU is applied.
+    Vectorised: (width x len(X)) arrays per layer.  With ``base`` and ``axis`` the network is restricted to the
+    line base + t e_axis, or base + t·direction (only the kinks of ``output`` matter then, but all are returned).
+    Returns the sorted distinct points, lo and hi included; ValueError if more than ``max_points`` would be
+    needed."""
+    if base is None and net.d_in != 1:
+        raise ValueError("pl_breakpoints needs a network with one input (or a base point and an axis)")
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got {lo!r}, {hi!r}")
+    X = np.array([lo, hi])
+    base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+    H = np.repeat(base[:, None], 2, axis=1)
+    if direction is None:
+        H[axis] = X
+    else:
+        H = H + np.asarray(direction, dtype=np.float64).reshape(-1)[:, None] * X[None, :]
+    maps = net.affine_maps()
+    for i, ((r, c, v), b, shape) in enumerate(maps):
+        Z = Affine.from_coo(r, c, v, shape).apply_T(H) + np.asarray(b, dtype=np.float64)[:, None]
+        if i == len(maps) - 1:
+            break
+        z0, z1 = Z[:, :-1], Z[:, 1:]
+        k, j = np.nonzero(((z0 < 0) & (z1 > 0)) | ((z0 > 0) & (z1 < 0)))
+        if len(j):
+            t = z0[k, j] / (z0[k, j] - z1[k, j])
+            xn = X[j] + t * (X[j + 1] - X[j])
+            key = np.unique(np.stack([j, xn], 1), axis=0)
+            jn, xn = key[:, 0].astype(np.int64), key[:, 1]
+            tn = (xn - X[jn]) / (X[jn + 1] - X[jn])
+            Zn = Z[:, jn] + tn * (Z[:, jn + 1] - Z[:, jn])
+            Xa, Za = np.concatenate([X, xn]), np.concatenate([Z, Zn], 1)
+            o = np.argsort(Xa, kind="stable")
+            X, Z = Xa[o], Za[:, o]
+            keep = np.concatenate([[True], np.diff(X) > 0])
+            X, Z = X[keep], Z[:, keep]
+            if len(X) > max_points:
+                raise ValueError(f"more than {max_points} breakpoints")
+        H = np.maximum(Z, 0.0)
+    return X
+
+
+
+# --------------------------------------------------------------------- exact 1-D piecewise-linear certificate
+class ExactLine:
+    """The pre-activations of a network restricted to the line x = base + t·e_axis, evaluated in exact rational
+    arithmetic (python-flint fmpq; every stored float64 converts exactly)."""
+
+    def __init__(self, net: FNN, output: int = 0, axis: int = 0, base=None, direction=None):
+        if not 0 <= axis < net.d_in or not 0 <= output < net.d_out:
+            raise ValueError("axis / output index out of range")
+        self.net, self.output, self.axis = net, output, axis
+        base = np.zeros(net.d_in) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+        if base.shape != (net.d_in,) or not np.all(np.isfinite(base)):
+            raise ValueError(f"base must be a finite vector of length {net.d_in}")
+        self.base = [to_fmpq(float(v)) for v in base]
+        self.direction = None
+        if direction is not None:
+            dv = np.asarray(direction, dtype=np.float64).reshape(-1)
+            if dv.shape != (net.d_in,) or not np.all(np.isfinite(dv)):
+                raise ValueError(f"direction must be a finite vector of length {net.d_in}")
+            self.direction = [to_fmpq(float(v)) for v in dv]
+        self.maps = [([(int(r), int(c), to_fmpq(float(v))) for r, c, v in zip(*rcv) if v != 0],
+                      [to_fmpq(float(bb)) for bb in b], shape[0]) for rcv, b, shape in net.affine_maps()]
+
+    def pre_activations(self, t) -> list[list[fmpq]]:
+        """[z_1, ..., z_L]: the pre-activation vectors of every layer at base + t e_axis (z_L = the output)."""
+        if self.direction is None:
+            h = list(self.base)
+            h[self.axis] = to_fmpq(t)
+        else:
+            tq = to_fmpq(t)
+            h = [b + tq * dv for b, dv in zip(self.base, self.direction)]
+        zs = []
+        for i, (w, b, _) in enumerate(self.maps):
+            z = list(b)
+            for r, c, v in w:
+                if h[c]:
+                    z[r] += v * h[c]
+            zs.append(z)
+            h = [x if x > 0 else fmpq(0) for x in z]
+        return zs
+
+
+def depends_only_on(net: FNN, output: int, axis: int) -> bool:
+    """True when no path of nonzero weights joins an input other than ``axis`` to ``output``: then, in exact
+    arithmetic, net(x)_output is a function of x_axis alone (a neuron unreachable from x_i does not depend on
+    x_i).  A structural, exact test."""
+    reach = np.zeros(net.d_in, dtype=bool)
+    reach[[i for i in range(net.d_in) if i != axis]] = True
+    for (r, c, v), _, shape in net.affine_maps():
+        nz = v != 0
+        nxt = np.zeros(shape[0], dtype=bool)
+        nxt[r[nz][reach[c[nz]]]] = True
+        reach = nxt
+    return not bool(reach[output])
+
+
+@dataclass
+class ExactPLResult:
+    """``certify_pl_exact``: ``sup`` is the EXACT sup of |f - g| over [lo, hi] (an fmpq) when ``proved``."""
+
+    proved: bool
+    sup: object  # fmpq, or None
+    sup_upper: float  # a float >= sup (rounded up)
+    argmax: float
+    pieces: int  # affine pieces of the final partition
+    refinements: int  # exact zero crossings inserted beyond the seed points
+    seconds: float
+    reason: str = ""
+    signed_range: tuple | None = None  # (min, max) of f - g (fmpq), when piece_error returns (min, max) pairs
+
+
+def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=(), output: int = 0, axis: int = 0,
+                     base=None, max_pieces: int = 20_000, direction=None) -> ExactPLResult:
+    """Exact certificate of sup_{t ∈ [lo, hi]} |f(base + t e_axis)_output - g(t)| for a ReLU network, in rational
+    arithmetic, on a partition seeded by ``seed_points`` (e.g. ``pl_breakpoints``, plus the target's own kinks).
+
+    Lemma.  Let p < q and suppose every neuron's pre-activation z satisfies z(p) z(q) >= 0 (exact values),
+    checked layer by layer.  By induction over the layers every pre-activation is affine on [p, q] (the ReLUs
+    before it act as the identity or as 0 on the whole of [p, q], since an affine z with z(p), z(q) >= 0 is >= 0
+    in between), so f is affine on [p, q] and equals the line through (p, f(p)), (q, f(q)).  If some neuron of
+    layer k (the first such layer) has z(p) z(q) < 0, z is still affine on [p, q] and its exact zero
+    t* = p + z(p)(q - p) / (z(p) - z(q)) is inserted; this repeats until every piece passes (or ``max_pieces``).
+    ``piece_error(p, q, fp, fq)`` (fmpq arguments) returns the exact sup over [p, q] of |L - g| for the line L
+    through (p, fp), (q, fq) (an fmpq; e.g. ``square_piece_error``), or the exact (min, max) of L - g there, and
+    then the result also carries the exact signed range.  The seed only chooses where the pieces start: a wrong
+    seed costs refinements, never soundness."""
+    t0 = time.perf_counter()
+    lo_q, hi_q = to_fmpq(lo), to_fmpq(hi)
+    if not lo_q < hi_q:
+        raise ValueError("need lo < hi")
+    line = ExactLine(net, output, axis, base, direction)
+    seeds = sorted({to_fmpq(float(s)) for s in np.asarray(seed_points, dtype=np.float64).reshape(-1)
+                    if np.isfinite(s)} | {lo_q, hi_q})
+    pts = [s for s in seeds if lo_q <= s <= hi_q]
+    vals = {p: line.pre_activations(p) for p in pts}
+    stack = list(zip(pts[:-1], pts[1:]))[::-1]
+    best, arg, pieces, refine = fmpq(0), lo_q, 0, 0
+    rng = None
+    while stack:
+        p, q = stack.pop()
+        zp, zq = vals[p], vals[q]
+        split = None
+        for k in range(len(zp) - 1):
+            for j, (a, b) in enumerate(zip(zp[k], zq[k])):
+                if (a > 0 and b < 0) or (a < 0 and b > 0):
+                    split = p + a * (q - p) / (a - b)
+                    break
+            if split is not None:
+                break
+        if split is None:
+            fp, fq = zp[-1][output], zq[-1][output]
+            err = piece_error(p, q, fp, fq)
+            if isinstance(err, tuple):
+                rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
+                err = max(abs(err[0]), abs(err[1]))
+            pieces += 1
+            if err > best:
+                best, arg = err, p
+            continue
+        refine += 1
+        if pieces + len(stack) + 2 > max_pieces:
+            return ExactPLResult(False, None, float("inf"), float(arg), pieces, refine, time.perf_counter() - t0,
+                                 f"more than {max_pieces} pieces needed")
+        vals[split] = line.pre_activations(split)
+        stack.append((split, q))
+        stack.append((p, split))
+    return ExactPLResult(True, best, fmpq_float_up(best), float(fmpq_float_up(arg)), pieces, refine, time.perf_counter() - t0,
+                         "every piece of the partition is affine (exact sign check of every neuron at both ends)",
+                         rng)
+
+
+def square_piece_error(p, q, fp, fq):
+    """Exact sup over [p, q] of |L(t) - t^2| for the line L through (p, fp), (q, fq): L - t^2 is a concave
+    parabola, so the sup of its absolute value is at an end or at the vertex t = slope/2 (if inside)."""
+    s = (fq - fp) / (q - p)
+    e = lambda t: fp + s * (t - p) - t * t  # noqa: E731
+    cand = [abs(e(p)), abs(e(q))]
+    v = s / 2
+    if p < v < q:
+        cand.append(abs(e(v)))
+    return max(cand)
+
+
+def clip_piece_error(a: float, b: float):
+    """|L - clip(t; a, b)| on a piece [p, q] that does not contain a or b in its interior (``a``, ``b`` are
+    seed points): both are affine there, so the sup is at an end (exact)."""
+    aq, bq = to_fmpq(a), to_fmpq(b)
+
+    def err(p, q, fp, fq):
+        if p < aq < q or p < bq < q:
+            raise ValueError("the kinks a, b of clip must be partition points")
+        c = lambda t: aq if t < aq else bq if t > bq else t  # noqa: E731
+        return max(abs(fp - c(p)), abs(fq - c(q)))
+    return err

@@ -1,0 +1,141 @@
+"""Lemma F.3 (squaring, the sawtooth construction) (docs/lemmas/lemma-F.3-square.md).
+
+Every claim builds its network through the builder in ``lemmas/`` and checks:
+  (1) counts read from the emitted matrices (``net.counts()``) equal the builder's closed-form formula;
+  (2) the error bound on a dense grid (1-D / 2-D), random samples, the worst cases known from the math
+      (sawtooth grid midpoints, the attained point of the product, domain ends, corners) and a local search
+      climbing from the worst sampled points; the maximum and its argmax are recorded;
+  (3) the perturbed-input form where the lemma has one (inputs x' outside the domain included);
+  (4) growth: over ε = 1e-1 .. 1e-8 the counts equal the formula, the error holds on a sample, and the
+      log-log slopes of L, W, S, log B against log(1/ε) are reported beside the claimed order (a slope above
+      the claimed exponent + 0.3 fails).
+Targets (x^2, xy, Π x_i, e^{-x}) are computed by numpy / mpmath, never from the networks.
+
+Float64 decision rule.  The statements are about exact arithmetic; the stored weights are float64 and the
+forward pass rounds.  The allowance τ = S · eps64 · V (S nonzeros, V the size of the output: 1, M^2, C^d) is
+added to every bound; the measured float64-vs-60-digit deviation of these nets is about 0.004 S eps64 V
+(``test_rounding_allowance_covers_float64``), so τ is ~250 times the observed rounding and ~1e5 times below
+every ε checked by default.  A bound below 1000 τ cannot be decided and is reported INCONCLUSIVE.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flint import fmpq
+
+from lemmas import square as lsq
+
+from ..certify.enclosures import enclose_square
+from ..certify.piecewise import certify_pl_exact, pl_breakpoints, square_piece_error
+from ..checks import (
+    SWEEP_EPS,
+    allowance,
+    counts_match,
+    counts_of,
+    err_check,
+    growth_check,
+    growth_line,
+    local_search,
+)
+from ..registry import Claim, register
+from ..result import Check, Result
+from .common import bnb_check, f64_vs_arb, mutated, rebuilt
+
+
+def square_checks(c, rng: np.random.Generator, n: int = 20000) -> list[Check]:
+    net, m = c.net, c.params["m"]
+    bound = lsq.square_error_bound(m)
+    tau = allowance(net, 1.0)
+    out = [counts_match(counts_of(net), c.formula, "counts = formula (L=m+1, W=3, S=8m+2, B=4)")]
+    f = lambda X: net(X)[:, 0]  # noqa: E731
+    G = np.linspace(0.0, 1.0, min(2 ** (m + 3), 1 << 18) + 1)[:, None]
+    out.append(err_check(f"dense grid of [0,1] ({len(G)} points)", np.abs(f(G) - G[:, 0] ** 2), bound, tau, G))
+    X = rng.uniform(0, 1, (n, 1))
+    e = np.abs(f(X) - X[:, 0] ** 2)
+    out.append(err_check(f"random, {n} points", e, bound, tau, X))
+    k = np.arange(min(2 ** m, 1 << 16))
+    if 2 ** m > k.size:
+        k = np.unique(np.concatenate([k, 2 ** m - 1 - k]))
+    mid = ((2 * k + 1) * 2.0 ** (-m - 1))[:, None]
+    em = np.abs(f(mid) - mid[:, 0] ** 2)
+    dev = float(np.max(np.abs(em - bound)))
+    out.append(Check(f"attained: error = 2^(-2m-2) at {len(mid)} grid midpoints (within τ)", bool(dev <= tau),
+                     dev, tau, {"bound": bound, "min": float(em.min()), "max": float(em.max())},
+                     None if dev <= tau else {"x": mid[int(np.argmax(np.abs(em - bound))), 0]}))
+    ends = np.array([[0.0], [1.0], [-5.0], [-1e-9], [1 + 1e-9], [7.0]])
+    ce = np.abs(f(ends) - np.clip(ends[:, 0], 0, 1) ** 2)
+    out.append(err_check("domain ends and outside (net = f_m(clip(x; 0, 1)), target clip(x)^2)", ce, bound, tau, ends))
+    top = X[np.argsort(-e)[:16]]
+    L = local_search(lambda Y: np.abs(f(Y) - Y[:, 0] ** 2), top, 0.0, 1.0, rng)
+    out.append(err_check("local search from the 16 worst random points", np.abs(f(L) - L[:, 0] ** 2), bound, tau, L))
+    return out
+
+
+SQUARE_EXACT_MAX_M = 12  # 2^m affine pieces in exact rationals: 0.03 s at m = 8, 0.6 s at m = 12
+
+
+def square_exact_certificate(net, m: int) -> Check:
+    """CERTIFIED, exactly: sup_{x ∈ [0,1]} |net(x) - x^2| = 2^{-2m-2} in rational arithmetic on the stored weights.
+    ``certify_pl_exact`` (seed: the float breakpoints) proves the net affine on every piece of an exact partition
+    of [0, 1] (the dyadic grid k 2^-m) and takes, on each piece, the exact sup of |line - x^2| (ends or the
+    vertex of the concave parabola).  The check passes when that exact sup EQUALS 2^{-2m-2} (the statement:
+    the bound holds and is attained), so a mutant with a smaller sup fails too."""
+    seeds = pl_breakpoints(net, 0.0, 1.0)
+    r = certify_pl_exact(net, square_piece_error, 0.0, 1.0, seeds)
+    bound = fmpq(1, 2 ** (2 * m + 2))
+    name = "certified exactly: sup_[0,1] |f_m - x^2| = 2^(-2m-2) (rational arithmetic on the stored weights)"
+    det = {"pieces": r.pieces, "refinements": r.refinements, "seconds": r.seconds, "exact_sup": str(r.sup),
+           "method": "exact piecewise-affine certificate (verify/certify/)"}
+    if not r.proved:
+        det["reason"] = r.reason
+        return Check(name, None, None, float(bound), det)
+    det["attained: exact sup = 2^(-2m-2)"] = bool(r.sup == bound)
+    ok = bool(r.sup == bound)  # the statement: sup = 2^(-2m-2), decided exactly
+    chk = Check(name, ok, r.sup_upper, float(bound), det,
+                None if ok else {"x": r.argmax, "exact_sup": str(r.sup)})
+    chk.certified = ok
+    return chk
+
+
+def square_sample_error(c, e):
+    m = c.params["m"]
+    x = np.concatenate([np.linspace(0, 1, 4097), ((2 * np.arange(min(2 ** m, 64)) + 1) * 2.0 ** (-m - 1))])[:, None]
+    return np.max(np.abs(c.net(x)[:, 0] - x[:, 0] ** 2))
+
+
+def run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
+    m = int(params["m"])
+    c = mutated(lsq.build_square(m=m), mutate)
+    checks = square_checks(c, rng)
+    checks.append(f64_vs_arb(c, rng.uniform(0, 1, (200, 1)), 1.0))
+    if m <= 10:
+        bnd = lsq.square_error_bound(m)
+        checks.append(bnb_check("certified: sup_[0,1] |f_m - x^2| <= 2^(-2m-2) (1 + 1e-6) (exact arithmetic on the stored "
+                            "weights)", c, enclose_square, [0.0], [1.0], bnd * (1 + 1e-6), False,
+                            note="with the attained check this pins the sup to [2^(-2m-2) - τ, 2^(-2m-2)(1 + 1e-6)]; "
+                                 "an attained bound cannot be certified with no slack in floating point"))
+    if m <= SQUARE_EXACT_MAX_M:
+        checks.append(square_exact_certificate(c.net, m))
+    checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
+                               {"L": 1.0, "W": 0.0, "S": 1.0}, square_sample_error, lambda c: 1.0, 1e-13))
+    return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
+                  growth=growth_line(checks[-1], "L, S = O(log 1/ε), W = 3"))
+
+
+register(Claim(
+    id="lemma-F.3-square",
+    paper_ref="Lemma F.3 (engine of mult; Yarotsky 2017)",
+    statement=("f_m(x) = t - Σ_{s=1}^m g_s(t)/4^s, t = clip(x; 0, 1), g the tooth: sup_{[0,1]} |f_m(x) - x^2| = 2^{-2m-2}, "
+               "attained at the grid midpoints (2k+1)2^{-m-1}; L = m + 1, W = 3, S = 8m + 2 (m >= 2; 8 at m = 1), "
+               "B = 4 (m >= 2; 3/2 at m = 1)."),
+    params={"m": 8},
+    sweep=tuple({"m": m} for m in (1, 2, 5, 12, 18)),
+    run=run_square,
+    domain=lambda p: (0.0, 1.0),
+    build=lambda p: lsq.build_square(m=int(p["m"])),
+    growth="O(log 1/ε) depth and nonzeros, width 3",
+    doc="docs/lemmas/lemma-F.3-square.md",
+    param_types={"m": int},
+    mutants=lambda p: [("one sawtooth level removed (m - 1)", "remove level",
+                        rebuilt(lambda q: lsq.build_square(m=q["m"] - 1)))] if p["m"] >= 2 else [],
+))
