@@ -1,11 +1,13 @@
 """Weight export: every array in one ``.npz`` plus a JSON manifest naming them (docs/weights-format.md).
 
 ``save(obj, path)`` writes ``path.npz`` and ``path.json`` for an FNN, an SSMLayer or an SSMModel;
-``load(path)`` rebuilds the same object from them, with outputs bit-identical to the original.
+``load(path)`` rebuilds the same object from them, with outputs bit-identical to the original;
+``fingerprint(obj)`` hashes the exported form (bit-identical weights <=> equal fingerprints).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -70,11 +72,8 @@ def _sibling(path: Path, ext: str) -> Path:
     return path.with_name(path.name + ext)
 
 
-def save(obj, path) -> tuple[Path, Path]:
-    """Write ``path.npz`` and ``path.json``; returns both paths."""
-    path = Path(path)
-    if path.suffix in (".npz", ".json"):
-        path = path.with_suffix("")
+def to_arrays(obj) -> tuple[dict, dict[str, np.ndarray]]:
+    """The manifest's ``architecture`` entry and the named arrays of an FNN, SSMLayer or SSMModel."""
     w = _Writer()
     if isinstance(obj, FNN):
         arch = _fnn_manifest(obj, w, "fnn")
@@ -91,13 +90,34 @@ def save(obj, path) -> tuple[Path, Path]:
         arch = {"kind": "model", "M": obj.M, "embedding": emb, "blocks": blocks, "decoding": dec}
     else:
         raise TypeError(f"cannot export {type(obj).__name__}; expected FNN, SSMLayer or SSMModel")
+    return arch, w.arrays
+
+
+def fingerprint(obj) -> str:
+    """A SHA-256 hex digest of the exported form (architecture and every array's name, dtype, shape and bytes):
+    equal fingerprints mean bit-identical weights.  Used to check that a refactoring leaves emitted nets unchanged."""
+    arch, arrays = to_arrays(obj)
+    h = hashlib.sha256(json.dumps(arch, sort_keys=True).encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}|{a.dtype}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save(obj, path) -> tuple[Path, Path]:
+    """Write ``path.npz`` and ``path.json``; returns both paths."""
+    path = Path(path)
+    if path.suffix in (".npz", ".json"):
+        path = path.with_suffix("")
+    arch, arrays = to_arrays(obj)
     manifest = {"format": FORMAT, "version": VERSION, "arrays": path.name + ".npz",
-                "shapes": {k: list(v.shape) for k, v in w.arrays.items()},
-                "dtypes": {k: str(v.dtype) for k, v in w.arrays.items()}, "architecture": arch}
+                "shapes": {k: list(v.shape) for k, v in arrays.items()},
+                "dtypes": {k: str(v.dtype) for k, v in arrays.items()}, "architecture": arch}
     npz, js = _sibling(path, ".npz"), _sibling(path, ".json")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(npz, **w.arrays)
+        np.savez(npz, **arrays)
         js.write_text(json.dumps(manifest, indent=1))
     except OSError as e:
         raise OSError(f"cannot write export to {path}: {e.strerror or e}") from e

@@ -137,10 +137,11 @@ from constructions import algebra
 from constructions.fnn import FNN
 from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
+from constructions.circuit import Circuit, Fn
 
 from .base import Construction
 from .mult import MIN_REL_EPS, pair_level
-from .square import Circuit, Fn
+from .square import square_error_bound
 
 ROUTES = ("chebyshev", "gauss")
 MAX_DEGREE = 400
@@ -224,9 +225,7 @@ def degree_for(route: str, lam: float, d: int, target: float) -> int:
     raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
 
 
-def pair_error(m: int) -> float:
-    """η(m) = 2^{-2m-2}: the error of one two-square product (``pair_level``) on [-1, 1]^2."""
-    return 2.0 ** (-2 * m - 2)
+pair_error = square_error_bound  # η(m) = 2^{-2m-2}: the error of one two-square product (``pair_level``) on [-1, 1]^2
 
 
 def m_for(eta: float) -> int:
@@ -420,13 +419,13 @@ def channel_layout(T: int, d_v: int) -> dict:
     return {"M": (0, T), "A": (T, T + T * d_v), "psi": (T + T * d_v, T * (2 + d_v) - 1)}
 
 
-def _check_int(name, v, lo):
+def check_int(name, v, lo):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
     return int(v)
 
 
-def _check_real(name, v, lo, hi, lo_open=True):
+def check_real(name, v, lo, hi, lo_open=True):
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -454,15 +453,13 @@ def quotient_net(bud: dict, eps: float) -> Construction:
 
 
 def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: float | None = None,
-                    route: str = "chebyshev", quotient=None, drop_term: int | None = None) -> Construction:
-    """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only);
-    ``drop_term`` = i omits kernel term α_i from the read-out (a mutant for the verifier's self-test; the
-    formula is then still the intact block's)."""
-    d, d_v, N = _check_int("d", d, 1), _check_int("d_v", d_v, 1), _check_int("N", N, 2)
-    margin = _check_real("margin", margin, 0.0, 2.0)
-    eps = _check_real("eps", eps, 0.0, 1.0)
+                    route: str = "chebyshev", quotient=None) -> Construction:
+    """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only)."""
+    d, d_v, N = check_int("d", d, 1), check_int("d_v", d_v, 1), check_int("N", N, 2)
+    margin = check_real("margin", margin, 0.0, 2.0)
+    eps = check_real("eps", eps, 0.0, 1.0)
     if tau is not None:
-        tau = _check_real("tau", tau, -1.0 + margin, 1.0, lo_open=False)
+        tau = check_real("tau", tau, -1.0 + margin, 1.0, lo_open=False)
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
     bud = budgets(N, d, d_v, margin, eps, tau, route)
@@ -512,7 +509,7 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     nums = [res[1 + cc] * coef[0] for cc in range(d_v)]
     k = 1 + d_v
     for i in range(1, T):
-        ci = 0.0 if i == drop_term else coef[i]
+        ci = coef[i]
         den = den + res[k] * ci
         for cc in range(d_v):
             nums[cc] = nums[cc] + res[k + 1 + cc] * ci

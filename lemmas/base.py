@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 
@@ -16,25 +15,3 @@ class Construction:
     formula: dict
     params: dict
     notes: dict = field(default_factory=dict)
-
-
-def check_finite(name: str, v) -> float:
-    """``v`` as a float; ValueError (one clear line) unless it is a finite real number."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    return f
-
-
-def check_positive(name: str, v) -> float:
-    """``v`` as a float; ValueError unless it is finite and > 0."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f) or not f > 0:
-        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
-    return f

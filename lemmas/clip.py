@@ -25,11 +25,11 @@ import numpy as np
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
+from constructions.validate import check_finite
 
-from .base import Construction, check_finite
+from .base import Construction
 
 
-_finite = check_finite
 
 
 def _dim(d) -> int:
@@ -44,7 +44,7 @@ def clip_formula(d: int, a: float, b: float) -> dict:
 
 def build_clip(d: int = 1, a: float = 0.0, b: float = 1.0) -> Construction:
     """clip(x; a, b) coordinate-wise on R^d, exact (see the module docstring)."""
-    d, a, b = _dim(d), _finite("a", a), _finite("b", b)
+    d, a, b = _dim(d), check_finite("a", a), check_finite("b", b)
     if not a < b:
         raise ValueError(f"clip needs a < b, got a={a}, b={b}")
     eye = np.eye(d)

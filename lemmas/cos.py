@@ -52,14 +52,15 @@ from __future__ import annotations
 
 import math
 
-from .base import Construction, check_finite
+from constructions.circuit import Circuit, Fn
+from constructions.validate import EPS64, check_eps, check_finite
+
+from .base import Construction
 from .mult import level
-from .square import EPS64, Circuit, Fn, _check_eps
 
 MIN_EPS = 1e-11
 
 
-_finite = check_finite
 
 
 def cos_params(a: float, b: float, D: float, eps: float) -> dict:
@@ -122,7 +123,7 @@ def emit_cos(c: Circuit, x: Fn, p: dict) -> Fn:
 
 def build_cos(a: float, b: float, D: float, eps: float) -> Construction:
     """φ(x) ≈ cos(a x - b) on [-D, D] within ε (module docstring)."""
-    a, b, D, eps = _finite("a", a), _finite("b", b), _finite("D", D), _check_eps(eps)
+    a, b, D, eps = check_finite("a", a), check_finite("b", b), check_finite("D", D), check_eps(eps)
     if a == 0:
         raise ValueError("cos needs a != 0 (cos(-b) is a constant)")
     if not D > 0:
@@ -149,6 +150,6 @@ def build_cos(a: float, b: float, D: float, eps: float) -> Construction:
 
 def build_sin(a: float, b: float, D: float, eps: float) -> Construction:
     """φ(x) ≈ sin(a x - b) = cos(a x - (b + π/2)) on [-D, D] within ε."""
-    b = _finite("b", b)
+    b = check_finite("b", b)
     c = build_cos(a, b + math.pi / 2, D, eps)
     return Construction(c.net, c.formula, {**c.params, "b": b, "phase": "sin"}, c.notes)

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import math
 
+from constructions.circuit import Circuit
+from constructions.validate import check_eps
+
 from .base import Construction
 from .mult import level
-from .square import Circuit, _check_eps
 
 MIN_EPS = 1e-11
 
@@ -66,7 +68,7 @@ def exp_formula(eps: float) -> dict:
 
 def build_exp(eps: float) -> Construction:
     """φ(x) ≈ e^{-x} on x >= 0 with |φ(x') - e^{-x}| <= ε + |x' - x| (module docstring), 0 < ε < 1."""
-    eps = _check_eps(eps)
+    eps = check_eps(eps)
     if eps >= 1:
         raise ValueError(f"exp needs 0 < eps < 1, got {eps}")
     if eps < MIN_EPS:

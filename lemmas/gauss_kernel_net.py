@@ -70,13 +70,13 @@ import numpy as np
 
 from constructions import algebra
 from constructions.fnn import FNN
+from constructions.validate import EPS64
 
 from . import gauss_kernel as gk
 from .base import Construction
 from .exp import MIN_EPS as EXP_MIN_EPS
 from .exp import build_exp, exp_formula, exp_params
 from .mult import build_mult, build_prod, prod_formula, prod_m, tree_shape
-from .square import EPS64
 
 MAX_NONZEROS = 20_000_000  # refuse to emit larger feature nets (memory / time of this verifier)
 

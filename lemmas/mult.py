@@ -54,9 +54,12 @@ import math
 
 import numpy as np
 
-from .base import Construction, check_positive
+from constructions.circuit import Circuit, Fn
+from constructions.validate import check_eps, check_positive
+
+from .base import Construction
 from .clip import build_clip
-from .square import Circuit, Fn, _check_eps, sawtooth_out, sawtooth_step
+from .square import sawtooth_out, sawtooth_step
 
 MIN_REL_EPS = 1e-12  # ε / C^d below this is not resolvable in float64 (rounding ~ 1e-13 C^d measured)
 
@@ -176,7 +179,6 @@ def prod_error_bound(d: int, C: float, m: int) -> float:
     return float(C) ** d * (2 ** len(tree_shape(d)) - 1) * 2.0 ** (-2 * m)
 
 
-_check_pos = check_positive
 
 
 def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Construction:
@@ -184,7 +186,7 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
     ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound)."""
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
-    d, C, eps = int(d), _check_pos("C", C), _check_eps(eps)
+    d, C, eps = int(d), check_positive("C", C), check_eps(eps)
     if d == 1:
         cl = build_clip(1, -C, C)
         return Construction(cl.net, cl.formula, {"d": 1, "C": C, "eps": eps},
@@ -221,7 +223,7 @@ def mult_formula(M: float, m: int) -> dict:
 def build_mult(M: float, eps: float, m: int | None = None) -> Construction:
     """φ(x, y) ≈ xy on [-M, M]^2: |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with
     M^2 2^{-2m} <= ε (m the smallest >= 2), φ(0, y) = φ(x, 0) = 0; the d = 2 case of ``build_prod``."""
-    M = _check_pos("M", M)
+    M = check_positive("M", M)
     c = build_prod(2, M, eps, m)
     return Construction(c.net, mult_formula(M, c.params["m"]), {"M": M, "eps": c.params["eps"], "m": c.params["m"]},
                         {**c.notes, "error_bound": M * M * 2.0 ** (-2 * c.params["m"]),

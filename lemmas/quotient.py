@@ -43,11 +43,13 @@ the wedge |a| <= C b, b ∈ [b_min, b_max], with per-piece relative accuracy onl
 from __future__ import annotations
 
 
+from constructions.circuit import Circuit
+from constructions.validate import check_eps, check_positive
+
 from .base import Construction
 from .mult import level
 from . import rec as lrec
-from .rec import _check_interval, _check_pos, emit_rec, rec_params
-from .square import Circuit, _check_eps
+from .rec import check_interval, emit_rec, rec_params
 
 
 def quotient_params(A: float, b_min: float, b_max: float, eps: float) -> dict:
@@ -69,11 +71,11 @@ def quotient_formula(A: float, b_min: float, p: dict) -> dict:
 def build_quotient(A: float, b_min: float, b_max: float, eps: float) -> Construction:
     """φ(a, b) ≈ a/b for |a| <= A, b ∈ [b_min, b_max], with |φ(a', b') - a/b| <= ε + |a' - a|/b_min +
     A |b' - b|/b_min^2 for all (a', b') (module docstring)."""
-    A, eps = _check_pos("A", A), _check_eps(eps)
-    b_min, b_max = _check_pos("b_min", b_min), _check_pos("b_max", b_max)
+    A, eps = check_positive("A", A), check_eps(eps)
+    b_min, b_max = check_positive("b_min", b_min), check_positive("b_max", b_max)
     if not b_min < b_max:
         raise ValueError(f"quotient needs 0 < b_min < b_max, got b_min={b_min}, b_max={b_max}")
-    _check_interval(b_min, b_max, eps / (2.0 * A))
+    check_interval(b_min, b_max, eps / (2.0 * A))
     p = quotient_params(A, b_min, b_max, eps)
     c = Circuit(2)
     a, b = c.inputs()

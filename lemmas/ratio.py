@@ -87,11 +87,14 @@ from __future__ import annotations
 
 import math
 
+from constructions.circuit import Circuit
+from constructions.validate import check_eps, check_positive
+
 from .base import Construction
 from .mult import level, pair_level
 from . import rec as lrec
-from .rec import _check_pos, horner_levels
-from .square import Circuit, _check_eps
+from .rec import horner_levels
+from .square import square_error_bound
 
 
 RATIO_MIN_REL = 1e-12
@@ -155,7 +158,7 @@ def _chord_params(C: float, pc: dict, eps: float) -> dict:
     e1 = [C * (rj - 1.0) * chord_error(rj, 1) for rj in r]  # piece j's term is e1_j / K_j^2
     best = None
     for m in range(2, 64):
-        eta_part = 2.0 ** (-2 * m - 2) * K_eta  # two-square products (``pair_level``)
+        eta_part = square_error_bound(m) * K_eta  # two-square products (``pair_level``)
         R = eps - eta_part
         if R <= 0:
             continue
@@ -175,7 +178,7 @@ def _chord_params(C: float, pc: dict, eps: float) -> dict:
     _, m, Ks = best
     T = max(e / (k * k) for e, k in zip(e1, Ks))
     return {"method": "chord", "r_j": r, "m": m, "K_j": Ks, "K": K_eta, "T_chord": T,
-            "bound": T + 2.0 ** (-2 * m - 2) * K_eta}
+            "bound": T + square_error_bound(m) * K_eta}
 
 
 def ratio_params(C: float, b_min: float, b_max: float, eps: float, method: str = "auto") -> dict:
@@ -254,8 +257,8 @@ def chord_weights(r: float, K: int) -> tuple[list[float], list[float]]:
 def build_ratio(C: float, b_min: float, b_max: float, eps: float, method: str = "auto") -> Construction:
     """φ(a, b) ≈ a/b with |φ(a, b) - a/b| <= ε on the wedge b ∈ [b_min, b_max], |a| <= C b (the module docstring);
     ``method``: "horner" or "chord" pieces, or "auto" (the one with fewer nonzeros, by the exact formulas)."""
-    C, eps = _check_pos("C", C), _check_eps(eps)
-    b_min, b_max = _check_pos("b_min", b_min), _check_pos("b_max", b_max)
+    C, eps = check_positive("C", C), check_eps(eps)
+    b_min, b_max = check_positive("b_min", b_min), check_positive("b_max", b_max)
     if not b_min < b_max:
         raise ValueError(f"ratio needs 0 < b_min < b_max, got b_min={b_min}, b_max={b_max}")
     if b_max / b_min > 2.0 ** 200:

@@ -54,14 +54,15 @@ refuses ε x_min < 1e-13 (``min_eps_float64`` = 1e-13 / x_min: the output's own 
 from __future__ import annotations
 
 
-from .base import Construction, check_positive
+from constructions.circuit import Circuit, Fn
+from constructions.validate import check_eps, check_positive
+
+from .base import Construction
 from .mult import level
-from .square import Circuit, Fn, _check_eps
 
 MIN_REL = 1e-13  # ε · x_min below this: the output's own float64 resolution (1/x_min · 1e-16 · ~1e3) is too coarse
 
 
-_check_pos = check_positive
 
 
 def horner_levels(c: Circuit, v: list, g: list, rho, H: int, m: int, carry: list) -> tuple[list, list]:
@@ -150,8 +151,8 @@ def emit_rec(c: Circuit, x: Fn, p: dict, extras: tuple = ()) -> tuple[Fn, list[F
     return phi, car
 
 
-def _check_interval(x_min, x_max, eps) -> tuple[float, float, float]:
-    x_min, x_max, eps = _check_pos("x_min", x_min), _check_pos("x_max", x_max), _check_eps(eps)
+def check_interval(x_min, x_max, eps) -> tuple[float, float, float]:
+    x_min, x_max, eps = check_positive("x_min", x_min), check_positive("x_max", x_max), check_eps(eps)
     if not x_min < x_max:
         raise ValueError(f"rec needs 0 < x_min < x_max, got x_min={x_min}, x_max={x_max}")
     if x_max / x_min > 2.0 ** 200:
@@ -164,7 +165,7 @@ def _check_interval(x_min, x_max, eps) -> tuple[float, float, float]:
 
 def build_rec_interval(x_min: float, x_max: float, eps: float) -> Construction:
     """φ(x') with |φ(x') - 1/x| <= ε + |x' - x| / x_min^2 for x ∈ [x_min, x_max], x' ∈ R (module docstring)."""
-    x_min, x_max, eps = _check_interval(x_min, x_max, eps)
+    x_min, x_max, eps = check_interval(x_min, x_max, eps)
     p = rec_params(x_min, x_max, eps)
     c = Circuit(1)
     (x,) = c.inputs()
@@ -181,7 +182,7 @@ def build_rec_interval(x_min: float, x_max: float, eps: float) -> Construction:
 
 def build_rec(eps: float) -> Construction:
     """Lemma F.3 (rec): |φ(x') - 1/x| <= ε + |x' - x| / ε^2 for x ∈ [ε, 1/ε], x' ∈ R; needs 0 < ε < 1."""
-    eps = _check_eps(eps)
+    eps = check_eps(eps)
     if not eps < 1:
         raise ValueError(f"rec needs 0 < eps < 1 (the domain [eps, 1/eps]), got {eps}")
     c = build_rec_interval(eps, 1.0 / eps, eps)

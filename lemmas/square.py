@@ -28,98 +28,19 @@ Float64: every weight is dyadic; rounding in g_k grows like 2^k eps but enters w
 float64 error of f_m is within a few eps of the exact one: ε down to 1e-13 is resolvable
 (``min_eps_float64``).
 
-This module also holds the machinery the other Appendix F builders share: ``Fn`` (an affine functional of the
-units of one layer) and ``Circuit`` (a ReLU net built layer by layer from such functionals), and
-``sawtooth_step`` (one transition above).
+``sawtooth_step`` and ``sawtooth_out`` (one transition above, the output) are shared with the product levels of
+``lemmas.mult``; the network is written with ``constructions.circuit``.
 """
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from constructions.affine import Affine
-from constructions.fnn import FNN
+from constructions.circuit import Circuit, Fn
+from constructions.validate import check_eps
 
 from .base import Construction
-
-EPS64 = float(np.finfo(np.float64).eps)
-
-
-# ------------------------------------------------------------------------------------------- machinery
-class Fn:
-    """An affine functional Σ_j w_j u_j + b of the units u of one layer (exact zeros dropped)."""
-
-    __slots__ = ("w", "b")
-
-    def __init__(self, w: dict | None = None, b: float = 0.0):
-        self.w = {int(k): float(v) for k, v in (w or {}).items() if v != 0.0}
-        self.b = float(b)
-
-    @staticmethod
-    def unit(j: int) -> "Fn":
-        return Fn({j: 1.0})
-
-    def __add__(self, o) -> "Fn":
-        if not isinstance(o, Fn):
-            return Fn(self.w, self.b + float(o))
-        w = dict(self.w)
-        for k, v in o.w.items():
-            w[k] = w.get(k, 0.0) + v
-        return Fn(w, self.b + o.b)
-
-    __radd__ = __add__
-
-    def __neg__(self) -> "Fn":
-        return Fn({k: -v for k, v in self.w.items()}, -self.b)
-
-    def __sub__(self, o) -> "Fn":
-        return self + (-o if isinstance(o, Fn) else -float(o))
-
-    def __rsub__(self, o) -> "Fn":
-        return (-self) + o
-
-    def __mul__(self, a: float) -> "Fn":
-        a = float(a)
-        return Fn({k: v * a for k, v in self.w.items()}, self.b * a)
-
-    __rmul__ = __mul__
-
-    @property
-    def nnz(self) -> int:
-        return len(self.w) + (self.b != 0.0)
-
-
-class Circuit:
-    """A ReLU network built layer by layer: ``layer(units)`` appends the map and ReLU that compute the given
-    functionals of the previous layer and returns the new units as functionals; ``net(outputs)`` closes with
-    the affine output map.  The emitted maps hold exactly the nonzero coefficients of the functionals."""
-
-    def __init__(self, d_in: int):
-        self.d_in = d_in
-        self.width = d_in
-        self.layers: list[Affine] = []
-
-    def inputs(self) -> list[Fn]:
-        return [Fn.unit(i) for i in range(self.d_in)]
-
-    def _map(self, fns: list[Fn]) -> Affine:
-        rows, cols, vals = [], [], []
-        for r, f in enumerate(fns):
-            for c, v in sorted(f.w.items()):
-                rows.append(r)
-                cols.append(c)
-                vals.append(v)
-        return Affine.from_coo(rows, cols, vals, (len(fns), self.width), np.array([f.b for f in fns]))
-
-    def layer(self, units: list[Fn]) -> list[Fn]:
-        self.layers.append(self._map(units))
-        self.width = len(units)
-        return [Fn.unit(j) for j in range(self.width)]
-
-    def net(self, outputs: list[Fn]) -> FNN:
-        return FNN(self.layers + [self._map(outputs)])
 
 
 def sawtooth_step(alpha: Fn, beta: Fn, gamma: Fn, k: int) -> list[Fn]:
@@ -137,7 +58,7 @@ def sawtooth_out(alpha: Fn, beta: Fn, gamma: Fn, m: int) -> Fn:
 def m_for_eps(eps: float) -> int:
     """The smallest m >= 1 with 2^{-2m-2} <= ε."""
     m = 1
-    while 2.0 ** (-2 * m - 2) > eps:
+    while square_error_bound(m) > eps:
         m += 1
     return m
 
@@ -147,17 +68,10 @@ def square_formula(m: int) -> dict:
 
 
 def square_error_bound(m: int) -> float:
+    """η(m) = 2^{-2m-2}: the sup error of f_m on [0, 1] (attained); also the error of every product level built
+    from m sawtooth steps (``lemmas.mult.level``, ``pair_level``) on its normalised inputs."""
     return 2.0 ** (-2 * m - 2)
 
-
-def _check_eps(eps) -> float:
-    try:
-        e = float(eps)
-    except (TypeError, ValueError):
-        raise ValueError(f"eps must be a real number, got {eps!r}") from None
-    if not math.isfinite(e) or not e > 0:
-        raise ValueError(f"eps must be finite and > 0, got {eps!r}")
-    return e
 
 
 def build_square(eps: float | None = None, m: int | None = None) -> Construction:
@@ -166,7 +80,7 @@ def build_square(eps: float | None = None, m: int | None = None) -> Construction
     if (eps is None) == (m is None):
         raise ValueError("give exactly one of eps and m")
     if m is None:
-        eps = _check_eps(eps)
+        eps = check_eps(eps)
         if eps < 1e-13:
             raise ValueError(f"eps={eps} is below what float64 can verify for the squaring net (1e-13)")
         m = m_for_eps(eps)

@@ -47,9 +47,7 @@ def test_small_config_passes():
 def _rebuild(**kw):
     def mut(c):
         p = {**c.params, **kw}
-        drop = p.pop("drop_term", None)
-        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
-                                  drop_term=drop)
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"])
     return mut
 
 
@@ -57,7 +55,7 @@ def test_dropped_kernel_term_fails():
     """Dropping the kernel term with the largest |c_α| (degree near λ) breaks the budget chain and the lemma."""
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
     i = int(np.argmax(np.abs(c.net.coef)))
-    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=i))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), cl.drop_term_mutant(i))
     assert r.verdict == "FAIL"
     f = _failed(r)
     assert any("|Ŵ - W|" in n for n in f) and any("v*" in n for n in f), _bad(r)
@@ -70,7 +68,7 @@ def test_local_search_keeps_hypotheses_and_fails_on_mutant():
     assert r.verdict == "PASS" and ls and ls[0].detail["hypotheses_kept"], _bad(r)
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
     i = int(np.argmax(np.abs(c.net.coef)))
-    r = cl.run_attention(p, np.random.default_rng(0), _rebuild(drop_term=i))
+    r = cl.run_attention(p, np.random.default_rng(0), cl.drop_term_mutant(i))
     assert any("local search" in n for n in _failed(r))
 
 
@@ -78,7 +76,7 @@ def test_dropped_last_kernel_term_fails_on_counts():
     """The highest-degree term changes the kernel by |c_n t^n|, within the budget E, so the numerical checks
     rightly hold; the count check still catches the missing read-out entries."""
     c = la.build_attention(1, 1, 256, 0.5, 0.1, 1.0, "chebyshev")
-    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(drop_term=len(c.net.alphas) - 1))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), cl.drop_term_mutant(len(c.net.alphas) - 1))
     assert r.verdict == "FAIL", _bad(r)
     assert any("counts" in n for n in _failed(r))
 
@@ -273,7 +271,7 @@ def test_ratio_net_with_too_small_wedge_fails():
 
 # ------------------------------------------------------------------------------------------------ speed work
 def _pair_net(m):
-    from lemmas.square import Circuit
+    from constructions.circuit import Circuit
     c = Circuit(2)
     a, b = c.inputs()
     return c.net(la.pair_level(c, [("mult", a, b)], m))

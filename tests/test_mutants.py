@@ -8,6 +8,7 @@ from constructions import ssm
 from lemmas import square as lsq
 from lemmas.base import Construction
 from verify import mutants as mu
+from verify import selftest
 from verify.claims.foundation import random_channels
 from verify.registry import load_all
 
@@ -15,25 +16,25 @@ REG = load_all()
 
 
 def test_square_mutants_all_caught():
-    rep = mu.run_mutants(["lemma-F.3-square"], seed=0)
+    rep = selftest.run_mutants(["lemma-F.3-square"], seed=0)
     e = rep["claims"]["lemma-F.3-square"]
     assert e["supported"] and e["total"] >= 6 and e["caught"] == e["total"] and rep["rate"] == 1.0
     kinds = {m["kind"] for m in e["mutants"] if m["status"] == "caught"}
     assert {"perturb weight", "remove level"} <= kinds
     na = [m for m in e["mutants"] if m["status"] == "not applicable"]
     assert all("expansion" in m["reason"] or "SSM" in m["reason"] for m in na)
-    text = mu.format_mutants(rep)
+    text = selftest.format_mutants(rep)
     assert "lemma-F.3-square" in text and "mutants caught" in text
 
 
 def test_unchanged_mutant_is_uncaught_with_reason(monkeypatch):
     monkeypatch.setattr(mu, "generic_mutants", lambda: [("identity", "none", lambda c: c)])
-    rep = mu.run_mutants(["lemma-F.3-square"], seed=0)
+    rep = selftest.run_mutants(["lemma-F.3-square"], seed=0)
     # the identity 'mutant' passes every check (the claim's own level removal is still caught)
     assert rep["total"] == 2 and rep["caught"] == 1 and len(rep["uncaught"]) == 1
     u = rep["uncaught"][0]
     assert u["mutant"] == "identity" and u["reason"].startswith("certified equivalent")
-    assert "identity" in mu.format_mutants(rep)
+    assert "identity" in selftest.format_mutants(rep)
 
 
 def test_weight_mutants_change_the_function():
@@ -68,7 +69,7 @@ def test_ssm_mutants():
 
 def test_unknown_claim():
     with pytest.raises(ValueError):
-        mu.run_mutants(["no-such-claim"])
+        selftest.run_mutants(["no-such-claim"])
 
 
 def test_max_change_measures_the_mutant_on_the_claims_domain():

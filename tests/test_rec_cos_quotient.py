@@ -135,7 +135,7 @@ from constructions.affine import Affine  # noqa: E402
 from constructions.algebra import sum_nets  # noqa: E402
 from constructions.fnn import FNN  # noqa: E402
 from lemmas.base import Construction  # noqa: E402
-from lemmas.square import Circuit  # noqa: E402
+from constructions.circuit import Circuit  # noqa: E402
 from verify import mutants as mu  # noqa: E402
 from verify.claims import cos as ccos  # noqa: E402
 from verify.claims import quotient as cquot  # noqa: E402

@@ -236,11 +236,11 @@ def _main(argv: list[str]) -> int:
     print(f"\n{report.summary(results)}; {n_fail} failed; wall time {wall:.1f} s (seed {args.seed})")
     mut = None
     if args.mutants:
-        from . import mutants
+        from . import selftest
         say = None if args.quiet else (lambda msg: print(f"  mutant {msg}", file=sys.stderr, flush=True))
-        mut = mutants.run_mutants([c.id for c in claims], seed=args.seed, progress=say)
+        mut = selftest.run_mutants([c.id for c in claims], seed=args.seed, progress=say)
         print("\nmutation self-test (each mutant run under the default checks):")
-        print(mutants.format_mutants(mut))
+        print(selftest.format_mutants(mut))
     meta = {"seed": args.seed, "full": args.full, "wall_seconds": wall, "python": platform.python_version(),
             "numpy": np.__version__, "library": rp.library_info()["version"], "argv": argv}
     if args.json:

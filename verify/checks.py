@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 
 from constructions.fnn import FNN
+from constructions.validate import EPS64
 
 from .result import Check
 
@@ -66,7 +67,6 @@ def agree(a: np.ndarray, b: np.ndarray, tol: float, name: str, what: str = "") -
 
 
 # ------------------------------------------------------------------------------ float64 decision rule
-EPS64 = float(np.finfo(np.float64).eps)
 SWEEP_EPS = tuple(10.0 ** -k for k in range(1, 9))
 MP_DPS = 60
 TIE = mpmath.mpf(10) ** -45

@@ -18,7 +18,6 @@ import math
 import mpmath
 import numpy as np
 
-EPS64 = float(np.finfo(np.float64).eps)
 
 
 # ------------------------------------------------------------------------------------------------ softmax

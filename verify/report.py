@@ -127,7 +127,7 @@ def summary(results: list[Result]) -> str:
 
 def to_json(results: list[Result], meta: dict, files: list | None = None, mutants: dict | None = None) -> str:
     """The report as JSON (schema in the module docstring); ``files[i]``: counterexample file of results[i];
-    ``mutants``: the mutation self-test's report (``verify.mutants.run_mutants``), under the key "mutants"."""
+    ``mutants``: the mutation self-test's report (``verify.selftest.run_mutants``), under the key "mutants"."""
     out = []
     for i, r in enumerate(results):
         d = r.to_json()

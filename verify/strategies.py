@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
+from constructions.validate import EPS64, check_int, check_positive
 
-EPS64 = float(np.finfo(np.float64).eps)
 _SHRINK = 1.0 - 4 * EPS64  # keeps a float64 point whose norm should be R inside the closed ball
 
 
@@ -38,24 +38,11 @@ def _finite(lo: float, hi: float):
     return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False)
 
 
-def _check_int(name: str, v, lo: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    return int(v)
-
-
-def _check_pos(name: str, v) -> float:
-    v = float(v)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be positive and finite, got {v!r}")
-    return v
-
-
 # ----------------------------------------------------------------------------------------------- domains
 @st.composite
 def boxes(draw, d: int, lo: float = -10.0, hi: float = 10.0, min_width: float = 1e-3):
     """A box [a, b] ⊂ [lo, hi]^d with b - a >= min_width in every coordinate: (a, b) as float64 arrays."""
-    d = _check_int("d", d)
+    d = check_int("d", d, 1)
     if not (hi - lo > min_width > 0):
         raise ValueError(f"need hi - lo > min_width > 0, got lo={lo}, hi={hi}, min_width={min_width}")
     a = np.array(draw(st.lists(_finite(lo, hi - min_width), min_size=d, max_size=d)))
@@ -81,8 +68,8 @@ def points_in_box(draw, lo, hi):
 def points_in_ball(draw, d: int, R: float = 1.0, center=None):
     """x with ‖x - center‖_2 <= R (float64 as stored): a direction times a radius; about a third on the
     sphere (radius R (1 - 4 eps64)), the rest inside, the centre included."""
-    d = _check_int("d", d)
-    R = _check_pos("R", R)
+    d = check_int("d", d, 1)
+    R = check_positive("R", R)
     c = np.zeros(d) if center is None else np.asarray(center, float)
     if c.shape != (d,):
         raise ValueError(f"center must have shape ({d},), got {c.shape}")
@@ -139,8 +126,8 @@ def key_query_value_sets(draw, n: int, d: int, margin: float, d_v: int = 1, tigh
     a competitor that rounding pushed above s_i* - δ is nudged down by ulps until the stored gap is >= δ.
     Needs 0 < δ <= 1.9 (δ <= 2 is necessary; the rest is room for rounding); n >= 1; d >= 1.
     """
-    n, d, d_v = _check_int("n", n), _check_int("d", d), _check_int("d_v", d_v)
-    margin = _check_pos("margin", margin)
+    n, d, d_v = check_int("n", n, 1), check_int("d", d, 1), check_int("d_v", d_v, 1)
+    margin = check_positive("margin", margin)
     if margin > 1.9:
         raise ValueError(f"margin must be <= 1.9 (scores lie in [-1, 1]; beyond 1.9 float64 rounding leaves no "
                          f"room), got {margin}")
@@ -230,7 +217,7 @@ def copying_sequences(draw, vocab: int, min_len: int = 1, max_len: int = 16, rep
     """⟨BOS⟩ x_1 .. x_L ⟨COPY⟩ with x_i in [0, vocab), L in [min_len, max_len]; target x_1 .. x_L.
     ``repeats`` False draws strings without a repeated token (so without a repeated n-gram for any n),
     True forces at least one repeated token (L >= 2, the hard cases for n-gram lookup), None either."""
-    vocab, min_len, max_len = _check_int("vocab", vocab, 1), _check_int("min_len", min_len), _check_int("max_len", max_len)
+    vocab, min_len, max_len = check_int("vocab", vocab, 1), check_int("min_len", min_len, 1), check_int("max_len", max_len, 1)
     if max_len < min_len:
         raise ValueError(f"max_len {max_len} < min_len {min_len}")
     fmt = CopyingFormat(vocab)
@@ -258,8 +245,8 @@ def copying_sequences(draw, vocab: int, min_len: int = 1, max_len: int = 16, rep
 def associative_recall_sequences(draw, vocab: int, min_pairs: int = 1, max_pairs: int = 8):
     """k_1 v_1 k_2 v_2 .. k_N v_N q: keys distinct in [0, vocab/2), values in [vocab/2, vocab) (repeats
     allowed), q = k_j for a drawn j; target v_j.  Needs vocab >= 2 and max_pairs <= vocab // 2."""
-    vocab = _check_int("vocab", vocab, 2)
-    min_pairs, max_pairs = _check_int("min_pairs", min_pairs), _check_int("max_pairs", max_pairs)
+    vocab = check_int("vocab", vocab, 2)
+    min_pairs, max_pairs = check_int("min_pairs", min_pairs, 1), check_int("max_pairs", max_pairs, 1)
     half = vocab // 2
     if max_pairs < min_pairs or min_pairs > half:
         raise ValueError(f"need min_pairs <= max_pairs and min_pairs <= vocab // 2 = {half}")
@@ -295,7 +282,7 @@ def fnn_perturbations(draw, net: FNN, min_rel: float = 1e-3, max_rel: float = 0.
     most such mutants; use them to test that a check can fail."""
     if not isinstance(net, FNN):
         raise ValueError(f"fnn_perturbations needs an FNN, got {type(net).__name__}")
-    min_rel, max_rel = _check_pos("min_rel", min_rel), _check_pos("max_rel", max_rel)
+    min_rel, max_rel = check_positive("min_rel", min_rel), check_positive("max_rel", max_rel)
     if max_rel < min_rel:
         raise ValueError(f"max_rel {max_rel} < min_rel {min_rel}")
     maps = net.affine_maps()

@@ -38,7 +38,7 @@ from lemmas import attention as la
 from .. import reference as ref
 from ..certify.lemma_attention import certify_features, feature_targets
 from ..checks import EPS64, agree, counts_match, fit_slope
-from ..mutants import perturb_weight
+from ..mutants import perturb_weight, zero_rows
 from ..registry import Claim, register
 from ..result import Check, Result
 
@@ -575,11 +575,20 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
 def _rebuild(**kw):
     def mut(c):
         p = {**c.params, **kw}
-        drop = p.pop("drop_term", None)
-        if drop == "dominant":
-            drop = int(np.argmax(np.abs(c.net.coef)))
-        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
-                                  drop_term=drop)
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"])
+    return mut
+
+
+def drop_term_mutant(i="dominant"):
+    """Kernel term α_i (``"dominant"``: the largest |c_α|) removed from the block: f_1's output rows of M_α and
+    A_α (``lemmas.attention.channel_layout``) zeroed, so both running sums of the term vanish and its products in
+    f_2 are products with 0."""
+    def mut(c):
+        T, d_v = len(c.net.alphas), c.params["d_v"]
+        j = int(np.argmax(np.abs(c.net.coef))) if i == "dominant" else int(i)
+        lay = la.channel_layout(T, d_v)
+        rows = [lay["M"][0] + j] + [lay["A"][0] + j * d_v + cc for cc in range(d_v)]
+        return dataclasses.replace(c, net=dataclasses.replace(c.net, f1=zero_rows(c.net.f1, rows)))
     return mut
 
 
@@ -602,7 +611,7 @@ def _perturb(part: str, layer: int, rel: float):
 
 def own_mutants(params: dict) -> list:
     """The block's mutants for ``--mutants`` (the same breakages tests/test_lemma_3_3.py checks)."""
-    return [("dominant kernel term dropped from the read-out", "drop term", _rebuild(drop_term="dominant")),
+    return [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
             ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
             ("λ four times too small (block built for margin 4δ)", "perturb weight",
              _rebuild(margin=min(2.0, 4 * float(params["margin"])))),

@@ -19,12 +19,12 @@ import numpy as np
 from constructions import algebra, rules, ssm
 from constructions.affine import Affine
 from constructions.fnn import FNN
+from constructions.validate import EPS64
 
 from ..checks import agree, counts_match
 from ..registry import Claim, register
 from ..result import Check, Result
 
-EPS64 = float(np.finfo(np.float64).eps)
 
 
 # ---------------------------------------------------------------------------------------------- SSM paths

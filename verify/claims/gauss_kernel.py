@@ -19,6 +19,8 @@ import math
 import mpmath
 import numpy as np
 
+from constructions.validate import EPS64
+
 from lemmas import gauss_kernel as gk
 
 from .. import reference as ref
@@ -27,7 +29,7 @@ from ..checks import counts_match, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
 
-EPS64 = ref.EPS64
+
 
 
 # -------------------------------------------------------------------------------------------- samplers

@@ -23,12 +23,14 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from constructions.validate import EPS64
+
 from .. import reference as ref
 from ..checks import MP_DPS, TIE, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
 
-EPS64 = ref.EPS64
+
 
 
 # ------------------------------------------------------------------------------------------- the bounds
