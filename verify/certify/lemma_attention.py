@@ -14,12 +14,15 @@ E_net <= Γ_1 η of ``lemmas.attention`` (each feature within its share), which 
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
+import numpy as np
 from flint import fmpq
 
 from constructions.algebra import restrict
 
 from .cascade import Value, certify_cascade_multi, needed_inputs
+from .fixedpoint import fnn_fixed, scaled, ssm_fixed
 from .rational import fmpq_float_up, to_fmpq
 from .twostage import NotSplittable
 
@@ -74,3 +77,17 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
         out.update(proved=False, reason=str(exc))
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def block_fixed(block, X: np.ndarray, P: int):
+    """(F(X)_N, readout (Â, Ŵ) at N) of the Lemma 3.3 block as exact-rational intervals [lo, hi] (Fractions) at P
+    fractional bits, X of shape (N, 2d + d_v) (``fixedpoint``: sound for exact arithmetic on the stored weights)."""
+    lo, hi = scaled(X.T.copy(), P, False), scaled(X.T.copy(), P, True)
+    zl, zu = fnn_fixed(block.f1, lo, hi, P)
+    gl, gu = ssm_fixed(block.g, zl, zu)
+    last_l, last_u = gl[:, -1:], gu[:, -1:]
+    yl, yu = fnn_fixed(block.f2, last_l, last_u, P)
+    rl, ru = fnn_fixed(block.readout, last_l, last_u, P)
+    sc = Fraction(1, 2 ** P)
+    return ([(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(yl[:, 0], yu[:, 0])],
+            [(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(rl[:, 0], ru[:, 0])])

@@ -36,7 +36,8 @@ from constructions.ssm import SSMLayer
 from lemmas import attention as la
 
 from .. import reference as ref
-from ..certify.lemma_attention import certify_features, feature_targets
+from ..certify.lemma_attention import block_fixed, certify_features, feature_targets
+from ..certify.rational import float_up
 from ..checks import EPS64, agree, counts_match, fit_slope
 from ..mutants import perturb_weight, zero_rows
 from ..registry import Claim, register
@@ -152,95 +153,9 @@ def input_sets(rng, N, d, d_v, margin, tau, n_random: int, violate: bool) -> dic
 
 # ------------------------------------------------------------------------------- high precision (exact)
 # Where the builder says float64 is not enough, the block is evaluated in fixed-point interval arithmetic on
-# Python integers: every value is an interval [lo, hi] 2^{-P}; a float64 weight w = M 2^{-k} (M, k integers) is
-# applied exactly to the integer endpoints and the result rounded outward (floor / ceil of the shift); sums,
-# running sums and ReLU are exact on integers.  The enclosure is therefore sound for the exact-arithmetic
-# network on the stored weights, at any P (the working precision is the builder's ``precision_bits`` + 32).
-# (A minimal evaluator of our own, vectorised over tokens with numpy object arrays; the project's arb
-# evaluation lives on branch ``cert``.)
+# Python integers (``verify.certify.fixedpoint``, ``verify.certify.lemma_attention.block_fixed``): sound for the
+# exact-arithmetic network on the stored weights, at the working precision ``fixed_bits``.
 HP_MAX_N = 128
-
-
-def _split(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """w = M 2^{-k} exactly (M, k integer arrays) for finite float64 w."""
-    m, e = np.frexp(np.asarray(w, dtype=np.float64))
-    M = (m * 2.0 ** 53).astype(np.int64)
-    return M, 53 - e.astype(np.int64)
-
-
-def _scaled(x: np.ndarray, P: int, up: bool) -> np.ndarray:
-    """floor (ceil if up) of x 2^P for float64 x, as Python ints (object array of x's shape)."""
-    M, k = _split(x)
-    out = np.empty(x.shape, dtype=object)
-    for i, (mm, kk) in enumerate(zip(M.ravel().tolist(), k.ravel().tolist())):
-        sh = P - kk
-        out.flat[i] = mm << sh if sh >= 0 else (-((-mm) >> -sh) if up else mm >> -sh)
-    return out
-
-
-def fnn_fixed(net, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Interval enclosure of net on token columns: lo, hi object arrays (d_in, T) of integers (scale 2^{-P})."""
-    P = _fixed_P[0]
-    maps = net.affine_maps()
-    for i, ((r, c, v), b, (d_out, _)) in enumerate(maps):
-        keep = v != 0
-        r, c, v = r[keep], c[keep], v[keep]
-        T = lo.shape[1]
-        out_l = np.zeros((d_out, T), dtype=object)
-        out_u = np.zeros((d_out, T), dtype=object)
-        if v.size:
-            M, k = _split(v)
-            if np.any(k < 0):
-                raise ValueError("weight above 2^53 in magnitude")
-            pos = (v > 0)[:, None]
-            Mo = M.astype(object)[:, None]
-            ko = k.astype(object)[:, None]
-            low = (np.where(pos, lo[c], hi[c]) * Mo) >> ko
-            upp = -((-(np.where(pos, hi[c], lo[c]) * Mo)) >> ko)
-            starts = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))
-            out_l[r[starts]] = np.add.reduceat(low, starts, axis=0)
-            out_u[r[starts]] = np.add.reduceat(upp, starts, axis=0)
-        out_l += _scaled(b, P, False)[:, None]
-        out_u += _scaled(b, P, True)[:, None]
-        if i < len(maps) - 1:
-            out_l, out_u = np.maximum(out_l, 0), np.maximum(out_u, 0)
-        lo, hi = out_l, out_u
-    return lo, hi
-
-
-_fixed_P = [0]
-
-
-def block_fixed(block, X: np.ndarray, P: int):
-    """(F(X)_N, readout (Â, Ŵ) at N) as exact-rational intervals [lo, hi] (Fractions), X of shape (N, 2d + d_v)."""
-    from fractions import Fraction
-    _fixed_P[0] = P
-    lo, hi = _scaled(X.T.copy(), P, False), _scaled(X.T.copy(), P, True)
-    zl, zu = fnn_fixed(block.f1, lo, hi)
-    fam = [ch.family for ch in block.g.channels]
-    gl, gu = zl.copy(), zu.copy()
-    for h, f in enumerate(fam):
-        if f == "running_sum":
-            gl[h] = np.cumsum(zl[h])
-            gu[h] = np.cumsum(zu[h])
-        elif not (f == "delay" and block.g.channels[h].ell == 0):
-            raise ValueError(f"channel family {f} not supported by the fixed-point path")
-    last_l, last_u = gl[:, -1:], gu[:, -1:]
-    yl, yu = fnn_fixed(block.f2, last_l, last_u)
-    rl, ru = fnn_fixed(block.readout, last_l, last_u)
-    sc = Fraction(1, 2 ** P)
-    return ([(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(yl[:, 0], yu[:, 0])],
-            [(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(rl[:, 0], ru[:, 0])])
-
-
-def _sup_dist(iv, x) -> float:
-    """sup over the interval iv of |y - x| (x an exact rational), rounded up to float."""
-    from fractions import Fraction
-    lo, hi = iv
-    x = Fraction(x)
-    d = max(abs(lo - x), abs(hi - x))
-    f = float(d)
-    return f if Fraction(f) >= d else float(np.nextafter(f, np.inf))
 
 
 def fixed_bits(c) -> int:
@@ -278,7 +193,7 @@ def high_precision_errors(c, seqs, margin, tau) -> dict:
             def dist(iv, ref_mp):
                 return max(abs(mpmath.mpf(iv[0].numerator) / iv[0].denominator - ref_mp),
                            abs(mpmath.mpf(iv[1].numerator) / iv[1].denominator - ref_mp))
-            rows["block-v*"].append(max(_sup_dist(y[cc], Fraction(float(V[i, cc]))) for cc in range(d_v)))
+            rows["block-v*"].append(max(float_up(max(abs(y[cc][0] - Fraction(float(V[i, cc]))), abs(y[cc][1] - Fraction(float(V[i, cc]))))) for cc in range(d_v)))
             rows["block-attn"].append(float(max(dist(y[cc], att[cc]) for cc in range(d_v))) * (1 + 1e-12))
             rows["chain"].append(float(max([dist(R[-1], Wm)] + [dist(R[cc], Am[cc]) for cc in range(d_v)]))
                                  * (1 + 1e-12))
