@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction  # noqa: F401 (re-exported for exact bounds)
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np

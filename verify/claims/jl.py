@@ -13,6 +13,7 @@ below n^{-β} (both of Achlioptas' distributions).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def unit_ball_points(rng: np.random.Generator, n: int, d: int, scale: int) -> np
 
 def check_point_embedding(emb: jl.PointSetEmbedding, X: np.ndarray, scale: int) -> list[Check]:
     err = jl.inner_error_int(emb.signs, X)
-    allowed = math.floor(jl.Fraction(emb.eps) * emb.k * scale * scale)
+    allowed = math.floor(Fraction(emb.eps) * emb.k * scale * scale)
     n = X.shape[0]
     return [
         Check("point set: |⟨Ru, Rv⟩ - ⟨u, v⟩| <= ε for all u, v (exact integers)", err <= allowed,
