@@ -13,6 +13,8 @@
     python -m verify replay FILE          re-run a saved counterexample; exit 1 if it still fails
     python -m verify inspect CLAIM [--param k=v ...] [--export PATH] [--heatmap PATH]
                                           architecture of the emitted weights; export .npz + JSON; draw them
+    python -m verify tasks FORMAT FILE    a task file (jelassi, zoology, safari, s4, neutral) in the neutral
+                                          format, with its oracle scores (docs/tasks/)
 
 Exit codes: 0 no claim failed, 1 some claim failed (or a replayed counterexample still fails), 2 bad usage
 (unknown claim, parameter out of range, unreadable file, unwritable path): one line on stderr, no traceback.
@@ -164,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(argv[1:])
         if argv and argv[0] == "inspect":
             return _inspect(argv[1:])
+        if argv and argv[0] == "tasks":
+            from .tasks.cli import main_tasks
+            return main_tasks(argv[1:])
         return _main(argv)
     except UsageError as e:
         print(f"verify: error: {e}", file=sys.stderr)
