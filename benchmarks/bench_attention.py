@@ -64,7 +64,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--d", type=int, default=1)
     ap.add_argument("--d-v", type=int, default=1)
-    ap.add_argument("--margin", type=float, default=1.0)
+    ap.add_argument("--delta", type=float, default=1.0)
     ap.add_argument("--eps", type=float, default=0.1)
     ap.add_argument("--route", default="chebyshev", choices=la.ROUTES)
     ap.add_argument("--min-log2n", type=int, default=10)
@@ -76,7 +76,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     plan.set_plan_threads(a.threads)
     d, d_v = a.d, a.d_v
-    print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.margin}, ε={a.eps}, τ=1, "
+    print(f"Lemma 3.3 block vs dense softmax attention: d={d}, d_v={d_v}, δ={a.delta}, ε={a.eps}, τ=1, "
           f"route={a.route}; times in s (best of {a.repeats}), ratio = dense / block; block FNNs on {a.threads} "
           f"thread(s)")
     hdr = (f"{'N':>7} {'n':>3} {'m':>3} {'prec':>7} {'S1':>7} {'S2':>7} {'block all':>10} {'block last':>10} {'dense':>9} "
@@ -85,9 +85,9 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     for lg in range(a.min_log2n, a.max_log2n + 1):
         N = 1 << lg
-        c = la.build_attention(d, d_v, N, a.margin, a.eps, 1.0, a.route)
+        c = la.build_attention(d, d_v, N, a.delta, a.eps, 1.0, a.route)
         blk = c.net
-        X, _ = sample_sequence(rng, N, d, d_v, a.margin, 1.0, "random")
+        X, _ = sample_sequence(rng, N, d, d_v, a.delta, 1.0, "random")
         K, V, Q = X[:, :d], X[:, d:d + d_v], X[:, d + d_v:]
         lam = c.notes["lam"]
         t_all, y_all = best_of(lambda: blk.forward(X, "exact"), a.repeats)

@@ -151,9 +151,9 @@ Q_SHARE = 0.125  # ε_q = ε/8, the ratio net's share (budget 3); ε/2.75 + ε/8
 
 
 # ------------------------------------------------------------------------------------------- budgets
-def lam_for(N: int, eps: float, margin: float) -> float:
+def lam_for(N: int, eps: float, delta: float) -> float:
     """λ = ln(4 (N - 1) / ε) / δ: then 2 (N - 1) e^{-λδ} = ε/2 (Lemma F.1)."""
-    return math.log(4.0 * (N - 1) / eps) / margin
+    return math.log(4.0 * (N - 1) / eps) / delta
 
 
 def multi_indices(n: int, d: int) -> list[tuple[int, ...]]:
@@ -236,10 +236,10 @@ def m_for(eta: float) -> int:
     return m
 
 
-def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | None, route: str) -> dict:
+def budgets(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | None, route: str) -> dict:
     """Every budget of the module docstring as numbers (λ, w_min, E, n, T, Γ, η_p, m, precision)."""
-    lam = lam_for(N, eps, margin)
-    tau_eff = margin - 1.0 if tau is None else float(tau)
+    lam = lam_for(N, eps, delta)
+    tau_eff = delta - 1.0 if tau is None else float(tau)
     w_min = math.exp(-lam * (1.0 - tau_eff)) / N
     E = eps * w_min / E_DIV
     # degree: the smallest n0 with E_trunc <= E/2, or up to DEGREE_SLACK more when the smaller truncation
@@ -264,7 +264,7 @@ def budgets(N: int, d: int, d_v: int, margin: float, eps: float, tau: float | No
     _, n, al, trunc, Gamma, Gamma1, eta_p, m, m2 = best
     float64 = eta_p / 2 >= MIN_REL_EPS
     bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
-    W_max = (1.0 + (N - 1) * math.exp(-lam * margin)) / N * (1.0 + 1e-12)  # W <= W_max by the margin (budget 3)
+    W_max = (1.0 + (N - 1) * math.exp(-lam * delta)) / N * (1.0 + 1e-12)  # W <= W_max by the margin (budget 3)
     return {"lam": lam, "tau": tau_eff, "w_min": w_min, "W_max": W_max, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
             "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "m2": m2, "float64": bool(float64),
             "precision_bits": int(bits),
@@ -452,17 +452,17 @@ def quotient_net(bud: dict, eps: float) -> Construction:
     return _quotient(*quotient_args(bud, eps))
 
 
-def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: float | None = None,
+def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: float | None = None,
                     route: str = "chebyshev", quotient=None) -> Construction:
     """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only)."""
     d, d_v, N = check_int("d", d, 1), check_int("d_v", d_v, 1), check_int("N", N, 2)
-    margin = check_real("margin", margin, 0.0, 2.0)
+    delta = check_real("delta", delta, 0.0, 2.0)
     eps = check_real("eps", eps, 0.0, 1.0)
     if tau is not None:
-        tau = check_real("tau", tau, -1.0 + margin, 1.0, lo_open=False)
+        tau = check_real("tau", tau, -1.0 + delta, 1.0, lo_open=False)
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
-    bud = budgets(N, d, d_v, margin, eps, tau, route)
+    bud = budgets(N, d, d_v, delta, eps, tau, route)
     n, m = bud["n"], bud["m"]
     al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
     T = len(al)
@@ -525,11 +525,11 @@ def build_attention(d: int, d_v: int, N: int, margin: float, eps: float, tau: fl
     f2 = algebra.concat(Qsel, P2)
 
     block = AttentionBlock(f1, g, f2, d, d_v, tuple(al), coef, P2)
-    formula = block_formula(d, d_v, N, margin, eps, tau, route, qb)
+    formula = block_formula(d, d_v, N, delta, eps, tau, route, qb)
     notes = {**bud, "route": route, "quotient_formula": qb.formula, "quotient_params": qb.params,
              "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (float64 not enough)",
              "claimed": "poly-log in N/ε for fixed d, polynomial in 1/δ (paper); T = C(n + d, d)"}
-    return Construction(block, formula, {"d": d, "d_v": d_v, "N": N, "margin": margin, "eps": eps, "tau": tau,
+    return Construction(block, formula, {"d": d, "d_v": d_v, "N": N, "delta": delta, "eps": eps, "tau": tau,
                                          "route": route}, notes)
 
 
@@ -555,9 +555,9 @@ def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int, m2: int | None =
     return S1, w1, S2p
 
 
-def block_formula(d, d_v, N, margin, eps, tau, route, qb: Construction) -> dict:
+def block_formula(d, d_v, N, delta, eps, tau, route, qb: Construction) -> dict:
     """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
-    bud = budgets(N, d, d_v, margin, eps, tau, route)
+    bud = budgets(N, d, d_v, delta, eps, tau, route)
     n, m, m2 = bud["n"], bud["m"], bud["m2"]
     al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
     T = len(al)

@@ -1,5 +1,5 @@
 """Lemma 3.3: the FNN -> SSM -> FNN attention block.  The claim passes at defaults; broken blocks (a kernel term
-dropped, two filter channels swapped, λ too small for the margin, one weight perturbed) FAIL; margin-violating
+dropped, two filter channels swapped, λ too small for the delta, one weight perturbed) FAIL; delta-violating
 inputs are HYPOTHESIS VIOLATED; counts equal the formula over random parameters; bad input is refused."""
 
 import dataclasses
@@ -18,8 +18,8 @@ from verify.claims import attention as cl
 from verify.registry import load_all, run_claim
 
 REG = load_all()
-SMALL = {"d": 1, "d_v": 1, "N": 256, "margin": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": 1,
-         "violate": 0, "with_d2": 0, "d2_N": 256, "d2_margin": 1.5, "growth": 0}
+SMALL = {"d": 1, "d_v": 1, "N": 256, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": 1,
+         "violate": 0, "with_d2": 0, "d2_N": 256, "d2_delta": 1.5, "growth": 0}
 
 
 def _failed(r):
@@ -47,7 +47,7 @@ def test_small_config_passes():
 def _rebuild(**kw):
     def mut(c):
         p = {**c.params, **kw}
-        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"])
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["delta"], p["eps"], p["tau"], p["route"])
     return mut
 
 
@@ -104,7 +104,7 @@ def test_lambda_too_small_for_margin_fails():
     longer selects v* on the tight inputs, and the block does not even track that attention there, since its ratio
     net is built for W <= W_max = (1 + (N - 1) e^{-4λδ}) / N, which the δ-margin keys exceed (the sums check
     fails too).  (While the ratio net covered b up to 1 + E, the block still tracked its own attention.)"""
-    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(margin=2.0))
+    r = cl.run_attention(dict(SMALL), np.random.default_rng(0), _rebuild(delta=2.0))
     f = _failed(r)
     assert r.verdict == "FAIL"
     assert any("tight" in n and "v*" in n for n in f)
@@ -157,8 +157,8 @@ def test_high_precision_path_passes_and_catches_a_mutant():
 @settings(derandomize=True, deadline=None, max_examples=6)
 @given(st.integers(1, 2), st.integers(1, 2), st.sampled_from([64, 300, 2048]), st.sampled_from([0.2, 0.05]),
        st.sampled_from([0.8, 1.2]), st.sampled_from(la.ROUTES))
-def test_counts_equal_formula(d, d_v, N, eps, margin, route):
-    c = la.build_attention(d, d_v, N, margin, eps, 1.0, route)
+def test_counts_equal_formula(d, d_v, N, eps, delta, route):
+    c = la.build_attention(d, d_v, N, delta, eps, 1.0, route)
     assert cl.count_check(c).passed, cl.count_check(c).detail["mismatch"]
     assert c.net.g.counts()["state_max"] == 1 and c.net.g.U == N
 
@@ -212,10 +212,10 @@ def test_sampler_meets_hypotheses():
             assert h["ok_each"].all(), h
 
 
-@pytest.mark.parametrize("kw", [{"eps": 0.0}, {"eps": float("nan")}, {"margin": 0.0}, {"margin": 2.5},
+@pytest.mark.parametrize("kw", [{"eps": 0.0}, {"eps": float("nan")}, {"delta": 0.0}, {"delta": 2.5},
                                 {"N": 1}, {"d": 0}, {"tau": -1.0}, {"route": "taylor"}])
 def test_bad_input(kw):
-    p = {"d": 1, "d_v": 1, "N": 64, "margin": 0.5, "eps": 0.1, "tau": 1.0, "route": "chebyshev", **kw}
+    p = {"d": 1, "d_v": 1, "N": 64, "delta": 0.5, "eps": 0.1, "tau": 1.0, "route": "chebyshev", **kw}
     with pytest.raises(ValueError):
         la.build_attention(**p)
 
@@ -223,8 +223,8 @@ def test_bad_input(kw):
 # ------------------------------------------------------------------------------------------ ratio quotient
 def test_quotient_inputs_lie_in_the_ratio_wedge():
     """Budget 3: the computed (Â_c, Ŵ) lie in the wedge of the ratio-form F.4 net (Ŵ ∈ [w_min - E, W_max + E],
-    W_max = (1 + (N - 1) e^{-λδ}) / N by the margin, |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight
-    sequences (the tight ones put every other key at the margin: W is near W_max), and f_2's output is that net at
+    W_max = (1 + (N - 1) e^{-λδ}) / N by the delta, |Â_c| <= C Ŵ, C = 1 + 2E/(w_min - E)), on random and tight
+    sequences (the tight ones put every other key at the delta: W is near W_max), and f_2's output is that net at
     them."""
     from lemmas import ratio as lq
     c = la.build_attention(1, 2, 256, 0.5, 0.1, 1.0, "chebyshev")
@@ -256,13 +256,13 @@ def test_weight_bound_is_sqrt_scale():
 def test_ratio_net_with_too_small_wedge_fails():
     """The block with a ratio net built for C = 1/4 (its pieces clip a/(C r t_j) at 1, so |a/b| > ~C is cut):
     attention values near ±1 are lost and the lemma fails.  (A ratio net of accuracy 0.4 instead of ε/4 is not a
-    useful mutant: its measured error stays below the block's ε/2 margin, so PASS would be right.)"""
+    useful mutant: its measured error stays below the block's ε/2 delta, so PASS would be right.)"""
     from lemmas import ratio as lq
     narrow = lambda C, lo, hi, e: lq.build_ratio(0.25, lo, hi, e)  # noqa: E731
 
     def mut(c):
         p = c.params
-        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"],
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["delta"], p["eps"], p["tau"], p["route"],
                                   quotient=narrow)
     r = cl.run_attention({**SMALL, "route": 0}, np.random.default_rng(0), mut)
     assert r.verdict == "FAIL", _bad(r)
@@ -298,8 +298,8 @@ def test_pair_level_error_is_2_pow_minus_2m_minus_2_and_attained(m):
 
 def test_budget_gamma1_and_minimal_m():
     for route in la.ROUTES:
-        for N, margin in ((256, 0.5), (4096, 1.0), (1 << 16, 1.0)):
-            b = la.budgets(N, 1, 1, margin, 0.1, 1.0, route)
+        for N, delta in ((256, 0.5), (4096, 1.0), (1 << 16, 1.0)):
+            b = la.budgets(N, 1, 1, delta, 0.1, 1.0, route)
             al, c, trunc, Gamma = la.term_coefficients(route, b["lam"], b["n"], 1)
             assert b["Gamma1"] == pytest.approx(sum(2 * a[0] * abs(x) for a, x in zip(al[1:], c[1:])))
             assert b["Gamma1"] <= 2 * b["n"] * Gamma * (1 + 1e-12)

@@ -62,7 +62,7 @@ def test_growth_plot_n_sweep_and_scalar_claim(tmp_path):
     detail = {"table": rows, "claimed_exponent": 2, "fitted_exponent_terms_vs_log(N)": 1.9}
     assert plots._claimed(detail, {"terms": 0, "K": 0}) == {"terms": 2.0}
     _png(plots.plot_growth(rows, detail, tmp_path / "n.png", "N sweep"))
-    rows = [{"margin": m, "L": int(4 / m), "S": int(30 / m ** 2)} for m in (0.5, 0.25, 0.1)]
+    rows = [{"delta": m, "L": int(4 / m), "S": int(30 / m ** 2)} for m in (0.5, 0.25, 0.1)]
     _png(plots.plot_growth(rows, {"claimed_exponent": {"L": 1, "S": 2}}, tmp_path / "m.png", "margin sweep"))
     res = Result("x", {}, [Check("g", True, detail=detail)])
     assert [f.name for f in plots.plot_result(res, tmp_path)] == ["x-growth.png"]  # no errors: no error plot

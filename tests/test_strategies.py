@@ -42,23 +42,23 @@ def test_points_in_ball_draws_the_sphere():
 
 @FAST
 @given(st.integers(1, 8), st.integers(1, 5), st.floats(1e-3, 1.9), st.integers(1, 3), st.data())
-def test_kqv_satisfy_lemma_3_3_hypotheses(n, d, margin, d_v, data):
-    x = data.draw(vs.key_query_value_sets(n, d, margin, d_v))
+def test_kqv_satisfy_lemma_3_3_hypotheses(n, d, delta, d_v, data):
+    x = data.draw(vs.key_query_value_sets(n, d, delta, d_v))
     assert x.K.shape == (n, d) and x.q.shape == (d,) and x.V.shape == (n, d_v)
     assert np.all(np.linalg.norm(x.K, axis=1) <= 1) and np.linalg.norm(x.q) <= 1 and np.all(np.abs(x.V) <= 1)
     s = x.K @ x.q
     if n > 1:
         assert int(np.argmax(s)) == x.i_star
-        assert np.all(s[x.i_star] - np.delete(s, x.i_star) >= margin) and x.gap >= margin
+        assert np.all(s[x.i_star] - np.delete(s, x.i_star) >= delta) and x.gap >= delta
     np.testing.assert_array_equal(x.target, x.V[x.i_star])
 
 
 @FAST
 @given(st.sampled_from([0.05, 0.5, 1.0, 1.9]), st.integers(2, 6), st.integers(1, 4), st.data())
-def test_kqv_tight_cases_are_drawn(margin, n, d, data):
-    """tight=True puts a competitor at the margin: the stored gap equals δ to a few ulps."""
-    x = data.draw(vs.key_query_value_sets(n, d, margin, tight=True))
-    assert margin <= x.gap <= margin + 1e-12
+def test_kqv_tight_cases_are_drawn(delta, n, d, data):
+    """tight=True puts a competitor at the delta: the stored gap equals δ to a few ulps."""
+    x = data.draw(vs.key_query_value_sets(n, d, delta, tight=True))
+    assert delta <= x.gap <= delta + 1e-12
 
 
 @FAST

@@ -42,7 +42,7 @@ from .result import FAIL, Result
 
 # Parameters that are positive by the paper's conventions (ε, sizes, counts, margins, radii, temperatures);
 # any other parameter (e.g. clip's ends a, b) may be any finite number.  N must be >= 1 (an integer).
-POSITIVE = frozenset({"eps", "N", "d", "n", "m", "M", "C", "R", "K", "U", "D", "V", "lam", "margin", "delta",
+POSITIVE = frozenset({"eps", "N", "d", "n", "m", "M", "C", "R", "K", "U", "D", "V", "lam", "delta",
                       "trials", "samples", "p", "L", "W", "S", "B", "vocab", "k"})
 DEFAULT_CE_DIR = "verify-counterexamples"
 

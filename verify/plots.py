@@ -6,7 +6,7 @@ function raises ``PlotUnavailable`` (a RuntimeError with one clear line) when it
 What is drawn, and from where:
   * ``plot_result``: for every growth table in a result (a check whose ``detail`` holds ``table``, a list of
     rows keyed by the swept parameter ``eps`` or ``N``, as ``verify.checks.growth_check`` and the kernel
-    claims store them; also ``V`` or ``margin``/``delta``, see ``X_AXES``):
+    claims store them; also ``V`` or ``delta``, see ``X_AXES``):
       - ``<claim>-error.png``: the measured error against ε on log-log axes with the bound error = ε drawn
         (rows with an ``error`` entry); rows the check left undecided (below the float64 floor) are marked;
       - ``<claim>-growth.png``: L, W, S, log B (or terms, K, ...) against log(1/ε) (log N, log|V|, 1/δ) on log-log
@@ -30,7 +30,7 @@ COUNT_KEYS = ("L", "W", "S", "log B", "terms", "K", "D", "U", "M", "state")
 # swept parameter -> (axis label, abscissa): counts that grow like (log 1/ε)^k, (log N)^k, (log |V|)^k or (1/δ)^k
 # are straight lines of slope k on the log-log growth plot
 X_AXES = {"eps": ("log(1/ε)", lambda v: math.log(1.0 / v)), "N": ("log N", math.log), "V": ("log |V|", math.log),
-          "margin": ("1/δ", lambda v: 1.0 / v), "delta": ("1/δ", lambda v: 1.0 / v)}
+          "delta": ("1/δ", lambda v: 1.0 / v)}
 X_KEYS = tuple(X_AXES)
 
 

@@ -2,14 +2,14 @@
 
 Public, for users' own tests.  Every strategy draws only inputs that satisfy the stated hypotheses *in
 float64 as stored* (norms, gaps and ranges are re-checked on the drawn arrays), and deliberately includes the
-tight cases a proof's bound is about (points on the boundary, gaps exactly at the margin).
+tight cases a proof's bound is about (points on the boundary, gaps exactly at the delta).
 
     boxes(d)                          (lo, hi) with lo < hi, shape (d,)
     points_in_box(lo, hi)             x with lo <= x <= hi (corners, faces and interior)
     points_in_ball(d, R)              x with ‖x‖_2 <= R (a share on the sphere, scaled by 1 - 4 eps64)
-    key_query_value_sets(n, d, margin, d_v)
+    key_query_value_sets(n, d, delta, d_v)
                                       Lemma 3.3's inputs: ‖k_i‖_2, ‖q‖_2 <= 1, ‖v_i‖_∞ <= 1, a unique
-                                      argmax i* of s_i = <k_i, q> with s_{i*} - s_i >= margin for i != i*
+                                      argmax i* of s_i = <k_i, q> with s_{i*} - s_i >= delta for i != i*
     copying_sequences(vocab, min_len, max_len)        ⟨BOS⟩ x_1..x_L ⟨COPY⟩, target x
     associative_recall_sequences(vocab, min_pairs, max_pairs)
                                       k_1 v_1 .. k_N v_N q, target the value paired with q
@@ -89,7 +89,7 @@ def points_in_ball(draw, d: int, R: float = 1.0, center=None):
 @dataclass(frozen=True)
 class KQV:
     """One input of Lemma 3.3: keys K (n, d), query q (d,), values V (n, d_v); ``i_star`` the argmax of the
-    scores s = K q, ``gap`` = s[i_star] - max_{i != i_star} s_i (>= margin, computed in float64 from K and q)."""
+    scores s = K q, ``gap`` = s[i_star] - max_{i != i_star} s_i (>= delta, computed in float64 from K and q)."""
 
     K: np.ndarray
     q: np.ndarray
@@ -115,8 +115,8 @@ def _unit_perp(u: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 @st.composite
-def key_query_value_sets(draw, n: int, d: int, margin: float, d_v: int = 1, tight: bool | None = None):
-    """Inputs satisfying Lemma 3.3's hypotheses with margin δ = ``margin``:
+def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight: bool | None = None):
+    """Inputs satisfying Lemma 3.3's hypotheses with margin δ = ``delta``:
     ‖k_i‖_2 <= 1, ‖q‖_2 <= 1, ‖v_i‖_∞ <= 1, i* = argmax_i <k_i, q> unique with <k_{i*}, q> - <k_i, q> >= δ.
 
     Construction: q = r u with ‖u‖ = 1 and r in [δ/2, 1] (a gap δ needs 2r >= δ, since |<k, q>| <= r);
@@ -127,27 +127,27 @@ def key_query_value_sets(draw, n: int, d: int, margin: float, d_v: int = 1, tigh
     Needs 0 < δ <= 1.9 (δ <= 2 is necessary; the rest is room for rounding); n >= 1; d >= 1.
     """
     n, d, d_v = check_int("n", n, 1), check_int("d", d, 1), check_int("d_v", d_v, 1)
-    margin = check_positive("margin", margin)
-    if margin > 1.9:
-        raise ValueError(f"margin must be <= 1.9 (scores lie in [-1, 1]; beyond 1.9 float64 rounding leaves no "
-                         f"room), got {margin}")
+    delta = check_positive("delta", delta)
+    if delta > 1.9:
+        raise ValueError(f"delta must be <= 1.9 (scores lie in [-1, 1]; beyond 1.9 float64 rounding leaves no "
+                         f"room), got {delta}")
     tight = draw(st.booleans()) if tight is None else bool(tight)
     u = np.array(draw(st.lists(_finite(-1.0, 1.0), min_size=d, max_size=d)))
     if np.linalg.norm(u) < 1e-3:
         u = np.eye(d)[0]
     u = u / np.linalg.norm(u)
-    r_min = margin / 2 + (1 - margin / 2) / 8  # slack so that 2‖q‖ >= δ survives rounding
+    r_min = delta / 2 + (1 - delta / 2) / 8  # slack so that 2‖q‖ >= δ survives rounding
     r = 1.0 if tight else draw(_finite(r_min, 1.0))
     q = u * (r * _SHRINK)
     q /= max(1.0, float(np.linalg.norm(q)) / _SHRINK)
     r = float(np.linalg.norm(q))
     i_star = draw(st.integers(0, n - 1))
-    top = r if tight else draw(_finite(margin - r, r))
+    top = r if tight else draw(_finite(delta - r, r))
     s = np.empty(n)
     s[i_star] = top
     others = [i for i in range(n) if i != i_star]
     for j, i in enumerate(others):
-        s[i] = top - margin if (tight and j == 0) else draw(_finite(-r, top - margin))
+        s[i] = top - delta if (tight and j == 0) else draw(_finite(-r, top - delta))
     K = np.empty((n, d))
     for i in range(n):
         a = float(np.clip(s[i] / r, -1.0, 1.0))
@@ -163,13 +163,13 @@ def key_query_value_sets(draw, n: int, d: int, margin: float, d_v: int = 1, tigh
     sc = K @ q
     for i in others:
         for _ in range(64):
-            if sc[i_star] - sc[i] >= margin:
+            if sc[i_star] - sc[i] >= delta:
                 break
-            K[i] = K[i] - (margin - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
+            K[i] = K[i] - (delta - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
             K[i] /= max(1.0, np.linalg.norm(K[i]) / _SHRINK)
             sc = K @ q
         else:  # pragma: no cover - a few ulps always suffice
-            raise AssertionError("could not restore the margin in float64")
+            raise AssertionError("could not restore the delta in float64")
     gap = float(sc[i_star] - np.max(np.delete(sc, i_star))) if n > 1 else float("inf")
     return KQV(K, q, V, i_star, gap)
 

@@ -43,7 +43,7 @@ from ..mutants import perturb_weight, zero_rows
 from ..registry import Claim, register
 from ..result import Check, Result
 
-HYP_TOL = 1e-12  # float64 slack on the hypotheses (norms, margin, τ) of sampled inputs
+HYP_TOL = 1e-12  # float64 slack on the hypotheses (norms, delta, τ) of sampled inputs
 
 
 # -------------------------------------------------------------------------------------------- samplers
@@ -67,15 +67,15 @@ def keys_with_scores(rng, q, s, on_sphere: bool):
     return par + r[:, None] * _orth(rng, u, len(s))
 
 
-def sample_sequence(rng, N: int, d: int, d_v: int, margin: float, tau: float, kind: str = "random",
+def sample_sequence(rng, N: int, d: int, d_v: int, delta: float, tau: float, kind: str = "random",
                     pos: int | None = None) -> tuple[np.ndarray, int]:
     """One sequence X (N, 2d + d_v) meeting the hypotheses, and i*.  kind: 'random' or 'tight'."""
     q = rng.normal(size=d)
     q /= np.linalg.norm(q)
-    s_top = 1.0 if tau >= 1 else rng.uniform(max(tau, margin - 1.0), 1.0)
+    s_top = 1.0 if tau >= 1 else rng.uniform(max(tau, delta - 1.0), 1.0)
     i_star = int(rng.integers(N)) if pos is None else int(pos)
     if kind == "tight":
-        s = np.full(N, s_top - margin)
+        s = np.full(N, s_top - delta)
         if d == 1:  # on the 'sphere' of R^1 only ±1: keep |k| <= 1 with the exact margin instead
             K = (s / q[0])[:, None]
         else:
@@ -84,7 +84,7 @@ def sample_sequence(rng, N: int, d: int, d_v: int, margin: float, tau: float, ki
         V = np.tile(-v_top, (N, 1))
     else:
         lo = -1.0
-        s = rng.uniform(lo, s_top - margin, N)
+        s = rng.uniform(lo, s_top - delta, N)
         K = keys_with_scores(rng, q, s, on_sphere=False)
         v_top = rng.uniform(-1, 1, d_v)
         V = rng.uniform(-1, 1, (N, d_v))
@@ -97,7 +97,7 @@ def sample_sequence(rng, N: int, d: int, d_v: int, margin: float, tau: float, ki
     return np.concatenate([K, V, Q], axis=1), i_star
 
 
-def perturb_sequence(rng, X, i_star: int, d: int, d_v: int, margin: float, scale: float) -> np.ndarray:
+def perturb_sequence(rng, X, i_star: int, d: int, d_v: int, delta: float, scale: float) -> np.ndarray:
     """A neighbour of X that still meets the hypotheses: the other keys' scores s_i moved by N(0, scale²) and
     clipped to [-‖q‖, s* - δ] (re-built with the same orthogonal parts, norms kept <= 1), values moved and
     clipped to [-1, 1] (v* kept)."""
@@ -107,7 +107,7 @@ def perturb_sequence(rng, X, i_star: int, d: int, d_v: int, margin: float, scale
     u = q / nq
     s = K @ q
     s_top = s[i_star]
-    s_new = np.clip(s + scale * rng.normal(size=s.shape), -nq, s_top - margin)
+    s_new = np.clip(s + scale * rng.normal(size=s.shape), -nq, s_top - delta)
     perp = K - np.outer(K @ u, u)
     pn = np.linalg.norm(perp, axis=1)
     room = np.sqrt(np.maximum(0.0, 1.0 - (s_new / nq) ** 2))
@@ -121,7 +121,7 @@ def perturb_sequence(rng, X, i_star: int, d: int, d_v: int, margin: float, scale
     return X
 
 
-def hypotheses(X, d: int, d_v: int, margin: float, tau: float) -> dict:
+def hypotheses(X, d: int, d_v: int, delta: float, tau: float) -> dict:
     """Which hypotheses the sequences X (B, N, 2d + d_v) meet (float64, slack HYP_TOL)."""
     K, V, q = X[..., :d], X[..., d:d + d_v], X[..., -1, d + d_v:]
     s = np.einsum("bnd,bd->bn", K, q)
@@ -130,22 +130,22 @@ def hypotheses(X, d: int, d_v: int, margin: float, tau: float) -> dict:
     return {"norm_k": bool(np.all(np.linalg.norm(K, axis=-1) <= 1 + HYP_TOL)),
             "norm_q": bool(np.all(np.linalg.norm(q, axis=-1) <= 1 + HYP_TOL)),
             "v_inf": bool(np.all(np.abs(V) <= 1)),
-            "margin": bool(np.all(gap >= margin - HYP_TOL)), "tau": bool(np.all(top[:, -1] >= tau - HYP_TOL)),
+            "delta": bool(np.all(gap >= delta - HYP_TOL)), "tau": bool(np.all(top[:, -1] >= tau - HYP_TOL)),
             "min_gap": float(gap.min()), "min_top": float(top[:, -1].min()),
-            "ok_each": (gap >= margin - HYP_TOL) & (top[:, -1] >= tau - HYP_TOL)
+            "ok_each": (gap >= delta - HYP_TOL) & (top[:, -1] >= tau - HYP_TOL)
             & np.all(np.linalg.norm(K, axis=-1) <= 1 + HYP_TOL, axis=1) & np.all(np.abs(V) <= 1, axis=(1, 2))}
 
 
-def input_sets(rng, N, d, d_v, margin, tau, n_random: int, violate: bool) -> dict:
-    sets = {"random": [sample_sequence(rng, N, d, d_v, margin, tau, "random") for _ in range(n_random)],
+def input_sets(rng, N, d, d_v, delta, tau, n_random: int, violate: bool) -> dict:
+    sets = {"random": [sample_sequence(rng, N, d, d_v, delta, tau, "random") for _ in range(n_random)],
             "tight (margin exactly δ, all keys at s*-δ, unit sphere, values ±1; i* first/middle/last)":
-                [sample_sequence(rng, N, d, d_v, margin, tau, "tight", p) for p in (0, N // 2, N - 1)]}
+                [sample_sequence(rng, N, d, d_v, delta, tau, "tight", p) for p in (0, N // 2, N - 1)]}
     if violate:
         bad = []
         for p in (0, N - 1):
-            X, i = sample_sequence(rng, N, d, d_v, margin, tau, "tight", p)
+            X, i = sample_sequence(rng, N, d, d_v, delta, tau, "tight", p)
             j = (p + 1) % N  # a second key with margin δ/4 only
-            X[j, :d] = X[i, :d] * (1 - 0.25 * margin / max(1e-300, float(X[i, :d] @ X[-1, d + d_v:])))
+            X[j, :d] = X[i, :d] * (1 - 0.25 * delta / max(1e-300, float(X[i, :d] @ X[-1, d + d_v:])))
             bad.append((X, i))
         sets["violated: a second key at margin δ/4"] = bad
     return sets
@@ -170,7 +170,7 @@ def fixed_bits(c) -> int:
     return int(c.notes["precision_bits"]) + math.ceil(grow) + 32
 
 
-def high_precision_errors(c, seqs, margin, tau) -> dict:
+def high_precision_errors(c, seqs, delta, tau) -> dict:
     """Sound sup bounds of the three errors per sequence, from the fixed-point enclosure; references in mpmath."""
     from fractions import Fraction
 
@@ -234,7 +234,7 @@ def ssm_paths_check(c, X) -> Check:
                                                      "tol_fft": tol, "tol_scan": 4 * EPS64 * scale})
 
 
-def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check], list[dict]]:
+def error_checks(c, sets: dict, delta: float, tau: float) -> tuple[list[Check], list[dict]]:
     """The lemma's bound, the attention comparison and the budget chain on every input set."""
     d, d_v, eps = c.params["d"], c.params["d_v"], c.params["eps"]
     lam, E = c.notes["lam"], c.notes["E"]
@@ -243,7 +243,7 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
     for name, seqs in sets.items():
         X = np.stack([x for x, _ in seqs])
         ist = np.array([i for _, i in seqs])
-        hyp = hypotheses(X, d, d_v, margin, tau)
+        hyp = hypotheses(X, d, d_v, delta, tau)
         K, V, q = X[..., :d], X[..., d:d + d_v], X[:, -1, d + d_v:]
         vstar = V[np.arange(len(ist)), ist]
         att = ref.attention_last(K, V, q, lam)
@@ -258,7 +258,7 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
             e_chain = np.maximum(np.abs(R[:, -1] - W), np.max(np.abs(R[:, :-1] - A), axis=1))
         elif X.shape[1] <= HP_MAX_N:
             prec = f"fixed-point intervals, {fixed_bits(c)} bits (builder: {c.notes['precision_bits']})"
-            hp = high_precision_errors(c, seqs, margin, tau)
+            hp = high_precision_errors(c, seqs, delta, tau)
             e_v, e_att, e_chain = hp["block-v*"], hp["block-attn"], hp["chain"]
             f64 = np.max(np.abs(c.net.last(X) - vstar), axis=1)  # for the record: float64 on the same inputs
             prec += f"; float64 would report max |F_N - v*| = {f64.max():.6g} (exact enclosure {e_v.max():.6g})"
@@ -272,7 +272,7 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
                "E": E, "eps": eps, "min_gap": hyp["min_gap"], "precision": prec}
         rows.append(row)
         if not hyp["ok_each"].all():
-            out.append(Check(f"{route} / {name}: hypotheses", None, float(hyp["min_gap"]), margin,
+            out.append(Check(f"{route} / {name}: hypotheses", None, float(hyp["min_gap"]), delta,
                              {k: v for k, v in hyp.items() if k != "ok_each"} | {"block-v*": e_v.tolist(),
                                                                                    "block-attn": e_att.tolist()},
                              violated=True))
@@ -290,7 +290,7 @@ def error_checks(c, sets: dict, margin: float, tau: float) -> tuple[list[Check],
     return out, rows
 
 
-def local_search_check(c, sets: dict, margin: float, tau: float, rng, steps: int = 6, batch: int = 4) -> Check:
+def local_search_check(c, sets: dict, delta: float, tau: float, rng, steps: int = 6, batch: int = 4) -> Check:
     """Climb ‖F_N - Attn_λ‖∞ (the approximation error of the block) from the worst sampled sequence, by moves
     that keep the hypotheses (``perturb_sequence``); the climbed maximum must stay <= ε/2 and its error to v*
     <= ε (float64 blocks only)."""
@@ -309,14 +309,14 @@ def local_search_check(c, sets: dict, margin: float, tau: float, rng, steps: int
     X, ist = seqs[k]
     best, scale = float(e0[k]), 0.2
     for _ in range(steps):
-        cand = [perturb_sequence(rng, X, ist, d, d_v, margin, scale) for _ in range(batch)]
+        cand = [perturb_sequence(rng, X, ist, d, d_v, delta, scale) for _ in range(batch)]
         e, _ = errs(cand)
         j = int(np.argmax(e))
         if e[j] > best:
             X, best, scale = cand[j], float(e[j]), scale * 1.5
         else:
             scale *= 0.5
-    hyp = hypotheses(X[None], d, d_v, margin, tau)
+    hyp = hypotheses(X[None], d, d_v, delta, tau)
     y = c.net.last(X[None])[0]
     ev = float(np.max(np.abs(y - X[ist, d:d + d_v])))
     ok = bool(hyp["ok_each"].all() and best <= eps / 2 and ev <= eps)
@@ -326,13 +326,13 @@ def local_search_check(c, sets: dict, margin: float, tau: float, rng, steps: int
                  None if ok else {"i_star": ist, "error": best, "error_to_v*": ev})
 
 
-def route_table(d, d_v, N, margin, eps, tau) -> list[dict]:
+def route_table(d, d_v, N, delta, eps, tau) -> list[dict]:
     """Both routes side by side from the budgets and the exact formula (nothing evaluated)."""
     rows = []
     for route in la.ROUTES:
-        b = la.budgets(N, d, d_v, margin, eps, tau, route)
+        b = la.budgets(N, d, d_v, delta, eps, tau, route)
         qb = la.quotient_net(b, eps)
-        f = la.block_formula(d, d_v, N, margin, eps, tau, route, qb)
+        f = la.block_formula(d, d_v, N, delta, eps, tau, route, qb)
         rows.append({"route": route, "lam": b["lam"], "degree n": b["n"], "terms T": b["T"], "Gamma": b["Gamma"],
                      "m": b["m"], "eta_p": b["eta_p"], "f1.S": f["f1"]["S"], "f1.L": f["f1"]["L"],
                      "f2.S": f["f2"]["S"], "f2.B": f["f2"]["B"], "D": f["D"], "total": f["total_nonzeros"],
@@ -349,10 +349,10 @@ def growth_rows(d, d_v, base: dict, route: str) -> dict:
         rows = []
         for v in vals:
             p = dict(base)
-            p[{"N": "N", "1/eps": "eps", "1/delta": "margin"}[var]] = v
-            b = la.budgets(p["N"], d, d_v, p["margin"], p["eps"], p["tau"], route)
+            p[{"N": "N", "1/eps": "eps", "1/delta": "delta"}[var]] = v
+            b = la.budgets(p["N"], d, d_v, p["delta"], p["eps"], p["tau"], route)
             qb = la.quotient_net(b, p["eps"])
-            f = la.block_formula(d, d_v, p["N"], p["margin"], p["eps"], p["tau"], route, qb)
+            f = la.block_formula(d, d_v, p["N"], p["delta"], p["eps"], p["tau"], route, qb)
             rows.append({var: v, "n": b["n"], "T": b["T"], "m": b["m"], "D": f["D"], "f1.S": f["f1"]["S"],
                          "f1.L": f["f1"]["L"], "f2.S": f["f2"]["S"], "total": f["total_nonzeros"],
                          "precision_bits": b["precision_bits"]})
@@ -429,23 +429,23 @@ def features_check(c) -> Check:
 
 def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
-    margin, eps, tau = float(params["margin"]), float(params["eps"]), float(params["tau"])
+    delta, eps, tau = float(params["delta"]), float(params["eps"]), float(params["tau"])
     checks, rows, counts, formulas = [], [], {}, {}
-    sets = input_sets(rng, N, d, d_v, margin, tau, int(params["random"]), bool(params.get("violate", 0)))
+    sets = input_sets(rng, N, d, d_v, delta, tau, int(params["random"]), bool(params.get("violate", 0)))
     for route in ROUTE_CODES[int(params.get("route", 0))]:
-        c = la.build_attention(d, d_v, N, margin, eps, tau, route)
+        c = la.build_attention(d, d_v, N, delta, eps, tau, route)
         if mutate is not None:
             c = mutate(c)
         checks.append(count_check(c))
         if route == ROUTE_CODES[int(params.get("route", 0))][0]:
             checks.append(ssm_paths_check(c, sets["random"][0][0]))
             counts["token_heatmap"] = token_heatmap(c, sets["random"][0], d, d_v)
-        ch, rw = error_checks(c, sets, margin, tau)
+        ch, rw = error_checks(c, sets, delta, tau)
         checks += ch
         if int(params.get("cert_f1", 0)) and route == ROUTE_CODES[int(params.get("route", 0))][0]:
             checks.append(features_check(c))
         if int(params.get("search", 0)) and c.notes["float64"]:
-            checks.append(local_search_check(c, sets, margin, tau, rng))
+            checks.append(local_search_check(c, sets, delta, tau, rng))
         rows += rw
         formulas[route] = c.formula
         counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],
@@ -456,17 +456,17 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
 def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks, counts, rows, formulas = run_config(params, rng, mutate)
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
-    base = {"N": N, "margin": float(params["margin"]), "eps": float(params["eps"]), "tau": float(params["tau"])}
-    side = route_table(d, d_v, N, base["margin"], base["eps"], base["tau"])
+    base = {"N": N, "delta": float(params["delta"]), "eps": float(params["eps"]), "tau": float(params["tau"])}
+    side = route_table(d, d_v, N, base["delta"], base["eps"], base["tau"])
     extra = {}
     if int(params.get("with_d2", 0)):
-        p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "margin": float(params["d2_margin"]),
+        p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "delta": float(params["d2_delta"]),
               "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": 1}
         ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         checks += [Check("d=2: " + c.name, c.passed, c.measured, c.bound, c.detail, c.counterexample, c.violated)
                    for c in ch2]
         rows += [{**r, "d": 2} for r in rows2]
-        extra["d=2"] = {"counts": cnt2, "routes": route_table(2, 1, p2["N"], p2["margin"], p2["eps"], p2["tau"])}
+        extra["d=2"] = {"counts": cnt2, "routes": route_table(2, 1, p2["N"], p2["delta"], p2["eps"], p2["tau"])}
     if int(params.get("growth", 0)):
         extra["growth"] = {}
         for route in la.ROUTES:
@@ -490,7 +490,7 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
 def _rebuild(**kw):
     def mut(c):
         p = {**c.params, **kw}
-        return la.build_attention(p["d"], p["d_v"], p["N"], p["margin"], p["eps"], p["tau"], p["route"])
+        return la.build_attention(p["d"], p["d_v"], p["N"], p["delta"], p["eps"], p["tau"], p["route"])
     return mut
 
 
@@ -529,7 +529,7 @@ def own_mutants(params: dict) -> list:
     return [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
             ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
             ("λ four times too small (block built for margin 4δ)", "perturb weight",
-             _rebuild(margin=min(2.0, 4 * float(params["margin"])))),
+             _rebuild(delta=min(2.0, 4 * float(params["delta"])))),
             ("f_1 weight x(1+1e-3), map 3, largest entry", "perturb weight", _perturb("f1", 3, 1e-3)),
             ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2))]
 
@@ -541,24 +541,24 @@ register(Claim(
                "s_i = <k_i, q_N> with margin δ and s_{i*} >= τ: the emitted f_2∘g∘f_1 (g: running-sum and identity "
                "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
                "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
-    params={"d": 1, "d_v": 2, "N": 1024, "margin": 0.5, "eps": 0.1, "tau": 1.0, "random": 3, "route": 0,
-            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_margin": 1.5, "growth": 0, "search": 0, "cert_f1": 1},
+    params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 3, "route": 0,
+            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0, "search": 0, "cert_f1": 1},
     # the f_1 certificate (exact, ~30 s per block) runs at the default d = 1 block and the sweep's d = 2 block
     sweep=tuple({**p, "cert_f1": 0} for p in
                 [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "search": 1} for N in (256, 4096)]
                 + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
-                + [{"margin": m, "with_d2": 0} for m in (1.0, 0.25)]  # δ = 0.25: chebyshev needs 69 bits, N > 128
+                + [{"delta": m, "with_d2": 0} for m in (1.0, 0.25)]  # δ = 0.25: chebyshev needs 69 bits, N > 128
                 + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
                    {"tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
-                   {"margin": 0.15, "with_d2": 0, "N": 64, "random": 1}])
-          + ({"d": 2, "d_v": 1, "N": 512, "margin": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},),
+                   {"delta": 0.15, "with_d2": 0, "N": 64, "random": 1}])
+          + ({"d": 2, "d_v": 1, "N": 512, "delta": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},),
     run=run_attention,
     mutants=own_mutants,
-    build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["margin"]), float(p["eps"]),
+    build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["delta"]), float(p["eps"]),
                                        float(p["tau"]), ROUTE_CODES[int(p.get("route", 0))][0]).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
     doc="docs/lemmas/lemma-3.3.md",
-    param_types={"d": int, "d_v": int, "N": int, "margin": float, "eps": float, "tau": float, "random": int,
-                 "route": int, "violate": int, "with_d2": int, "d2_N": int, "d2_margin": float, "growth": int,
+    param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
+                 "route": int, "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int},
 ))

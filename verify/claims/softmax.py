@@ -34,20 +34,20 @@ from ..result import Check, Result
 
 
 # ------------------------------------------------------------------------------------------- the bounds
-def concentration_bound(n, margin, lam=1.0):
+def concentration_bound(n, delta, lam=1.0):
     """(n-1)e^{-λδ} / (1 + (n-1)e^{-λδ}) (float64, or mpmath when given mpf arguments)."""
-    if isinstance(margin, mpmath.mpf) or isinstance(lam, mpmath.mpf):
-        t = (n - 1) * mpmath.exp(-lam * margin)
+    if isinstance(delta, mpmath.mpf) or isinstance(lam, mpmath.mpf):
+        t = (n - 1) * mpmath.exp(-lam * delta)
         return t / (1 + t)
-    t = (n - 1) * np.exp(-lam * np.asarray(margin, dtype=np.float64))
+    t = (n - 1) * np.exp(-lam * np.asarray(delta, dtype=np.float64))
     return t / (1 + t)
 
 
-def value_bound(n, margin, V, lam=1.0):
+def value_bound(n, delta, V, lam=1.0):
     """2V(n-1)e^{-λδ}."""
-    if isinstance(margin, mpmath.mpf) or isinstance(lam, mpmath.mpf):
-        return 2 * V * (n - 1) * mpmath.exp(-lam * margin)
-    return 2.0 * V * (n - 1) * np.exp(-lam * np.asarray(margin, dtype=np.float64))
+    if isinstance(delta, mpmath.mpf) or isinstance(lam, mpmath.mpf):
+        return 2 * V * (n - 1) * mpmath.exp(-lam * delta)
+    return 2.0 * V * (n - 1) * np.exp(-lam * np.asarray(delta, dtype=np.float64))
 
 
 def swish_bound(n, lam=1.0):
@@ -58,42 +58,42 @@ def swish_bound(n, lam=1.0):
 
 
 # ---------------------------------------------------------------------------------------- hypothesis
-def gap_violations(x: np.ndarray, margin: float) -> np.ndarray:
-    """Indices of rows of x whose gap x_{i*} - max_{j≠i*} x_j is below ``margin``, decided exactly: float64
-    differences settle all but the rows within rounding of the margin, which are compared as rationals."""
+def gap_violations(x: np.ndarray, delta: float) -> np.ndarray:
+    """Indices of rows of x whose gap x_{i*} - max_{j≠i*} x_j is below ``delta``, decided exactly: float64
+    differences settle all but the rows within rounding of the delta, which are compared as rationals."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     srt = np.sort(x, axis=-1)
     top, second = srt[:, -1], srt[:, -2]
     g = top - second
-    tol = 4 * EPS64 * np.maximum(np.maximum(np.abs(top), np.abs(second)), abs(margin))
-    bad = g < margin - tol
-    close = np.flatnonzero(np.abs(g - margin) <= tol)
+    tol = 4 * EPS64 * np.maximum(np.maximum(np.abs(top), np.abs(second)), abs(delta))
+    bad = g < delta - tol
+    close = np.flatnonzero(np.abs(g - delta) <= tol)
     for i in close:
-        bad[i] = Fraction(float(top[i])) - Fraction(float(second[i])) < Fraction(float(margin))
+        bad[i] = Fraction(float(top[i])) - Fraction(float(second[i])) < Fraction(float(delta))
     return np.flatnonzero(bad)
 
 
-def _hypothesis_violated(name: str, x: np.ndarray, margin: float) -> Check | None:
-    bad = gap_violations(x, margin)
+def _hypothesis_violated(name: str, x: np.ndarray, delta: float) -> Check | None:
+    bad = gap_violations(x, delta)
     if bad.size == 0:
         return None
     i = int(bad[0])
     xi = np.atleast_2d(x)[i]
-    return Check(name, None, float(ref.min_gap(xi)), float(margin),
-                 {"reason": f"{bad.size} input(s) have gap x_i* - x_j below δ = {margin}", "n_violations": int(bad.size)},
-                 {"x": xi.tolist(), "gap": float(ref.min_gap(xi)), "margin": float(margin)}, violated=True)
+    return Check(name, None, float(ref.min_gap(xi)), float(delta),
+                 {"reason": f"{bad.size} input(s) have gap x_i* - x_j below δ = {delta}", "n_violations": int(bad.size)},
+                 {"x": xi.tolist(), "gap": float(ref.min_gap(xi)), "delta": float(delta)}, violated=True)
 
 
 # ----------------------------------------------------------------------------------- deciding a ≤ b
 # ------------------------------------------------------------------------------------------ samplers
-def tight_inputs(n: int, margin: float, shift: float = 0.0, pos: int = 0) -> np.ndarray:
+def tight_inputs(n: int, delta: float, shift: float = 0.0, pos: int = 0) -> np.ndarray:
     """Every x_j = x_{i*} - δ: the configuration where (a) holds with equality."""
-    x = np.full(n, shift - margin)
+    x = np.full(n, shift - delta)
     x[pos] = shift
     return x
 
 
-def sample_gap_inputs(rng: np.random.Generator, m: int, n: int, margin: float) -> np.ndarray:
+def sample_gap_inputs(rng: np.random.Generator, m: int, n: int, delta: float) -> np.ndarray:
     """m inputs in R^n with gap >= δ: i* at a random position, value c ~ U(-5, 5); each other entry at
     c - δ (probability 0.3) or c - δ - Exp(scale) with scale ~ LogU(0.01, 10).  Rows that rounding pushed
     below the gap are nudged down one ulp at a time until the exact gap holds."""
@@ -101,22 +101,22 @@ def sample_gap_inputs(rng: np.random.Generator, m: int, n: int, margin: float) -
     scale = np.exp(rng.uniform(np.log(0.01), np.log(10), size=(m, 1)))
     u = rng.exponential(1.0, size=(m, n)) * scale
     u[rng.random((m, n)) < 0.3] = 0.0
-    x = c - margin - u
+    x = c - delta - u
     pos = rng.integers(0, n, size=m)
     x[np.arange(m), pos] = c[:, 0]
-    return repair_gap(x, pos, margin)
+    return repair_gap(x, pos, delta)
 
 
-def repair_gap(x: np.ndarray, pos: np.ndarray, margin: float) -> np.ndarray:
+def repair_gap(x: np.ndarray, pos: np.ndarray, delta: float) -> np.ndarray:
     """Rows whose exact gap rounding left below δ: push every too-close non-top entry down one ulp at a time
     until the exact (rational) gap is >= δ."""
     n = x.shape[1]
-    for i in gap_violations(x, margin):
+    for i in gap_violations(x, delta):
         for _ in range(64):
             top = x[i, pos[i]]
-            j = [k for k in range(n) if k != pos[i] and x[i, k] > top - margin - 1e-9 * (1 + abs(top))]
+            j = [k for k in range(n) if k != pos[i] and x[i, k] > top - delta - 1e-9 * (1 + abs(top))]
             x[i, j] = np.nextafter(x[i, j], -np.inf)
-            if gap_violations(x[i:i + 1], margin).size == 0:
+            if gap_violations(x[i:i + 1], delta).size == 0:
                 break
     return x
 
@@ -131,28 +131,28 @@ def sample_values(rng: np.random.Generator, m: int, n: int, p: int, V: float) ->
 
 
 # ------------------------------------------------------------------------------------ softmax checks
-def check_concentration(x: np.ndarray, margin: float, lam: float, name: str, bound_fn=concentration_bound) -> Check:
+def check_concentration(x: np.ndarray, delta: float, lam: float, name: str, bound_fn=concentration_bound) -> Check:
     """(a) on the rows of x; HYPOTHESIS VIOLATED when a row's gap is below δ."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    v = _hypothesis_violated(name, x, margin)
+    v = _hypothesis_violated(name, x, delta)
     if v is not None:
         return v
     n = x.shape[1]
     meas = ref.one_minus_top(x, lam)
-    bnd = np.full(meas.shape, bound_fn(n, margin, lam))
+    bnd = np.full(meas.shape, bound_fn(n, delta, lam))
 
     def mp_pair(i):
-        return ref.one_minus_top_mp(x[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(margin), mpmath.mpf(lam))
+        return ref.one_minus_top_mp(x[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(delta), mpmath.mpf(lam))
 
     return decide_le(name, meas, bnd, mp_pair, x, 8 * n)
 
 
-def check_tight_attained(n: int, margins, lam: float, name: str, bound_fn=concentration_bound) -> Check:
+def check_tight_attained(n: int, deltas, lam: float, name: str, bound_fn=concentration_bound) -> Check:
     """At x_j = x_{i*} - δ for all j, 1 - s_{i*} equals the bound: max relative deviation (60-digit mpmath)
     against 10^-40."""
     worst, where = mpmath.mpf(0), None
     with mpmath.workdps(MP_DPS):
-        for d in margins:
+        for d in deltas:
             for shift in (0.0, -3.25, 7.5):
                 x = tight_inputs(n, d, shift, pos=n // 2)
                 if gap_violations(x[None], d).size:  # shift - d rounded: use the exact gap instead
@@ -163,7 +163,7 @@ def check_tight_attained(n: int, margins, lam: float, name: str, bound_fn=concen
                 bb = bound_fn(n, mpmath.mpf(float(x[n // 2])) - mpmath.mpf(float(x[0])), mpmath.mpf(lam))
                 dev = abs(mm / bb - 1) if bb != 0 else (mpmath.mpf(0) if mm == 0 else mpmath.inf)
                 if dev > worst or where is None:
-                    worst, where = dev, {"margin": d, "margin_exact": d_eff, "shift": shift}
+                    worst, where = dev, {"delta": d, "margin_exact": d_eff, "shift": shift}
     ok = bool(worst <= mpmath.mpf(10) ** -40)
     return Check(name, ok, float(worst), 1e-40, {"n": n, "lam": lam, "argmax": where, "precision": "mpmath 60 digits"},
                  None if ok else where)
@@ -187,11 +187,11 @@ def check_l1_identity(x: np.ndarray, lam: float, name: str) -> Check:
                  None if ok else {"x": np.atleast_2d(x)[k].tolist()})
 
 
-def check_values(x: np.ndarray, v: np.ndarray, margin: float, V: float, lam: float, name: str,
+def check_values(x: np.ndarray, v: np.ndarray, delta: float, V: float, lam: float, name: str,
                  bound_fn=value_bound) -> Check:
     """(c) on rows of x with values v (m, n, p); HYPOTHESIS VIOLATED on a gap below δ or a value above V."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    viol = _hypothesis_violated(name, x, margin)
+    viol = _hypothesis_violated(name, x, delta)
     if viol is not None:
         return viol
     norms = np.linalg.norm(v, axis=-1)
@@ -201,10 +201,10 @@ def check_values(x: np.ndarray, v: np.ndarray, margin: float, V: float, lam: flo
                      violated=True)
     n = x.shape[1]
     meas = ref.weighted_value_error(x, v, lam)
-    bnd = np.full(meas.shape, bound_fn(n, margin, V, lam))
+    bnd = np.full(meas.shape, bound_fn(n, delta, V, lam))
 
     def mp_pair(i):
-        return ref.weighted_value_error_mp(x[i], v[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(margin), V, mpmath.mpf(lam))
+        return ref.weighted_value_error_mp(x[i], v[i], lam, MP_DPS), bound_fn(n, mpmath.mpf(delta), V, mpmath.mpf(lam))
 
     return decide_le(name, meas, bnd, mp_pair, x, 16 * n * v.shape[-1])
 
@@ -217,25 +217,25 @@ def tight_values(n: int, p: int, V: float) -> np.ndarray:
     return v
 
 
-def check_values_tight(n: int, p: int, V: float, margins, lam: float, name: str, bound_fn=value_bound) -> Check:
+def check_values_tight(n: int, p: int, V: float, deltas, lam: float, name: str, bound_fn=value_bound) -> Check:
     """(c) at its adversarial configuration, one row per δ in ``margins`` (each row checked against its own δ):
     the ratio to the bound is 1/(1 + (n-1)e^{-λδ}), which tends to 1 as λδ grows (reported per δ)."""
-    margins = np.asarray(sorted(margins), dtype=np.float64)
-    xt = np.stack([tight_inputs(n, d, 0.0, n // 2) for d in margins])
-    vt = np.stack([tight_values(n, p, V)] * len(margins))
+    deltas = np.asarray(sorted(deltas), dtype=np.float64)
+    xt = np.stack([tight_inputs(n, d, 0.0, n // 2) for d in deltas])
+    vt = np.stack([tight_values(n, p, V)] * len(deltas))
     meas = ref.weighted_value_error(xt, vt, lam)
-    bnd = np.array([bound_fn(n, d, V, lam) for d in margins])
+    bnd = np.array([bound_fn(n, d, V, lam) for d in deltas])
 
     def mp_pair(i):
         return (ref.weighted_value_error_mp(xt[i], vt[i], lam, MP_DPS),
-                bound_fn(n, mpmath.mpf(float(margins[i])), V, mpmath.mpf(lam)))
+                bound_fn(n, mpmath.mpf(float(deltas[i])), V, mpmath.mpf(lam)))
 
     c = decide_le(name, meas, bnd, mp_pair, xt, 16 * n * p)
-    c.detail["ratio_per_margin"] = {float(d): float(meas[k] / bnd[k]) for k, d in enumerate(margins)}
+    c.detail["ratio_per_margin"] = {float(d): float(meas[k] / bnd[k]) for k, d in enumerate(deltas)}
     return c
 
 
-def local_search_concentration(x0: np.ndarray, margin: float, lam: float, rng, steps: int = 60) -> np.ndarray:
+def local_search_concentration(x0: np.ndarray, delta: float, lam: float, rng, steps: int = 60) -> np.ndarray:
     """Climb (1 - s_{i*}) / bound from the given rows, keeping the gap >= δ (others clipped to x_{i*} - δ)."""
     x = np.array(x0, dtype=np.float64)
     i = np.argmax(x, axis=-1)
@@ -243,40 +243,40 @@ def local_search_concentration(x0: np.ndarray, margin: float, lam: float, rng, s
     val = ref.one_minus_top(x, lam)
     step = np.full((len(x), 1), 1.0)
     for _ in range(steps):
-        y = np.minimum(x + step * rng.normal(size=x.shape), top - margin)
+        y = np.minimum(x + step * rng.normal(size=x.shape), top - delta)
         y[np.arange(len(x)), i] = top[:, 0]
         nv = ref.one_minus_top(y, lam)
         acc = nv > val
         x[acc], val[acc] = y[acc], nv[acc]
         step = np.where(acc[:, None], step * 1.5, step * 0.7)
-    return repair_gap(x, i, margin)
+    return repair_gap(x, i, delta)
 
 
 def run_softmax(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
-    n, margin, lam, V = int(params["n"]), float(params["margin"]), float(params["lam"]), float(params["V"])
+    n, delta, lam, V = int(params["n"]), float(params["delta"]), float(params["lam"]), float(params["V"])
     m, p = int(params["samples"]), int(params["p"])
     bf = {"concentration": concentration_bound, "values": value_bound, **(bound_fns or {})}
     checks: list[Check] = []
     for lm in sorted({1.0, lam}):
         tag = f"λ={lm:g}"
-        margins = sorted({margin, margin / 4, 4 * margin, 30.0})
+        deltas = sorted({delta, delta / 4, 4 * delta, 30.0})
         for nn in sorted({2, n}):
-            checks.append(check_tight_attained(nn, margins, lm, f"(a) tight x_j = x_i* - δ attains the bound (n={nn}, {tag})",
+            checks.append(check_tight_attained(nn, deltas, lm, f"(a) tight x_j = x_i* - δ attains the bound (n={nn}, {tag})",
                                                bf["concentration"]))
-        x = sample_gap_inputs(rng, m, n, margin)
-        checks.append(check_concentration(x, margin, lm, f"(a) 1 - s_i* <= bound, {m} random inputs ({tag})",
+        x = sample_gap_inputs(rng, m, n, delta)
+        checks.append(check_concentration(x, delta, lm, f"(a) 1 - s_i* <= bound, {m} random inputs ({tag})",
                                           bf["concentration"]))
         worst = x[np.argsort(-ref.one_minus_top(x, lm))[:16]]
-        xs = local_search_concentration(worst, margin, lm, rng)
-        checks.append(check_concentration(xs, margin, lm, f"(a) local search from the 16 worst ({tag})",
+        xs = local_search_concentration(worst, delta, lm, rng)
+        checks.append(check_concentration(xs, delta, lm, f"(a) local search from the 16 worst ({tag})",
                                           bf["concentration"]))
-        tights = np.stack([tight_inputs(n, margin, 0.0, n // 2), tight_inputs(n, margin, 0.0, 0)])
+        tights = np.stack([tight_inputs(n, delta, 0.0, n // 2), tight_inputs(n, delta, 0.0, 0)])
         checks.append(check_l1_identity(np.concatenate([x[: max(8, m // 16)], tights]), lm,
                                         f"(b) ‖s - e_i*‖_1 = 2(1 - s_i*) ({tag})"))
         v = sample_values(rng, m, n, p, V)
-        checks.append(check_values(x, v, margin, V, lm, f"(c) ‖Σ s_j v_j - v_i*‖ <= 2V(n-1)e^(-λδ), random ({tag})",
+        checks.append(check_values(x, v, delta, V, lm, f"(c) ‖Σ s_j v_j - v_i*‖ <= 2V(n-1)e^(-λδ), random ({tag})",
                                    bf["values"]))
-        checks.append(check_values_tight(n, p, V, margins, lm, f"(c) adversarial v_j = -v_i*, x_j = x_i* - δ ({tag})",
+        checks.append(check_values_tight(n, p, V, deltas, lm, f"(c) adversarial v_j = -v_i*, x_j = x_i* - δ ({tag})",
                                          bf["values"]))
     return Result("lemma-F.1-softmax", params, checks, counts={"n": n}, formula={},
                   precision="float64; mpmath (60 significant digits, more for wide inputs) where float64 cannot decide and for the tight/identity checks")
@@ -288,14 +288,14 @@ register(Claim(
     statement=("x ∈ R^n, i* = argmax x, x_i* - x_j >= δ for j ≠ i*, s = softmax(λx), ‖v_j‖_2 <= V: "
                "(a) 1 - s_i* <= (n-1)e^(-λδ)/(1+(n-1)e^(-λδ)), equality when all x_j = x_i* - δ; "
                "(b) ‖s - e_i*‖_1 = 2(1 - s_i*); (c) ‖Σ_j s_j v_j - v_i*‖_2 <= 2V(n-1)e^(-λδ)."),
-    params={"n": 8, "margin": 2.0, "lam": 2.5, "V": 1.5, "p": 3, "samples": 2000},
-    sweep=({"n": 2, "margin": 0.5, "lam": 1.0, "V": 1.0, "p": 1, "samples": 20000},
-           {"n": 64, "margin": 5.0, "lam": 0.3, "V": 3.0, "p": 4, "samples": 20000},
-           {"n": 512, "margin": 12.0, "lam": 4.0, "V": 1.0, "p": 2, "samples": 5000}),
+    params={"n": 8, "delta": 2.0, "lam": 2.5, "V": 1.5, "p": 3, "samples": 2000},
+    sweep=({"n": 2, "delta": 0.5, "lam": 1.0, "V": 1.0, "p": 1, "samples": 20000},
+           {"n": 64, "delta": 5.0, "lam": 0.3, "V": 3.0, "p": 4, "samples": 20000},
+           {"n": 512, "delta": 12.0, "lam": 4.0, "V": 1.0, "p": 2, "samples": 5000}),
     run=run_softmax,
     growth="1 - s_i* = Θ((n-1)e^(-λδ)) as λδ -> ∞",
     doc="docs/lemmas/lemma-F.1-softmax.md",
-    param_types={"n": int, "margin": float, "lam": float, "V": float, "p": int, "samples": int},
+    param_types={"n": int, "delta": float, "lam": float, "V": float, "p": int, "samples": int},
 ))
 
 
