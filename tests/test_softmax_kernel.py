@@ -56,12 +56,28 @@ def test_f1_wrong_value_bound_fails():
     assert fs.check_values_tight(8, 3, 1.5, [2.0, 30.0], 1.0, "c").status == "PASS"
 
 
+def test_f1_swish_gap_form_too_strong_fails():
+    """Half the gap-form bound (n-1) t0 e^(-λ t0) is broken: the symmetric family at t = t0 reaches
+    1/(1 + (n-1)e^(-λ t0)) of the bound (0.98 at n = 2, λδ = 4)."""
+    half = lambda n, delta, lam=1.0: fs.swish_gap_bound(n, delta, lam) / 2  # noqa: E731
+    r = fs.run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish_gap": half})
+    failed = [c.name for c in r.checks if c.status == "FAIL"]
+    assert r.verdict == "FAIL" and failed and all(n.startswith("gap form") for n in failed)
+
+
+def test_f1_swish_gap_form_decays_exponentially():
+    """The gap form is (n-1) δ e^(-λδ) once λδ >= 1, far below the gap-free (n-1)/(eλ)."""
+    assert fs.swish_gap_bound(8, 2.0, 2.0) == pytest.approx(7 * 2.0 * np.exp(-4.0), rel=1e-15)
+    assert fs.swish_gap_bound(8, 0.1, 2.0) == pytest.approx(fs.swish_bound(8, 2.0), rel=1e-15)  # δ < 1/λ: t0 = 1/λ
+    assert fs.swish_gap_bound(8, 10.0, 2.0) < 1e-6 * fs.swish_bound(8, 2.0)
+
+
 def test_f1_wrong_swish_bound_fails():
     """Half the bound: the symmetric configuration at n = 2 reaches 0.757 of the true bound."""
     wrong = lambda n, lam=1.0: fs.swish_bound(n, lam) / 2  # noqa: E731
     r = fs.run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish": wrong})
     assert r.verdict == "FAIL"
-    assert any(c.status == "FAIL" and c.name.startswith("adversarial") for c in r.checks)
+    assert any(c.status == "FAIL" and c.name.startswith("gap-free corollary, adversarial") for c in r.checks)
 
 
 def test_f1_gap_violation_is_reported_not_judged():

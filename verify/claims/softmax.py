@@ -5,7 +5,12 @@ functions, no network; docs/lemmas/lemma-F.1-softmax.md, docs/lemmas/lemma-F.1-s
     (a) 1 - s_{i*} <= (n-1)e^{-λδ} / (1 + (n-1)e^{-λδ}), with equality when every x_j = x_{i*} - δ;
     (b) ‖s - e_{i*}‖_1 = 2(1 - s_{i*});
     (c) ‖Σ_j s_j v_j - v_{i*}‖_2 <= 2V(n-1)e^{-λδ}.
-``lemma-F.1-swish``.  S_λ(x) = Σ_i x_i softmax(λx)_i satisfies 0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ), no gap.
+``lemma-F.1-swish``.  S_λ(x) = Σ_i x_i softmax(λx)_i.  Under the gap hypothesis x_{i*} - x_j >= δ (j ≠ i*), the form
+in which the paper states item 2 (it is proved from item 1, so the bound decays exponentially in λδ):
+    0 <= max_i x_i - S_λ(x) <= (n-1) t_0 e^{-λ t_0},   t_0 = max(δ, 1/λ)
+(max x - S_λ = Σ_{j≠i*} d_j e^{-λ d_j} / (1 + Σ_{j≠i*} e^{-λ d_j}) with d_j >= δ; the denominator is >= 1 and
+t e^{-λt} is decreasing for t >= 1/λ, at most 1/(eλ) everywhere).  For λδ >= 1 this is (n-1) δ e^{-λδ}.  A separate,
+labelled gap-free corollary (δ -> 0, no hypothesis): 0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ).
 
 How a comparison is decided.  Every quantity is first evaluated in float64 in a stable form
 (``verify.reference``); a point whose float64 margin |bound - measured| is within the float64 error allowance
@@ -50,8 +55,17 @@ def value_bound(n, delta, V, lam=1.0):
     return 2.0 * V * (n - 1) * np.exp(-lam * np.asarray(delta, dtype=np.float64))
 
 
+def swish_gap_bound(n, delta, lam=1.0):
+    """(n-1) t_0 e^{-λ t_0}, t_0 = max(δ, 1/λ): the gap form of Lemma F.1 (2) (float64, or mpmath)."""
+    if isinstance(delta, mpmath.mpf) or isinstance(lam, mpmath.mpf):
+        t0 = max(mpmath.mpf(delta), 1 / mpmath.mpf(lam))
+        return (n - 1) * t0 * mpmath.exp(-lam * t0)
+    t0 = max(float(delta), 1.0 / lam)
+    return (n - 1) * t0 * math.exp(-lam * t0)
+
+
 def swish_bound(n, lam=1.0):
-    """(n-1)/(eλ)."""
+    """(n-1)/(eλ): the gap-free corollary."""
     if isinstance(lam, mpmath.mpf):
         return (n - 1) / (mpmath.e * lam)
     return (n - 1) / (math.e * lam)
@@ -381,24 +395,76 @@ def local_search_swish(x0: np.ndarray, lam: float, rng, steps: int = 80) -> np.n
     return x
 
 
+def local_search_swish_gap(x0: np.ndarray, delta: float, lam: float, rng, steps: int = 80) -> np.ndarray:
+    """Hill-climb max - S_λ inside the gap hypothesis: a move is kept only when it raises the gap error and keeps
+    every gap >= δ (float64, with a margin of 1e-9); the result is checked exactly by the caller."""
+    x = np.array(x0, dtype=np.float64)
+    val = np.max(x, -1) - ref.swish(x, lam)
+    step = np.full((len(x), 1), 1.0 / lam)
+    for _ in range(steps):
+        y = x + step * rng.normal(size=x.shape)
+        srt = np.sort(y, axis=-1)
+        ok = srt[:, -1] - srt[:, -2] >= delta * (1 + 1e-9) + 1e-9
+        nv = np.max(y, -1) - ref.swish(y, lam)
+        acc = ok & (nv > val)
+        x[acc], val[acc] = y[acc], nv[acc]
+        step = np.where(acc[:, None], step * 1.5, step * 0.7)
+    return np.delete(x, gap_violations(x, delta), axis=0)
+
+
+def swish_gap_checks(n: int, delta: float, lam: float, m: int, rng, bound_fn) -> list[Check]:
+    """The gap form: random inputs with gap >= δ, the symmetric family x_j = x_i* - t (t >= δ: t = δ, t_0, 2 t_0,
+    and the t >= δ maximising the family's error), a gap-keeping local search; all against ``bound_fn(n, δ, λ)``."""
+    bnd = lambda nn, lm: bound_fn(nn, delta, lm)  # noqa: E731
+    t0 = max(delta, 1.0 / lam)
+    x = sample_gap_inputs(rng, m, n, delta)
+    out = [_hypothesis_violated("gap hypothesis of the sampled inputs", x, delta)]
+    out = [c for c in out if c is not None]
+    out.append(check_swish_lower(x, lam, f"max - S_λ >= 0, {m} random inputs with gap >= δ (n={n})"))
+    out.append(check_swish_upper(x, lam, f"gap form: max - S_λ <= (n-1) t0 e^(-λ t0), t0 = max(δ, 1/λ), {m} random "
+                                         f"inputs with gap >= δ (n={n})", bnd))
+    t_star, _ = symmetric_sup(n, lam)
+    ts = sorted({delta, t0, 2 * t0, max(delta, t_star / lam)})
+    xs = np.stack([tight_inputs(n, t, 0.0, 0) for t in ts])
+    c = check_swish_upper(xs, lam, f"gap form, adversarial x_j = x_i* - t, t ∈ {{δ, t0, 2 t0, argmax}} (n={n})", bnd)
+    fam = [float(symmetric_gap(n, lam * t, lam)) for t in ts]
+    c.detail.update({"t": ts, "family_error": fam, "bound": float(bnd(n, lam)),
+                     "best_over_bound": max(fam) / float(bnd(n, lam))})
+    out.append(c)
+    gaps = np.max(x, -1) - ref.swish(x, lam)
+    xl = local_search_swish_gap(np.concatenate([x[np.argsort(-gaps)[:12]], xs]), delta, lam, rng)
+    c = check_swish_upper(xl, lam, f"gap form, local search keeping gap >= δ from the 12 worst and the family (n={n})",
+                          bnd)
+    c.detail["best_found_over_bound"] = float(np.max(np.max(xl, -1) - ref.swish(xl, lam)) / bnd(n, lam))
+    out.append(c)
+    return out
+
+
 def run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = None) -> Result:
     n, lam, m = int(params["n"]), float(params["lam"]), int(params["samples"])
+    delta = float(params["delta"])
     bf = (bound_fns or {}).get("swish", swish_bound)
+    gbf = (bound_fns or {}).get("swish_gap", swish_gap_bound)
     checks: list[Check] = []
+    for nn in sorted({2, n}):
+        checks += swish_gap_checks(nn, delta, lam, m, rng, gbf)
     for nn in sorted({2, n}):
         x = sample_swish_inputs(rng, m, nn, lam)
         checks.append(check_swish_lower(x, lam, f"max - S_λ >= 0, {m} random inputs (n={nn})"))
-        checks.append(check_swish_upper(x, lam, f"max - S_λ <= (n-1)/(eλ), {m} random inputs (n={nn})", bf))
+        checks.append(check_swish_upper(x, lam, f"gap-free corollary: max - S_λ <= (n-1)/(eλ), {m} random inputs "
+                                                f"(n={nn})", bf))
         t, sup = symmetric_sup(nn, lam)
         xs = np.stack([tight_inputs(nn, tt / lam, 0.0, 0) for tt in (t, t / 2, 2 * t, 1.0)])
-        c = check_swish_upper(xs, lam, f"adversarial x_j = x_i* - t/λ, t maximising the gap (n={nn})", bf)
+        c = check_swish_upper(xs, lam, f"gap-free corollary, adversarial x_j = x_i* - t/λ, t maximising the gap "
+                                       f"(n={nn})", bf)
         c.detail.update({"t_star": t, "sup_symmetric": sup, "bound": float(bf(nn, lam)),
                          "sup_over_bound": sup / float(bf(nn, lam))})
         checks.append(c)
         gaps = np.max(x, -1) - ref.swish(x, lam)
         start = np.concatenate([x[np.argsort(-gaps)[:12]], xs[:1] + 0.1 * rng.normal(size=(4, nn)) / lam])
         xl = local_search_swish(start, lam, rng)
-        c = check_swish_upper(xl, lam, f"local search from the 12 worst + perturbed symmetric (n={nn})", bf)
+        c = check_swish_upper(xl, lam, f"gap-free corollary, local search from the 12 worst + perturbed symmetric "
+                                       f"(n={nn})", bf)
         c.detail["best_found_over_bound"] = float(np.max(np.max(xl, -1) - ref.swish(xl, lam)) / bf(nn, lam))
         checks.append(c)
         checks.append(check_swish_lower(xl, lam, f"max - S_λ >= 0 on the local-search points (n={nn})"))
@@ -409,12 +475,16 @@ def run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = N
 register(Claim(
     id="lemma-F.1-swish",
     paper_ref="Lemma F.1 (2) (multivariate Swish)",
-    statement="For every x ∈ R^n and λ > 0, S_λ(x) = Σ_i x_i softmax(λx)_i satisfies 0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ).",
-    params={"n": 8, "lam": 2.0, "samples": 2000},
-    sweep=({"n": 2, "lam": 0.1, "samples": 20000}, {"n": 64, "lam": 10.0, "samples": 20000},
-           {"n": 1024, "lam": 1.0, "samples": 2000}),
+    statement=("x ∈ R^n with x_i* - x_j >= δ (j ≠ i*), λ > 0, S_λ(x) = Σ_i x_i softmax(λx)_i: 0 <= max_i x_i - S_λ(x) "
+               "<= (n-1) t0 e^(-λ t0), t0 = max(δ, 1/λ) (= (n-1) δ e^(-λδ) when λδ >= 1: exponential decay in λδ, as "
+               "item 2 follows from item 1 in the paper).  Separately labelled gap-free corollary (no hypothesis): "
+               "0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ)."),
+    params={"n": 8, "lam": 2.0, "delta": 2.0, "samples": 2000},
+    sweep=({"n": 2, "lam": 0.1, "delta": 1.0, "samples": 20000}, {"n": 64, "lam": 10.0, "delta": 0.5, "samples": 20000},
+           {"n": 1024, "lam": 1.0, "delta": 8.0, "samples": 2000}),
     run=run_swish,
-    growth="sup_x (max x - S_λ(x)) = Θ(ln(n)/λ) measured; bound (n-1)/(eλ)",
+    growth="gap form: max x - S_λ(x) <= (n-1) δ e^(-λδ) for λδ >= 1 (attained up to 1 + (n-1)e^(-λδ)); gap-free: "
+           "Θ(ln(n)/λ) measured against (n-1)/(eλ)",
     doc="docs/lemmas/lemma-F.1-swish.md",
-    param_types={"n": int, "lam": float, "samples": int},
+    param_types={"n": int, "lam": float, "delta": float, "samples": int},
 ))
