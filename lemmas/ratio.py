@@ -314,7 +314,7 @@ def build_ratio(C: float, b_min: float, b_max: float, eps: float, method: str = 
                          "break_points": list(t), "V": C, "min_eps_float64": RATIO_MIN_REL * C * P,
                          "claimed": "F.4 in ratio form (|a| <= C b): cost O(log(b_max/b_min) log^2(CP/ε)) (Horner "
                                     "pieces; chord pieces are taken where they have fewer nonzeros); "
-                                    "the paper states no size for F.4",
+                                    "the paper states a size for F.4 whose formula was lost in extraction",
                          "precision": "float64"})
 
 

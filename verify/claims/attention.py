@@ -10,7 +10,7 @@ s_{i*} >= τ):
       the unit sphere, values ±1 with v_i = -v_{i*}, top key first / middle / last):
         ‖F(X)_N - v_{i*}‖_∞ <= ε                                 (the lemma),
         ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2                           (side by side with attention, same λ),
-        |Ŵ - W|, max_c |Â_c - A_c| <= E = ε w_min / 12              (the budget the proof chain rests on);
+        |Ŵ - W|, max_c |Â_c - A_c| <= E = ε w_min / 6.5 (``lemmas.attention.E_DIV``: the budget the proof chain rests on);
       reference attention and W, A come from ``verify.reference`` (independent of the construction);
   (4) inputs that violate the hypotheses are reported as HYPOTHESIS VIOLATED (``violate=1`` adds such a set);
   (5) growth (``growth=1``, in --full): the formula's counts over N, 1/ε, 1/δ with fitted exponents.

@@ -190,7 +190,7 @@ register(Claim(
     paper_ref="Lemma F.3 (mult), d = 2 (Oko et al. 2023 Lemma F.6)",
     statement=("φ(x, y) = M^2 · 2[f_m(|cx+cy|/2) - f_m(|cx|/2) - f_m(|cy|/2)], c = clip(·/M; -1, 1): for (x, y) ∈ [-M, M]^2 and any "
                "(x', y'), |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with M^2 2^{-2m} <= ε (attained at "
-               "x = y = M 2^{-m}); φ = 0 exactly when x = 0 or y = 0; L = m + 2, W = 9, S = 24m + 28, B = max(4, 1/M, 2M^2)."),
+               "x = y = M 2^{-m}); φ = 0 exactly when x = 0 or y = 0; L = m + 2, W = 9, S = 24m + 28, B = max(4, 1/M, 2M^2) (" + "the factor 2 against the cited B = M^2 is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale M^2; reaching M^2 exactly would need one more layer to split the scale)."),
     params={"M": 2.0, "eps": 1e-6},
     sweep=tuple({"M": M, "eps": e} for M in (0.5, 1.0, 4.0) for e in (1e-2, 1e-6, 1e-9)),
     run=run_mult,
@@ -240,7 +240,7 @@ register(Claim(
     statement=("Binary tree of pairwise products on [-1,1]^2 with clipping between levels, leaves x_i/C, output C^d · root: for "
                "x ∈ [-C, C]^d and any x', |φ(x') - Π x_i| <= C^d (2^k - 1) 2^{-2m} + d C^{d-1} ‖x' - x‖_∞ <= ε + d C^{d-1} ‖x' - x‖_∞, "
                "k = ⌈log2 d⌉; φ = 0 exactly when some x_i = 0; L = k(m+1) + 1, W = 9⌊d/2⌋ + (d mod 2), "
-               "B = max(4, 1/C, 2C^d), S by the level formula of lemmas/mult.py."),
+               "B = max(4, 1/C, 2C^d) (the factor 2 against the cited B = C^d is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale C^d; reaching C^d exactly would need one more layer to split the scale), S by the level formula of lemmas/mult.py."),
     params={"d": 5, "C": 1.5, "eps": 1e-4},
     sweep=tuple({"d": d, "C": C, "eps": e} for d in (2, 3, 8) for C in (0.8, 2.0) for e in (1e-3, 1e-7)),
     run=run_prod,
