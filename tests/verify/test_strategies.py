@@ -125,7 +125,7 @@ def test_docs_example_runs():
     import pathlib
     import re
 
-    src = (pathlib.Path(__file__).parents[1] / "docs" / "strategies.md").read_text()
+    src = (pathlib.Path(__file__).parents[2] / "docs" / "strategies.md").read_text()
     ns: dict = {}
     exec(re.search(r"```python\n(.*?)```", src, re.S).group(1), ns)
     ns["test_softmax_concentrates"]()

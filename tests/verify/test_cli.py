@@ -213,7 +213,7 @@ def test_inspect_heatmap_and_plots(tmp_path):
 def test_docs_index_lists_every_claim():
     from pathlib import Path
 
-    text = (Path(__file__).parents[1] / "docs" / "index.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "index.md").read_text()
     missing = [cid for cid in registry.load_all() if f"`{cid}`" not in text]
     assert not missing, f"docs/index.md does not list {missing}"
 
