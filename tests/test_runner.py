@@ -105,11 +105,12 @@ def test_dask_local_cluster_same_report_as_serial(serial, tmp_path, capsys):
 # ------------------------------------------------------------------------------------------- bad usage
 @pytest.mark.parametrize("n", ["0", "-3", "two"])
 def test_bad_jobs_exit_2(n, tmp_path, capsys):
-    rc = cli.main(["--claim", "algebra-counts", "--jobs", n, "--json", str(tmp_path / "r.json")])
+    rc = cli.main(["--claim", "algebra-counts", "--jobs", n, "--json", str(tmp_path / "r.json"),
+                   "--plots", str(tmp_path / "plots")])
     cap = capsys.readouterr()
     assert rc == 2 and cap.out == ""
     assert len(cap.err.strip().splitlines()) == 1 and cap.err.startswith("verify: error: ") and "--jobs" in cap.err
-    assert not (tmp_path / "r.json").exists()
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "plots").exists()  # rejected before any effect
 
 
 def test_scheduler_without_distributed_exit_2(monkeypatch, capsys):
@@ -126,6 +127,17 @@ def test_scheduler_and_jobs_exclude_each_other(capsys):
     cap = capsys.readouterr()
     assert rc == 2 and cap.out == "" and len(cap.err.strip().splitlines()) == 1
     assert "--scheduler" in cap.err and "--jobs" in cap.err
+
+
+def test_unreachable_scheduler_exit_2(capsys):
+    pytest.importorskip("distributed", reason="dask's distributed is not installed (.[dask] extra)")
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        rc = cli.main(["--claim", "algebra-counts", "--scheduler", "tcp://127.0.0.1:1"])  # nothing listens there
+    cap = capsys.readouterr()
+    assert rc == 2 and cap.out == "" and len(cap.err.strip().splitlines()) == 1
+    assert cap.err.startswith("verify: error: cannot connect to the Dask scheduler at tcp://127.0.0.1:1")
 
 
 def test_run_jobs_unknown_claim():

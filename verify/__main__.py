@@ -184,6 +184,10 @@ def _select(registry: dict, ids: list[str]) -> list[Claim]:
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.scheduler is not None and args.jobs > 1:
+        raise UsageError("--scheduler and --jobs N > 1 exclude each other (the cluster's workers run the jobs)")
     registry = load_all()
     if args.list:
         for c in registry.values():
@@ -202,8 +206,6 @@ def _main(argv: list[str]) -> int:
             Path(args.plots).mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UsageError(f"cannot create plot directory {args.plots}: {e.strerror or e}") from None
-    if args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     jobs = []
     for c in claims:
         own = {k: v for k, v in overrides.items() if k in c.params}
