@@ -9,6 +9,8 @@
     python -m verify --json PATH --markdown PATH --plots DIR
     python -m verify --counterexamples DIR   where FAILs are saved (default ./verify-counterexamples)
     python -m verify --quiet              no progress lines on stderr
+    python -m verify --full --jobs 4      run claims and sweep points in 4 worker processes (same report)
+    python -m verify --full --scheduler tcp://HOST:8786   run them on a Dask cluster (pip install -e '.[dask]')
 
     python -m verify replay FILE          re-run a saved counterexample; exit 1 if it still fails
     python -m verify inspect CLAIM [--param k=v ...] [--export PATH] [--heatmap PATH]
@@ -30,15 +32,14 @@ import os
 import platform
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
 
 from . import replay as rp
-from . import report
-from .registry import Claim, load_all, run_claim
-from .result import FAIL, Result
+from . import report, runner
+from .registry import Claim, load_all
+from .result import FAIL
 
 # Parameters that are positive by the paper's conventions (ε, sizes, counts, margins, radii, temperatures);
 # any other parameter (e.g. clip's ends a, b) may be any finite number.  N must be >= 1 (an integer).
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--counterexamples", metavar="DIR", default=DEFAULT_CE_DIR,
                    help=f"directory for the files of failed runs (default ./{DEFAULT_CE_DIR})")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run claims and sweep points in N worker processes (default 1: serially); docs/parallel.md")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run them on the Dask cluster whose scheduler is at ADDRESS (pip install -e '.[dask]')")
     p.add_argument("--mutants", action="store_true",
                    help="after the suite, run the mutation self-test on the selected claims (docs/mutants.md)")
     return p
@@ -184,6 +189,10 @@ def _select(registry: dict, ids: list[str]) -> list[Claim]:
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.scheduler is not None and args.jobs > 1:
+        raise UsageError("--scheduler and --jobs N > 1 exclude each other (the cluster's workers run the jobs)")
     registry = load_all()
     if args.list:
         for c in registry.values():
@@ -209,20 +218,13 @@ def _main(argv: list[str]) -> int:
         jobs.append((c, own))
         if args.full:
             jobs += [(c, {**s, **own}) for s in c.sweep]
-    results: list[Result] = []
     t0 = time.perf_counter()
-    for i, (c, params) in enumerate(jobs, 1):
-        if not args.quiet:
-            print(f"[{i}/{len(jobs)}] {c.id} ...", end="", file=sys.stderr, flush=True)
-        try:
-            res = run_claim(c, params, seed=args.seed)
-        except Exception as e:  # a crashing builder is a failed claim, reported with its reason
-            res = Result(c.id, {**c.params, **params}, [], error=f"{type(e).__name__}: {e}")
-            if not args.quiet:
-                traceback.print_exc(file=sys.stderr)
-        results.append(res)
-        if not args.quiet:
-            print(f" {res.verdict} ({res.seconds:.1f} s)", file=sys.stderr, flush=True)
+    try:
+        with runner.executor_for(args.jobs, args.scheduler) as ex:
+            results = runner.run_jobs([(c.id, p) for c, p in jobs], args.seed, executor=ex,
+                                      progress=None if args.quiet else runner.StderrProgress())
+    except runner.RunnerError as e:
+        raise UsageError(str(e)) from None
     wall = time.perf_counter() - t0
     print(report.table(results))
     files: list = [None] * len(results)
@@ -246,8 +248,9 @@ def _main(argv: list[str]) -> int:
         mut = selftest.run_mutants([c.id for c in claims], seed=args.seed, progress=say)
         print("\nmutation self-test (each mutant run under the default checks):")
         print(selftest.format_mutants(mut))
-    meta = {"seed": args.seed, "full": args.full, "wall_seconds": wall, "python": platform.python_version(),
-            "numpy": np.__version__, "library": rp.library_info()["version"], "argv": argv}
+    meta = {"seed": args.seed, "full": args.full, "jobs": args.jobs, "scheduler": args.scheduler,
+            "wall_seconds": wall, "python": platform.python_version(), "numpy": np.__version__,
+            "library": rp.library_info()["version"], "argv": argv}
     if args.json:
         _write(args.json, report.to_json(results, meta, files, mut))
     if args.markdown:

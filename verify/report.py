@@ -3,7 +3,8 @@
 JSON report schema (``to_json``; ``schema`` = ``verify-report/1``)::
 
     {"schema": "verify-report/1",
-     "meta": {"seed", "full", "wall_seconds", "python", "numpy", "library", "argv", "verdicts": {verdict: n}},
+     "meta": {"seed", "full", "jobs", "scheduler", "wall_seconds", "python", "numpy", "library", "argv",
+              "verdicts": {verdict: n}},
      "results": [{"claim", "params", "verdict", "counts", "formula", "growth", "precision", "seconds", "error",
                   "checks": [{"name", "status", "passed", "measured", "bound", "detail", "counterexample",
                               "violated"}],
