@@ -30,7 +30,7 @@ _MIN_CHUNK = 256
 _DENSE_LIMIT = 1 << 22
 
 
-def _as_finite(name: str, a, ndim: int | None = None) -> np.ndarray:
+def as_finite(name: str, a, ndim: int | None = None) -> np.ndarray:
     arr = np.asarray(a, dtype=np.float64)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
@@ -65,14 +65,14 @@ class Affine:
         for grp in groups:
             rows = np.asarray(grp.rows, dtype=np.int64)
             cols = np.asarray(grp.cols, dtype=np.int64)
-            W = _as_finite("weight block", grp.W, 3)
+            W = as_finite("weight block", grp.W, 3)
             if rows.ndim != 2 or cols.ndim != 2 or W.shape != (rows.shape[0], rows.shape[1], cols.shape[1]) \
                     or cols.shape[0] != rows.shape[0]:
                 raise ValueError(f"block group shapes do not fit: rows {rows.shape}, cols {cols.shape}, W {W.shape}")
             if W.size:
                 gs.append(BlockGroup(rows, cols, W))
         self.groups = tuple(gs)
-        self.b = np.zeros(self.d_out) if b is None else _as_finite("bias", b, 1)
+        self.b = np.zeros(self.d_out) if b is None else as_finite("bias", b, 1)
         if self.b.shape != (self.d_out,):
             raise ValueError(f"bias must have shape ({self.d_out},), got {self.b.shape}")
         if validate:
@@ -103,7 +103,7 @@ class Affine:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def dense(cls, A, b=None) -> "Affine":
-        A = _as_finite("weight matrix", A, 2)
+        A = as_finite("weight matrix", A, 2)
         d_out, d_in = A.shape
         grp = BlockGroup(np.arange(d_out)[None, :], np.arange(d_in)[None, :], A[None, :, :].copy())
         return cls(d_in, d_out, [grp], b)
@@ -114,7 +114,7 @@ class Affine:
         d_out, d_in = int(shape[0]), int(shape[1])
         rows = np.asarray(rows, dtype=np.int64).ravel()
         cols = np.asarray(cols, dtype=np.int64).ravel()
-        vals = _as_finite("weight values", vals).ravel()
+        vals = as_finite("weight values", vals).ravel()
         if not (rows.size == cols.size == vals.size):
             raise ValueError("rows, cols and vals must have the same length")
         if rows.size and (rows.min() < 0 or rows.max() >= d_out or cols.min() < 0 or cols.max() >= d_in):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .affine import _as_finite
+from .affine import as_finite
 from .fnn import FNN
 from .ssm import SSMLayer
 
@@ -25,9 +25,9 @@ class Embedding:
     kind: str = "onehot"
 
     def __post_init__(self):
-        object.__setattr__(self, "E", _as_finite("embedding matrix", self.E, 2))
+        object.__setattr__(self, "E", as_finite("embedding matrix", self.E, 2))
         if self.b is not None:
-            b = _as_finite("embedding bias", self.b, 1)
+            b = as_finite("embedding bias", self.b, 1)
             if b.shape != (self.E.shape[0],):
                 raise ValueError(f"embedding bias must have shape ({self.E.shape[0]},), got {b.shape}")
             object.__setattr__(self, "b", b)
@@ -67,7 +67,7 @@ class Decoding:
     W_dec: np.ndarray
 
     def __post_init__(self):
-        object.__setattr__(self, "W_dec", _as_finite("decoding matrix", self.W_dec, 2))
+        object.__setattr__(self, "W_dec", as_finite("decoding matrix", self.W_dec, 2))
 
     def logits(self, Y, all_positions: bool = False) -> np.ndarray:
         Y = np.asarray(Y, dtype=np.float64)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .affine import _as_finite
+from .affine import as_finite
 
 FAMILIES = ("running_sum", "delay", "cosine", "general")
 # FFT path: process channels in chunks so that one chunk's spectra stay below this many complex entries.
@@ -46,12 +46,12 @@ class SSMChannel:
     info: tuple = ()  # family parameters, e.g. (β, θ, φ, ρ) of a cosine channel; metadata only
 
     def __post_init__(self):
-        A = _as_finite("SSM A", self.A, 2)
+        A = as_finite("SSM A", self.A, 2)
         m = A.shape[0]
         if A.shape != (m, m):
             raise ValueError(f"SSM A must be square, got {A.shape}")
-        B = _as_finite("SSM B", self.B, 1)
-        C = _as_finite("SSM C", self.C, 1)
+        B = as_finite("SSM B", self.B, 1)
+        C = as_finite("SSM C", self.C, 1)
         if B.shape != (m,) or C.shape != (m,):
             raise ValueError(f"SSM B and C must have shape ({m},), got {B.shape} and {C.shape}")
         if not np.isfinite(self.D):
@@ -181,12 +181,12 @@ class SSMLayer:
         object.__setattr__(self, "U", int(self.U))
         H = len(chans)
         if self.W_in is not None:
-            W = _as_finite("SSM input map", self.W_in, 2)
+            W = as_finite("SSM input map", self.W_in, 2)
             if W.shape[0] != H:
                 raise ValueError(f"input map has {W.shape[0]} rows but the layer has {H} channels")
             object.__setattr__(self, "W_in", W)
         if self.W_out is not None:
-            W = _as_finite("SSM output map", self.W_out, 2)
+            W = as_finite("SSM output map", self.W_out, 2)
             if W.shape[1] != H:
                 raise ValueError(f"output map has {W.shape[1]} columns but the layer has {H} channels")
             object.__setattr__(self, "W_out", W)

@@ -140,7 +140,7 @@ def _check_buildable(c: Claim, params: dict) -> None:
     try:
         c.build({**c.params, **params})
     except (ValueError, TypeError) as e:
-        raise UsageError(f"{c.id}: parameters {report._params_line(params)} rejected: {e}") from None
+        raise UsageError(f"{c.id}: parameters {report.params_line(params)} rejected: {e}") from None
 
 
 def _check_writable(path: str, what: str) -> None:
@@ -275,13 +275,13 @@ def _replay(argv: list[str]) -> int:
         res, cmp = rp.replay(rec, load_all())
     except rp.ReplayError as e:
         raise UsageError(str(e)) from None
-    print(f"replaying {rec['claim']} at {report._params_line(rec['params'])}, seed {rec['seed']} "
+    print(f"replaying {rec['claim']} at {report.params_line(rec['params'])}, seed {rec['seed']} "
           f"(saved by {rec.get('library', {}).get('version', '?')})")
     print(report.table([res]))
     for x in cmp:
-        then = f"measured {report._fmt(x['then'][0])}, bound {report._fmt(x['then'][1])}"
+        then = f"measured {report.fmt_value(x['then'][0])}, bound {report.fmt_value(x['then'][1])}"
         now = "check not run now" if x["now"] is None else \
-            f"{x['now'][0]}, measured {report._fmt(x['now'][1])}, bound {report._fmt(x['now'][2])}"
+            f"{x['now'][0]}, measured {report.fmt_value(x['now'][1])}, bound {report.fmt_value(x['now'][2])}"
         print(f"  {x['name']}: saved FAIL ({then}); now {now}")
     if res.error:
         print(f"  error now: {res.error}")
@@ -311,8 +311,8 @@ def _inspect(argv: list[str]) -> int:
     try:
         obj = c.build(params)
     except (ValueError, TypeError) as e:
-        raise UsageError(f"{c.id}: parameters {report._params_line(params)} rejected: {e}") from None
-    print(f"{c.id} ({c.paper_ref}) at {report._params_line(params)}")
+        raise UsageError(f"{c.id}: parameters {report.params_line(params)} rejected: {e}") from None
+    print(f"{c.id} ({c.paper_ref}) at {report.params_line(params)}")
     print(report.describe(obj))
     net = obj.net if hasattr(obj, "net") and hasattr(obj, "formula") else obj
     if args.export:
@@ -331,7 +331,7 @@ def _inspect(argv: list[str]) -> int:
     if args.heatmap:
         from . import plots
         try:
-            p = plots.plot_weight_heatmap(obj, args.heatmap, f"{c.id} at {report._params_line(params)}")
+            p = plots.plot_weight_heatmap(obj, args.heatmap, f"{c.id} at {report.params_line(params)}")
         except plots.PlotUnavailable as e:
             raise UsageError(str(e)) from None
         except (OSError, ValueError) as e:

@@ -54,7 +54,7 @@ def swish(x, lam: float = 1.0) -> np.ndarray:
     return np.sum(x * softmax(x, lam), axis=-1)
 
 
-def _dps_for(x, lam, dps: int) -> int:
+def dps_for(x, lam, dps: int) -> int:
     """Working digits so that entries as small as e^{-λ(max x - min x)} keep ``dps`` significant digits when
     added to O(1) quantities: dps + λ(max - min)/ln 10 + 5."""
     x = np.ravel(np.asarray(x, dtype=np.float64))
@@ -63,8 +63,8 @@ def _dps_for(x, lam, dps: int) -> int:
 
 def softmax_mp(x, lam=1, dps: int = 60) -> list:
     """softmax(λx) in mpmath (x converted exactly from float64), at enough digits that 1 - s_i keeps ``dps``
-    significant digits (``_dps_for``)."""
-    with mpmath.workdps(_dps_for(x, lam, dps)):
+    significant digits (``dps_for``)."""
+    with mpmath.workdps(dps_for(x, lam, dps)):
         xs = [mpmath.mpf(float(v)) for v in np.ravel(x)]
         lam = mpmath.mpf(lam)
         m = max(xs)
@@ -86,7 +86,7 @@ def one_minus_top_mp(x, lam=1, dps: int = 60):
 
 def swish_gap_mp(x, lam=1, dps: int = 60):
     """max_i x_i - S_λ(x) in mpmath, as Σ_j s_j (max - x_j) (equal to the definition, no cancellation)."""
-    with mpmath.workdps(_dps_for(x, lam, dps)):
+    with mpmath.workdps(dps_for(x, lam, dps)):
         s = softmax_mp(x, lam, dps)
         xs = [mpmath.mpf(float(v)) for v in np.ravel(x)]
         m = max(xs)
@@ -106,7 +106,7 @@ def weighted_value_error(x, v, lam: float = 1.0) -> np.ndarray:
 
 def weighted_value_error_mp(x, v, lam=1, dps: int = 60):
     """The same in mpmath, as ‖Σ_{j≠i*} s_j (v_j - v_i*)‖."""
-    with mpmath.workdps(_dps_for(x, lam, dps)):
+    with mpmath.workdps(dps_for(x, lam, dps)):
         s = softmax_mp(x, lam, dps)
         v = np.asarray(v, dtype=np.float64)
         p = v.shape[-1]

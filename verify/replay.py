@@ -79,11 +79,11 @@ def command_line(claim_id: str, params: dict, seed: int) -> str:
 
 def record(res: Result, seed: int, paper_ref: str = "") -> dict:
     """The counterexample record of a failed run (see the module docstring)."""
-    from .report import _jsonable
+    from .report import jsonable
 
     failing = [{"name": c.name, "measured": c.measured, "bound": c.bound, "counterexample": c.counterexample,
                 "detail": c.detail} for c in res.checks if c.status == FAIL]
-    return _jsonable({"format": FORMAT, "version": VERSION, "claim": res.claim, "paper_ref": paper_ref,
+    return jsonable({"format": FORMAT, "version": VERSION, "claim": res.claim, "paper_ref": paper_ref,
                       "params": res.params, "seed": seed, "verdict": res.verdict, "error": res.error,
                       "failing_checks": failing, "library": library_info(),
                       "command": command_line(res.claim, res.params, seed)})

@@ -24,7 +24,7 @@ import numpy as np
 from .result import Result
 
 
-def _fmt(v) -> str:
+def fmt_value(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
@@ -36,11 +36,11 @@ def _fmt(v) -> str:
 
 def _counts_line(counts: dict) -> str:
     keys = [k for k in ("M", "U", "D", "L", "W", "S", "B", "terms", "channels") if k in counts]
-    return " ".join(f"{k}={_fmt(counts[k])}" for k in keys) or "-"
+    return " ".join(f"{k}={fmt_value(counts[k])}" for k in keys) or "-"
 
 
-def _params_line(params: dict) -> str:
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
+def params_line(params: dict) -> str:
+    return ", ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
 
 
 def _headline(res: Result) -> tuple[str, str]:
@@ -54,7 +54,7 @@ def _headline(res: Result) -> tuple[str, str]:
             best, ratio = c, r
     if best is None:
         return "-", "-"
-    return _fmt(best.bound), _fmt(best.measured)
+    return fmt_value(best.bound), fmt_value(best.measured)
 
 
 def rows(results: list[Result]) -> list[list[str]]:
@@ -62,7 +62,7 @@ def rows(results: list[Result]) -> list[list[str]]:
     for r in results:
         bound, measured = _headline(r)
         n_ok = sum(c.status == "PASS" for c in r.checks)
-        out.append([r.claim, _params_line(r.params), bound, measured, _counts_line(r.counts),
+        out.append([r.claim, params_line(r.params), bound, measured, _counts_line(r.counts),
                     f"{n_ok}/{len(r.checks)}", r.verdict])
     return out
 
@@ -89,17 +89,17 @@ def markdown(results: list[Result]) -> str:
         bad = [c for c in r.checks if c.status != "PASS"]
         if bad or r.error:
             lines.append(f"\n**{r.claim}**: {r.verdict}" + (f" — {r.error}" if r.error else ""))
-            lines += [f"- {c.name}: {c.status}, measured {_fmt(c.measured)}, bound {_fmt(c.bound)}" for c in bad]
+            lines += [f"- {c.name}: {c.status}, measured {fmt_value(c.measured)}, bound {fmt_value(c.bound)}" for c in bad]
     return "\n".join(lines) + "\n"
 
 
-def _jsonable(o):
+def jsonable(o):
     if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
+        return {str(k): jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
+        return [jsonable(v) for v in o]
     if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
+        return jsonable(o.tolist())
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating, float)):
@@ -138,7 +138,7 @@ def to_json(results: list[Result], meta: dict, files: list | None = None, mutant
     doc = {"schema": SCHEMA, "meta": meta, "results": out}
     if mutants is not None:
         doc["mutants"] = mutants
-    return json.dumps(_jsonable(doc), indent=1)
+    return json.dumps(jsonable(doc), indent=1)
 
 
 # ------------------------------------------------------------------------------ architecture (inspect)
@@ -204,7 +204,7 @@ def describe(obj) -> str:
     net = obj
     if hasattr(obj, "net") and hasattr(obj, "formula"):  # lemmas.base.Construction
         net = obj.net
-        lines.append("built for: " + _params_line({k: v for k, v in obj.params.items() if v is not None}))
+        lines.append("built for: " + params_line({k: v for k, v in obj.params.items() if v is not None}))
     if isinstance(net, FNN):
         lines += describe_fnn(net)
     elif isinstance(net, SSMLayer):

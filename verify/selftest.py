@@ -31,7 +31,7 @@ FAIL = "FAIL"
 
 
 # ------------------------------------------------------------------------------------------ self-test
-def _reason(res) -> tuple[str, dict]:
+def uncaught_reason(res) -> tuple[str, dict]:
     # a passed certificate on the mutated construction itself (not on an auxiliary instance)
     cert = [c for c in res.checks if c.passed is True and (c.certified or c.detail.get("same_instance") is True)]
     ratios = [c.measured / c.bound for c in res.checks
@@ -46,7 +46,7 @@ def _reason(res) -> tuple[str, dict]:
     return "within bound on every check (no point found beyond ε; not certified)", info
 
 
-def _max_change(claim, pairs, seed: int, n: int = 4000):
+def max_change(claim, pairs, seed: int, n: int = 4000):
     """max |mutant(x) - original(x)| of the run's FIRST mutated FNN (the claim's construction at its own
     parameters; later ones may be auxiliary instances built for other ε) over ``n`` uniform points of the claim's
     domain box and its two extreme corners; None without a box or an FNN of matching input size."""
@@ -81,7 +81,7 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
             entry["reason"] = "run() takes no mutate hook"
             continue
         entry["supported"] = True
-        base = _reason(run_claim(claim, seed=seed))[1]["max_measured_over_bound"]
+        base = uncaught_reason(run_claim(claim, seed=seed))[1]["max_measured_over_bound"]
         entry["unmutated_max_measured_over_bound"] = base
         muts = mutants.generic_mutants() + list(claim.mutants(dict(claim.params)) if claim.mutants else [])
         for name, kind, mutate in muts:
@@ -121,9 +121,9 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
                 row.update(status="caught", failed_checks=failed[:6], n_failed=len(failed))
                 entry["caught"] += 1
             else:
-                reason, info = _reason(res)
+                reason, info = uncaught_reason(res)
                 info["unmutated_max_measured_over_bound"] = base
-                change = _max_change(claim, pairs, seed)
+                change = max_change(claim, pairs, seed)
                 if change is not None:
                     info["max_change_on_domain"], info["domain_points"] = change
                     reason += f"; it moves the claim's own net by at most {change[0]:.3g} on {change[1]} points of its domain"

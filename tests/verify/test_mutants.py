@@ -78,10 +78,10 @@ def test_max_change_measures_the_mutant_on_the_claims_domain():
     c = lsq.build_square(m=6)
     bumped = mu.perturb_weight(c.net, -1, None, 1e-3)  # the output map's largest weight
     claim = Claim("t", "-", "-", {}, lambda p, rng: None, domain=lambda p: (0.0, 1.0))
-    change, n = mu._max_change(claim, [(c.net, bumped)], seed=0)
+    change, n = selftest.max_change(claim, [(c.net, bumped)], seed=0)
     x = np.linspace(0, 1, 2001)[:, None]
     exact = float(np.max(np.abs(bumped(x) - c.net(x))))
     assert n == 4002 and 0.5 * exact <= change <= 1.05 * exact
-    assert mu._max_change(claim, [(c.net, c.net)], seed=0)[0] == 0.0  # identical nets: no change
+    assert selftest.max_change(claim, [(c.net, c.net)], seed=0)[0] == 0.0  # identical nets: no change
     nodomain = Claim("t", "-", "-", {}, lambda p, rng: None)
-    assert mu._max_change(nodomain, [(c.net, bumped)], seed=0) is None
+    assert selftest.max_change(nodomain, [(c.net, bumped)], seed=0) is None

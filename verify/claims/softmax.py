@@ -187,7 +187,7 @@ def check_l1_identity(x: np.ndarray, lam: float, name: str) -> Check:
     """(b) ‖s - e_{i*}‖_1 = 2(1 - s_{i*}) in 60-digit mpmath; relative deviation against 10^-40."""
     worst, k = mpmath.mpf(0), 0
     for r, xr in enumerate(np.atleast_2d(x)):
-        with mpmath.workdps(ref._dps_for(xr, lam, MP_DPS)):
+        with mpmath.workdps(ref.dps_for(xr, lam, MP_DPS)):
             s = ref.softmax_mp(xr, lam, MP_DPS)
             i = int(np.argmax(xr))
             l1 = mpmath.fsum(abs(sj - (1 if j == i else 0)) for j, sj in enumerate(s))
