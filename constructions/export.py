@@ -88,6 +88,8 @@ def to_arrays(obj) -> tuple[dict, dict[str, np.ndarray]]:
                   for i, (g, f) in enumerate(obj.blocks)]
         dec = None if obj.decoding is None else {"W_dec": w.put("dec/W_dec", obj.decoding.W_dec)}
         arch = {"kind": "model", "M": obj.M, "embedding": emb, "blocks": blocks, "decoding": dec}
+        if obj.pre is not None:  # the key is absent for models without a first FNN (older exports load unchanged)
+            arch["pre"] = _fnn_manifest(obj.pre, w, "pre/fnn")
     else:
         raise TypeError(f"cannot export {type(obj).__name__}; expected FNN, SSMLayer or SSMModel")
     return arch, w.arrays
@@ -167,4 +169,5 @@ def load(path):
         emb = Embedding(a[e["E"]], None if e["b"] is None else a[e["b"]], e["kind"])
     blocks = tuple((_ssm_load(b["ssm"], a), _fnn_load(b["fnn"], a)) for b in arch["blocks"])
     dec = None if arch["decoding"] is None else Decoding(a[arch["decoding"]["W_dec"]])
-    return SSMModel(emb, blocks, dec)
+    pre = _fnn_load(arch["pre"], a) if arch.get("pre") is not None else None
+    return SSMModel(emb, blocks, dec, pre)

@@ -81,17 +81,26 @@ class Decoding:
 
 @dataclass(frozen=True)
 class SSMModel:
-    """Emb, then M pairs (SSM layer g_i, FNN f_i), then optional Dec."""
+    """Emb, then an optional token-wise FNN ``pre`` (the first FNN of the paper's FNN + SSM + FNN), then M pairs
+    (SSM layer g_i, FNN f_i), then optional Dec."""
 
     embedding: Embedding | None
     blocks: tuple
     decoding: Decoding | None = None
+    pre: FNN | None = None
 
     def __post_init__(self):
         blocks = tuple(tuple(b) for b in self.blocks)
         if not blocks:
             raise ValueError("a model needs at least one (SSM layer, FNN) pair")
-        d = self.embedding.D if self.embedding is not None else blocks[0][0].d_in
+        d = self.embedding.D if self.embedding is not None else (self.pre.d_in if self.pre is not None
+                                                                  else blocks[0][0].d_in)
+        if self.pre is not None:
+            if not isinstance(self.pre, FNN):
+                raise TypeError("pre must be an FNN")
+            if self.pre.d_in != d:
+                raise ValueError(f"the first FNN takes dimension {self.pre.d_in}, the embedding gives {d}")
+            d = self.pre.d_out
         for i, (g, f) in enumerate(blocks):
             if not isinstance(g, SSMLayer) or not isinstance(f, FNN):
                 raise TypeError(f"block {i} must be (SSMLayer, FNN)")
@@ -111,6 +120,8 @@ class SSMModel:
     def forward(self, X, method: str = "auto") -> np.ndarray:
         """The model output before decoding, shape (..., N, D_out)."""
         Z = self.embedding(X) if self.embedding is not None else np.asarray(X, dtype=np.float64)
+        if self.pre is not None:
+            Z = self.pre(Z)
         for g, f in self.blocks:
             Z = f(g(Z, method=method))
         return Z
@@ -121,16 +132,20 @@ class SSMModel:
 
     def counts(self) -> dict:
         """M, U, D, per-FNN (L, W, S, B) and maxima, SSM state sizes and total nonzero parameters."""
-        fnn = [f.counts() for _, f in self.blocks]
+        fnn = ([self.pre.counts()] if self.pre is not None else []) + [f.counts() for _, f in self.blocks]
         ssm = [g.counts() for g, _ in self.blocks]
         emb_nnz = 0 if self.embedding is None else int(np.count_nonzero(self.embedding.E)) + (
             0 if self.embedding.b is None else int(np.count_nonzero(self.embedding.b)))
         dec_nnz = 0 if self.decoding is None else int(np.count_nonzero(self.decoding.W_dec))
-        D = self.embedding.D if self.embedding is not None else self.blocks[0][0].d_in
+        # D: the token dimension the SSM layers carry (the embedding's D when the first layer reads it directly)
+        D = max(g.d_in for g, _ in self.blocks)
+        d_in = self.embedding.E.shape[1] if self.embedding is not None else (
+            self.pre.d_in if self.pre is not None else self.blocks[0][0].d_in)
         return {
             "M": self.M,
             "U": max(s["U"] for s in ssm),
             "D": D,
+            "d_in": d_in,
             "fnn": [c.as_dict() for c in fnn],
             "L": max(c.L for c in fnn), "W": max(c.W for c in fnn),
             "S": max(c.S for c in fnn), "B": max(c.B for c in fnn),

@@ -397,10 +397,9 @@ class AttentionBlock:
         return self.readout(G[..., -1, :])
 
     def as_model(self) -> SSMModel:
-        """The same function as a ``constructions.model.SSMModel`` (for export and inspection): block 1 is an
-        identity SSM layer (2d + d_v delay-0 channels, no state) followed by f_1, block 2 is (g, f_2)."""
-        ident = SSMLayer(tuple(delay(0) for _ in range(self.f1.d_in)), U=self.g.U)
-        return SSMModel(None, [(ident, self.f1), (self.g, self.f2)])
+        """The same object as a ``constructions.model.SSMModel`` (for export and inspection): the first FNN f_1,
+        then the one block (g, f_2); its counts equal ``counts()`` (M = 1, same nonzeros)."""
+        return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
 
     def counts(self) -> dict:
         c1, c2, cg = self.f1.counts(), self.f2.counts(), self.g.counts()

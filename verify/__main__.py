@@ -17,6 +17,8 @@
                                           architecture of the emitted weights; export .npz + JSON; draw them
     python -m verify tasks FORMAT FILE    a task file (jelassi, zoology, safari, s4, neutral) in the neutral
                                           format, with its oracle scores (docs/tasks/)
+    python -m verify docs-status REPORT.json [--full FULL.json] [--index docs/index.md]
+                                          regenerate the status table of the docs index from JSON reports
 
 Exit codes: 0 no claim failed, 1 some claim failed (or a replayed counterexample still fails), 2 bad usage
 (unknown claim, parameter out of range, unreadable file, unwritable path): one line on stderr, no traceback.
@@ -100,25 +102,33 @@ def _replay_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------- parameters
 def _param_type(name: str, claims: list[Claim]):
     for c in claims:
-        if name in c.params:
+        if name in c.params or name in c.switches:
             t = c.param_types.get(name)
             if t is not None:
                 return t
-            d = c.params[name]
+            d = c.params.get(name, c.switches.get(name))
+            if isinstance(d, str):
+                return str
             if isinstance(d, int) and not isinstance(d, bool):
                 return int
     return float
 
 
-def _parse_params(items: list[str], claims: list[Claim]) -> dict:
+def parse_params(items: list[str], claims: list[Claim]) -> dict:
+    """``--param NAME=VALUE`` for the paper's parameters and the run switches of the selected claims."""
     out = {}
     for it in items:
         if "=" not in it:
             raise UsageError(f"--param expects NAME=VALUE, got {it!r}")
         k, v = (s.strip() for s in it.split("=", 1))
-        if not any(k in c.params for c in claims):
+        if not any(k in c.params or k in c.switches for c in claims):
             raise UsageError(f"no selected claim has a parameter {k!r}")
         typ = _param_type(k, claims)
+        if typ is str or isinstance(typ, tuple):
+            if isinstance(typ, tuple) and v not in typ:
+                raise UsageError(f"parameter {k} must be one of {', '.join(typ)}, got {v!r}")
+            out[k] = v
+            continue
         try:
             num = float(v)
         except ValueError:
@@ -174,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "tasks":
             from .tasks.cli import main_tasks
             return main_tasks(argv[1:])
+        if argv and argv[0] == "docs-status":
+            return _docs_status(argv[1:])
         return _main(argv)
     except UsageError as e:
         print(f"verify: error: {e}", file=sys.stderr)
@@ -199,7 +211,7 @@ def _main(argv: list[str]) -> int:
             print(f"{c.id:28s} {c.paper_ref}")
         return 0
     claims = _select(registry, args.claim or list(registry))
-    overrides = _parse_params(args.param, claims)
+    overrides = parse_params(args.param, claims)
     for path, what in ((args.json, "JSON report"), (args.markdown, "Markdown report")):
         if path:
             _check_writable(path, what)
@@ -213,7 +225,7 @@ def _main(argv: list[str]) -> int:
             raise UsageError(f"cannot create plot directory {args.plots}: {e.strerror or e}") from None
     jobs = []
     for c in claims:
-        own = {k: v for k, v in overrides.items() if k in c.params}
+        own = {k: v for k, v in overrides.items() if k in c.params or k in c.switches}
         _check_buildable(c, own)
         jobs.append((c, own))
         if args.full:
@@ -267,6 +279,24 @@ def _main(argv: list[str]) -> int:
     return 1 if n_fail else 0
 
 
+# ------------------------------------------------------------------------------------------- docs-status
+def _docs_status(argv: list[str]) -> int:
+    from . import docs_status as ds
+    p = _Parser(prog="python -m verify docs-status", description="Regenerate the status table of the docs index.")
+    p.add_argument("report", metavar="REPORT.json", help="JSON report of the default run")
+    p.add_argument("--full", metavar="FULL.json", help="JSON report of a --full run")
+    p.add_argument("--index", default="docs/index.md", metavar="PATH", help="the index to rewrite")
+    args = p.parse_args(argv)
+    try:
+        default = ds.load_report(args.report)
+        full = ds.load_report(args.full) if args.full else None
+        ds.update_index(args.index, default, full)
+    except ds.StatusError as e:
+        raise UsageError(str(e)) from None
+    print(f"status table of {args.index} regenerated from {args.report}" + (f" and {args.full}" if args.full else ""))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------- replay
 def _replay(argv: list[str]) -> int:
     args = _replay_parser().parse_args(argv)
@@ -299,7 +329,7 @@ def _inspect(argv: list[str]) -> int:
     (c,) = _select(registry, [args.claim])
     if c.build is None:
         raise UsageError(f"claim {c.id} emits no weights to inspect (it is a statement about functions)")
-    params = {**c.params, **_parse_params(args.param, [c])}
+    params = {**c.params, **parse_params(args.param, [c])}
     if args.export:
         base = Path(args.export)
         base = base.with_suffix("") if base.suffix in (".npz", ".json") else base
@@ -351,7 +381,7 @@ def _roundtrip_identical(net, back) -> bool:
         x = rng.integers(0, net.embedding.E.shape[1], size=(2, 32))
     else:
         d = net.embedding.E.shape[1] if isinstance(net, SSMModel) and net.embedding is not None else \
-            (net.blocks[0][0].d_in if isinstance(net, SSMModel) else net.d_in)
+            (((net.pre.d_in if net.pre is not None else net.blocks[0][0].d_in)) if isinstance(net, SSMModel) else net.d_in)
         x = rng.normal(size=(2, 32, d))
     return bool(np.array_equal(net(x), back(x)))
 

@@ -241,6 +241,8 @@ def plot_weight_heatmap(obj, path, title: str = "", max_panels: int = 48) -> Pat
     elif isinstance(net, SSMLayer):
         add_ssm(net)
     elif isinstance(net, SSMModel):
+        if net.pre is not None:
+            add_fnn(net.pre, "first ")
         for i, (g, f) in enumerate(net.blocks, 1):
             add_ssm(g, f"block {i} ")
             add_fnn(f, f"block {i} ")

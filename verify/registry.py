@@ -22,12 +22,16 @@ class Claim:
     id: str
     paper_ref: str
     statement: str  # hypotheses, conclusion, bound, as we verify them
-    params: dict  # the default (modest) parameter set
+    params: dict  # the paper's parameters of the statement, at their default (modest) values
     run: Callable[[dict, np.random.Generator], Result]
     sweep: tuple = ()  # parameter sets for --full
     growth: str = ""  # the growth the paper (or its source) claims
     doc: str = ""  # path of the claim's page under docs/
-    param_types: dict = field(default_factory=dict)  # name -> type, for --param parsing and range checks
+    # run switches, apart from the paper's parameters: sample counts, optional check sets, routes; None = the run
+    # computes the value (e.g. a growth sweep's float64 floor).  ``--param`` sets both kinds.
+    switches: dict = field(default_factory=dict)
+    # name -> type (int, float, str, or a tuple of allowed strings), for --param parsing and range checks
+    param_types: dict = field(default_factory=dict)
     build: Callable[[dict], object] | None = None  # params -> emitted weights, without checks (``verify inspect``)
     # claim-specific mutants for the self-test (verify/mutants.py): params -> [(name, kind, mutate)], where
     # mutate(construction) -> construction; generic mutants (weights, terms, channels) need no hook, only a
@@ -75,8 +79,7 @@ def run_claim(claim: Claim, params: dict | None = None, seed: int = 0, mutate=No
     construction -> construction) is handed to runs that accept it (the mutation self-test)."""
     import time
 
-    p = dict(claim.params)
-    p.update(params or {})
+    p = {**claim.params, **{k: v for k, v in claim.switches.items() if v is not None}, **(params or {})}
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     if mutate is not None:

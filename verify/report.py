@@ -217,6 +217,9 @@ def describe(obj) -> str:
             E = net.embedding.E
             lines.append(f"  embedding ({net.embedding.kind}): {E.shape[0]}x{E.shape[1]}, nnz {int(np.count_nonzero(E))}, "
                          f"max|entry| {float(np.max(np.abs(E))):.4g}")
+        if net.pre is not None:
+            lines.append("  first FNN (token-wise, before the first SSM layer):")
+            lines += describe_fnn(net.pre, "    ")
         for i, (g, f) in enumerate(net.blocks, 1):
             lines.append(f"  block {i}:")
             lines += describe_ssm(g, "    ") + describe_fnn(f, "    ")

@@ -218,6 +218,8 @@ def model_arb(model, X, prec: int = DEFAULT_PREC, decode: bool = True) -> list[l
         if emb is not None and emb.b is not None:
             bb = _arb_vec(emb.b)
             Z = [[a + b for a, b in zip(z, bb)] for z in Z]
+        if model.pre is not None:
+            Z = [_fnn_on_balls(model.pre, z) for z in Z]
         for g, f in model.blocks:
             Z = ssm_layer_arb(g, Z, prec)
             Z = [_fnn_on_balls(f, z) for z in Z]

@@ -381,7 +381,13 @@ def growth_check(route: str, d: int, g: dict) -> Check:
 
 
 # -------------------------------------------------------------------------------------------- the claim
-ROUTE_CODES = {0: la.ROUTES, 1: ("chebyshev",), 2: ("gauss",)}
+def routes(switch: str) -> tuple:
+    """The kernel routes a run builds: ``both`` (default) or one of ``lemmas.attention.ROUTES``."""
+    if switch == "both":
+        return la.ROUTES
+    if switch not in la.ROUTES:
+        raise ValueError(f"route must be 'both' or one of {la.ROUTES}, got {switch!r}")
+    return (switch,)
 
 
 def token_heatmap(c, seq, d: int, d_v: int) -> dict:
@@ -432,17 +438,17 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
     delta, eps, tau = float(params["delta"]), float(params["eps"]), float(params["tau"])
     checks, rows, counts, formulas = [], [], {}, {}
     sets = input_sets(rng, N, d, d_v, delta, tau, int(params["random"]), bool(params.get("violate", 0)))
-    for route in ROUTE_CODES[int(params.get("route", 0))]:
+    for route in routes(params.get("route", "both")):
         c = la.build_attention(d, d_v, N, delta, eps, tau, route)
         if mutate is not None:
             c = mutate(c)
         checks.append(count_check(c))
-        if route == ROUTE_CODES[int(params.get("route", 0))][0]:
+        if route == routes(params.get("route", "both"))[0]:
             checks.append(ssm_paths_check(c, sets["random"][0][0]))
             counts["token_heatmap"] = token_heatmap(c, sets["random"][0], d, d_v)
         ch, rw = error_checks(c, sets, delta, tau)
         checks += ch
-        if int(params.get("cert_f1", 0)) and route == ROUTE_CODES[int(params.get("route", 0))][0]:
+        if int(params.get("cert_f1", 0)) and route == routes(params.get("route", "both"))[0]:
             checks.append(features_check(c))
         if int(params.get("search", 0)) and c.notes["float64"]:
             checks.append(local_search_check(c, sets, delta, tau, rng))
@@ -461,7 +467,7 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     extra = {}
     if int(params.get("with_d2", 0)):
         p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "delta": float(params["d2_delta"]),
-              "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": 1}
+              "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": "chebyshev"}
         ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         checks += [Check("d=2: " + c.name, c.passed, c.measured, c.bound, c.detail, c.counterexample, c.violated)
                    for c in ch2]
@@ -541,8 +547,9 @@ register(Claim(
                "s_i = <k_i, q_N> with margin δ and s_{i*} >= τ: the emitted f_2∘g∘f_1 (g: running-sum and identity "
                "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
                "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
-    params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 3, "route": 0,
-            "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0, "search": 0, "cert_f1": 1},
+    params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0},
+    switches={"random": 3, "route": "both", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
+              "search": 0, "cert_f1": 1},
     # the f_1 certificate (exact, ~30 s per block) runs at the default d = 1 block and the sweep's d = 2 block
     sweep=tuple({**p, "cert_f1": 0} for p in
                 [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "search": 1} for N in (256, 4096)]
@@ -555,10 +562,10 @@ register(Claim(
     run=run_attention,
     mutants=own_mutants,
     build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["delta"]), float(p["eps"]),
-                                       float(p["tau"]), ROUTE_CODES[int(p.get("route", 0))][0]).net.as_model(),
+                                       float(p["tau"]), routes(p.get("route", "both"))[0]).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
     doc="docs/lemmas/lemma-3.3.md",
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
-                 "route": int, "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
+                 "route": ("both", *la.ROUTES), "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int},
 ))

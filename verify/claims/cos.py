@@ -189,7 +189,8 @@ register(Claim(
                "[-D, D].  φ = exact sawtooth folding cos(π g_s(t)) = cos(2^s π t), t = (a x - b - θ_0)/(2^s π), then "
                "-w Q(w^2), w = 2 g_s - 1, with K + 1 product levels; L = s + (K+1)(m+1) + 1, W = 11 (10 if K <= 2), "
                "B = max(8, |a|/(2^s π)), S by the formula in lemmas/cos.py; sin = cos with b + π/2."),
-    params={"a": 3.0, "b": 0.5, "D": 2.0, "eps": 1e-6, "samples": 20000},
+    params={"a": 3.0, "b": 0.5, "D": 2.0, "eps": 1e-6},
+    switches={"samples": 20000, "growth_to": None},
     sweep=tuple({"a": a, "b": b, "D": D, "eps": e, "samples": 50000}
                 for a, b, D, e in ((1.0, 0.0, 1.0, 1e-2), (-7.0, 1.0, 10.0, 1e-7), (1000.0, 0.3, 1.0, 1e-6),
                                    (0.1, 0.0, 1.0, 1e-3), (2.0 ** 12, -2.0, 1.0, 1e-4), (2.0 ** 20, -2.0, 1.0, 1e-5))),

@@ -118,7 +118,8 @@ register(Claim(
     statement=("For 0 < ε < 1, x >= 0 and any x' ∈ R: |φ_exp(x') - e^{-x}| <= ε + |x' - x|.  φ = clip to [0, A], A = ln(2/ε), "
                "Horner for e^{-rz} (degree n) with approximate products, then s squarings; L = (n-1+s)(m+1) + 2, W = 10, "
                "B = max(4, A), S by the formula in lemmas/exp.py."),
-    params={"eps": 1e-6, "samples": 20000},
+    params={"eps": 1e-6},
+    switches={"samples": 20000},
     sweep=tuple({"eps": e, "samples": 100000} for e in (0.5, 1e-2, 1e-5, 1e-8, 1e-10)),
     run=run_exp,
     domain=lambda p: (0.0, lexp.exp_params(float(p["eps"]))["A"]),

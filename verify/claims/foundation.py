@@ -125,7 +125,8 @@ register(Claim(
                "k_0 = D, k_s = C A^(s-1) B (s < min(U, N)) and, for running-sum and delay channels, the exact O(N) "
                "paths agree within 8 eps log2(n) ||k||_1 ||u||_2 + (N m + 2) eps ||k||_1 max|u|; running-sum and "
                "delay filters equal their closed forms exactly."),
-    params={"N": 256, "trials": 4},
+    params={"N": 256},
+    switches={"trials": 4},
     sweep=({"N": 1024, "trials": 8}, {"N": 4096, "trials": 4}),
     run=run_ssm,
     build=lambda p: ssm.SSMLayer(tuple(random_channels(np.random.default_rng(0))), int(p["N"])),
@@ -212,7 +213,8 @@ register(Claim(
                "+ nnz(A_1^f); pad_depth adds S(last map) + 2 d_out (L - L_f); parallel pads to the largest depth and "
                "adds nonzeros and layer widths; every combinator computes exactly the composed function (checked on "
                "integer weights and inputs, where float64 arithmetic is exact)."),
-    params={"trials": 10},
+    params={},
+    switches={"trials": 10},
     sweep=({"trials": 200},),
     run=run_algebra,
     build=lambda p: next(c[1] for c in algebra_cases(np.random.default_rng(0)) if c[0] == "parallel"),

@@ -221,7 +221,8 @@ register(Claim(
     statement=("For |x|, |y| <= R: |e^{-(x-y)^2} - Σ_{k<K} φ_k(x)φ_k(y)| <= P[Poisson(2R^2) >= K] <= ε with "
                "φ_k(x) = e^{-x^2} (2^k/k!)^{1/2} x^k, K the smallest with P[Poisson(2R^2) >= K] <= ε; equality at x = y = ±R; "
                "K terms; K <= max(⌈2e^2R^2⌉, ⌈ln 1/ε⌉)."),
-    params={"R": 1.0, "eps": 1e-6, "samples": 4000},
+    params={"R": 1.0, "eps": 1e-6},
+    switches={"samples": 4000},
     sweep=tuple({"R": R, "eps": e, "samples": 20000} for R in (0.5, 1.0, 2.0) for e in (1e-3, 1e-8, 1e-12)),
     run=expansion_runner("lemma-F.5-expansion"),
     build=lambda p: gk.build_expansion(1, float(p["R"]), float(p["eps"])),
@@ -235,7 +236,8 @@ register(Claim(
     paper_ref="Lemma F.6 (multi-dimensional version of F.5 (2))",
     statement=("For x, y ∈ R^d, ‖x‖, ‖y‖ <= R: |e^{-‖x-y‖^2} - Σ_{|α|<K} φ_α(x)φ_α(y)| <= P[Poisson(2R^2) >= K] <= ε, "
                "φ_α(x) = e^{-‖x‖^2} (2^{|α|}/α!)^{1/2} x^α; equality at x = y, ‖x‖ = R; C(K-1+d, d) terms."),
-    params={"d": 2, "R": 1.0, "eps": 1e-6, "samples": 4000},
+    params={"d": 2, "R": 1.0, "eps": 1e-6},
+    switches={"samples": 4000},
     sweep=tuple({"d": d, "R": R, "eps": e, "samples": 10000} for d in (2, 3) for R in (0.5, 1.0)
                 for e in (1e-3, 1e-8, 1e-12)),
     run=expansion_runner("lemma-F.6-expansion"),

@@ -412,7 +412,8 @@ register(Claim(
                "item 1 |Σ_k φ̂_k(x)φ_k(y) - e^{-(x-y)^2}| <= ε with η = ε/(2√K), item 3 |Σ_k φ̂_k(x)φ̂_k(y) - e^{-(x-y)^2}| <= ε "
                "with η = ε/((4+ε)√K); K = minimal_K(R, ε/2); F(x) = F(clip(x; -R, R)); L, W, S, B by the exact formula "
                "of lemmas/gauss_kernel_net.py."),
-    params={"R": 1.0, "eps": 1e-4, "samples": 1000, "item": 0, "growth_eps": 1e-4, "rounding": 1},
+    params={"R": 1.0, "eps": 1e-4, "item": 0},
+    switches={"samples": 1000, "growth_eps": 1e-4, "rounding": 1},
     sweep=tuple({"R": R, "eps": e, "samples": 4000, "item": 0, "growth_eps": 1e-7 if (R, e) == (1.0, 1e-5) else 0,
                  "rounding": 0} for R in (0.5, 1.0, 2.0) for e in (1e-2, 1e-5, 1e-8)),
     run=network_runner("lemma-F.5-network"),
@@ -430,7 +431,8 @@ register(Claim(
                "φ_α(x) = e^{-‖x‖^2}(2^{|α|}/α!)^{1/2} x^α, T = C(K-1+d, d) outputs; item 1 |Σ_α φ̂_α(x)φ_α(y) - e^{-‖x-y‖^2}| "
                "<= ε (η = ε/(2√T)), item 3 |Σ_α φ̂_α(x)φ̂_α(y) - e^{-‖x-y‖^2}| <= ε (η = ε/((4+ε)√T)); "
                "F(x) = F(clip(x; -R, R)); L, W, S, B by the exact formula of lemmas/gauss_kernel_net.py."),
-    params={"d": 2, "R": 1.0, "eps": 1e-3, "samples": 600, "item": 0, "growth_eps": 1e-3, "rounding": 0},
+    params={"d": 2, "R": 1.0, "eps": 1e-3, "item": 0},
+    switches={"samples": 600, "growth_eps": 1e-3, "rounding": 0},
     sweep=tuple([{"d": 2, "R": R, "eps": e, "samples": 2000, "item": 0,
                   "growth_eps": 1e-5 if (R, e) == (1.0, 1e-4) else 0, "rounding": 0}
                  for R in (0.5, 1.0) for e in (1e-2, 1e-4, 1e-6)]

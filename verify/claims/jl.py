@@ -179,7 +179,8 @@ register(Claim(
                "distance within (1 ± ε) with probability >= 1 - n^-β: the failure rate over independent draws has "
                "a one-sided 99% Clopper-Pearson upper bound below n^-β (PASS), a lower bound above it (FAIL), or "
                "neither (INCONCLUSIVE)."),
-    params={"n": 32, "d": 16, "eps": 0.5, "beta": 1.0, "trials": 200},
+    params={"n": 32, "d": 16, "eps": 0.5, "beta": 1.0},
+    switches={"trials": 200},
     sweep=({"n": 64, "d": 32, "eps": 0.3, "beta": 1.0, "trials": 400},),
     run=_run_h2,
     growth="k_0 = O(ε^-2 log n)",

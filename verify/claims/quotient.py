@@ -139,7 +139,8 @@ register(Claim(
                "ε + |a' - a|/b_min + A|b' - b|/b_min^2.  φ = (A/b_min) ψ(clip(a'/A), b_min rec(b')) with rec of accuracy "
                "ε/(2A) on [b_min, b_max] and ψ the product block (m_q: (A/b_min) 2^-2m_q <= ε/2); "
                "L = H(m_r+1) + m_q + 4, W = 10P + 1, S and B by the formula in lemmas/quotient.py."),
-    params={"A": 2.0, "b_min": 0.25, "b_max": 4.0, "eps": 1e-3, "samples": 6000},
+    params={"A": 2.0, "b_min": 0.25, "b_max": 4.0, "eps": 1e-3},
+    switches={"samples": 6000, "growth_to": None},
     sweep=tuple({"A": A, "b_min": lo, "b_max": hi, "eps": e, "samples": 20000}
                 for A, lo, hi, e in ((1.0, 0.5, 1.0, 1e-6), (5.0, 0.1, 10.0, 1e-3), (1.0, 1e-2, 1.0, 1e-4),
                                      (0.5, 1.0, 1.0001, 1e-8)))

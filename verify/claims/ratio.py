@@ -237,7 +237,8 @@ register(Claim(
                "C_0|b'-b| <= (C - C_0) b'.  a/b = a/t_P + Σ_j (a/t_j) h_j(b) over geometric pieces, each h_j to "
                "relative accuracy (rec's Horner), times clip(a/(C r_j t_j)) by one product level; L = (H+1)(m+1)+3, "
                "W = 11P+1, S and B by the formula in lemmas/ratio.py.  Nothing claimed outside the wedge."),
-    params={"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "samples": 6000},
+    params={"C": 1.0, "b_min": 1e-3, "b_max": 2.0, "eps": 1e-3, "method": "auto"},
+    switches={"samples": 6000, "growth_to": None, "range_growth": 1, "outside": 0},
     sweep=tuple({"C": C, "b_min": lo, "b_max": hi, "eps": e, "samples": 20000, "range_growth": 0}
                 for C, lo, hi, e in ((1.0, 0.5, 1.0, 1e-6), (3.0, 1e-6, 10.0, 1e-3), (1.05, 2.0 ** -30, 1.0, 2.5e-2),
                                      (0.5, 1.0, 1.0001, 1e-8)))
@@ -251,5 +252,5 @@ register(Claim(
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed range, S = O(log(b_max/b_min)) at fixed ε",
     doc="docs/lemmas/lemma-F.4-ratio.md",
     param_types={"C": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float,
-                 "range_growth": int, "outside": int, "method": str},
+                 "range_growth": int, "outside": int, "method": ("auto", "horner", "chord")},
 ))

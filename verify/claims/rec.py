@@ -175,7 +175,8 @@ register(Claim(
                "[x_min, x_max], Lipschitz term |x' - x|/x_min^2).  φ(x') = φ(clip(x'; x_min, a_P)); telescoping over "
                "P geometric pieces, each by a degree-n Horner series with approximate products; L = H(m+1) + 3, "
                "W = 10P, S = P[20 + 26(H-1) + (24m+11)H + (m+1)(H-1)] + 1, B = max(4, a_P, 2/Δ_0) (H = n - 1)."),
-    params={"eps": 1e-2, "samples": 4000},
+    params={"eps": 1e-2, "x_min": 0.0, "x_max": 0.0},  # x_min = x_max = 0: the domain [ε, 1/ε]
+    switches={"samples": 4000, "growth_to": None},
     sweep=(({"eps": 1e-1, "samples": 20000}, {"eps": 1e-3, "samples": 20000},
             {"eps": 1e-2, "samples": 4000, "growth_to": 1e-8})
            + tuple({"eps": e, "x_min": lo, "x_max": hi, "samples": 20000}

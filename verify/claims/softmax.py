@@ -302,7 +302,8 @@ register(Claim(
     statement=("x ∈ R^n, i* = argmax x, x_i* - x_j >= δ for j ≠ i*, s = softmax(λx), ‖v_j‖_2 <= V: "
                "(a) 1 - s_i* <= (n-1)e^(-λδ)/(1+(n-1)e^(-λδ)), equality when all x_j = x_i* - δ; "
                "(b) ‖s - e_i*‖_1 = 2(1 - s_i*); (c) ‖Σ_j s_j v_j - v_i*‖_2 <= 2V(n-1)e^(-λδ)."),
-    params={"n": 8, "delta": 2.0, "lam": 2.5, "V": 1.5, "p": 3, "samples": 2000},
+    params={"n": 8, "delta": 2.0, "lam": 2.5, "V": 1.5, "p": 3},
+    switches={"samples": 2000},
     sweep=({"n": 2, "delta": 0.5, "lam": 1.0, "V": 1.0, "p": 1, "samples": 20000},
            {"n": 64, "delta": 5.0, "lam": 0.3, "V": 3.0, "p": 4, "samples": 20000},
            {"n": 512, "delta": 12.0, "lam": 4.0, "V": 1.0, "p": 2, "samples": 5000}),
@@ -479,7 +480,8 @@ register(Claim(
                "<= (n-1) t0 e^(-λ t0), t0 = max(δ, 1/λ) (= (n-1) δ e^(-λδ) when λδ >= 1: exponential decay in λδ, as "
                "item 2 follows from item 1 in the paper).  Separately labelled gap-free corollary (no hypothesis): "
                "0 <= max_i x_i - S_λ(x) <= (n-1)/(eλ)."),
-    params={"n": 8, "lam": 2.0, "delta": 2.0, "samples": 2000},
+    params={"n": 8, "lam": 2.0, "delta": 2.0},
+    switches={"samples": 2000},
     sweep=({"n": 2, "lam": 0.1, "delta": 1.0, "samples": 20000}, {"n": 64, "lam": 10.0, "delta": 0.5, "samples": 20000},
            {"n": 1024, "lam": 1.0, "delta": 8.0, "samples": 2000}),
     run=run_swish,

@@ -18,7 +18,7 @@ from verify.claims import attention as cl
 from verify.registry import load_all, run_claim
 
 REG = load_all()
-SMALL = {"d": 1, "d_v": 1, "N": 256, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": 1,
+SMALL = {"d": 1, "d_v": 1, "N": 256, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": "chebyshev",
          "violate": 0, "with_d2": 0, "d2_N": 256, "d2_delta": 1.5, "growth": 0}
 
 
@@ -264,7 +264,7 @@ def test_ratio_net_with_too_small_wedge_fails():
         p = c.params
         return la.build_attention(p["d"], p["d_v"], p["N"], p["delta"], p["eps"], p["tau"], p["route"],
                                   quotient=narrow)
-    r = cl.run_attention({**SMALL, "route": 0}, np.random.default_rng(0), mut)
+    r = cl.run_attention({**SMALL, "route": "both"}, np.random.default_rng(0), mut)
     assert r.verdict == "FAIL", _bad(r)
     assert any("v*" in n or "v_{i*}" in n or "Attn" in n for n in _failed(r)), _failed(r)
 
