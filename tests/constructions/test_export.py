@@ -75,6 +75,8 @@ def _standalone_run(path, X):
 
     e = arch["embedding"]
     Z = a[e["E"]].T[X] + (0 if e["b"] is None else a[e["b"]])
+    if arch.get("pre") is not None:
+        Z = fnn(arch["pre"], Z)
     for b in arch["blocks"]:
         Z = fnn(b["fnn"], conv(b["ssm"], Z))
     return Z[..., -1, :] @ a[arch["decoding"]["W_dec"]].T
@@ -86,6 +88,23 @@ def test_manifest_runs_without_library(tmp_path):
     X = rng.integers(0, 11, size=(2, 25))
     export.save(m, tmp_path / "w")
     np.testing.assert_allclose(_standalone_run(tmp_path / "w", X), m(X), rtol=1e-10, atol=1e-10)
+
+
+def test_manifest_runs_a_model_with_a_first_fnn(tmp_path):
+    """The optional ``pre`` FNN (FNN + SSM + FNN, as Lemma 3.3's export): the plain runner and reload agree."""
+    import dataclasses
+    rng = np.random.default_rng(2)
+    m = _model(rng)
+    D = m.embedding.D
+    pre = \
+        algebra.compose(algebra.identity(D, 2), algebra.affine(rng.normal(size=(D, D))))
+    m2 = dataclasses.replace(m, pre=pre)
+    X = rng.integers(0, 11, size=(2, 25))
+    export.save(m2, tmp_path / "w")
+    np.testing.assert_allclose(_standalone_run(tmp_path / "w", X), m2(X), rtol=1e-10, atol=1e-10)
+    back = export.load(tmp_path / "w")
+    assert back.pre is not None and np.array_equal(back(X), m2(X))
+    assert not np.allclose(m2(X), m(X))  # the first FNN is really applied
 
 
 def test_export_errors(tmp_path):
