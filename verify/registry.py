@@ -42,6 +42,11 @@ class Claim:
     domain: Callable[[dict], tuple] | None = None
 
 
+    def defaults(self) -> dict:
+        """The paper's parameters and the run switches at their defaults (switches the run computes left out)."""
+        return {**self.params, **{k: v for k, v in self.switches.items() if v is not None}}
+
+
 REGISTRY: dict[str, Claim] = {}
 
 
@@ -79,7 +84,7 @@ def run_claim(claim: Claim, params: dict | None = None, seed: int = 0, mutate=No
     construction -> construction) is handed to runs that accept it (the mutation self-test)."""
     import time
 
-    p = {**claim.params, **{k: v for k, v in claim.switches.items() if v is not None}, **(params or {})}
+    p = {**claim.defaults(), **(params or {})}
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     if mutate is not None:

@@ -136,7 +136,7 @@ def replay(rec: dict, registry: dict) -> tuple[Result, list[dict]]:
     claim = registry.get(rec["claim"])
     if claim is None:
         raise ReplayError(f"claim {rec['claim']!r} of the counterexample file is not registered in this version")
-    unknown = sorted(set(rec["params"]) - set(claim.params))
+    unknown = sorted(set(rec["params"]) - set(claim.params) - set(claim.switches))
     if unknown:
         raise ReplayError(f"claim {claim.id} has no parameter(s) {', '.join(unknown)} (saved by another version?)")
     try:

@@ -52,7 +52,7 @@ def max_change(claim, pairs, seed: int, n: int = 4000):
     domain box and its two extreme corners; None without a box or an FNN of matching input size."""
     if claim.domain is None:
         return None
-    lo, hi = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in claim.domain(dict(claim.params)))
+    lo, hi = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in claim.domain(claim.defaults()))
     for orig, mut in pairs:
         if orig.d_in == lo.size:
             X = np.concatenate([np.random.default_rng(seed).uniform(lo, hi, (n, lo.size)), lo[None, :], hi[None, :]])
@@ -83,7 +83,7 @@ def run_mutants(claim_ids=None, seed: int = 0, progress=None) -> dict:
         entry["supported"] = True
         base = uncaught_reason(run_claim(claim, seed=seed))[1]["max_measured_over_bound"]
         entry["unmutated_max_measured_over_bound"] = base
-        muts = mutants.generic_mutants() + list(claim.mutants(dict(claim.params)) if claim.mutants else [])
+        muts = mutants.generic_mutants() + list(claim.mutants(claim.defaults()) if claim.mutants else [])
         for name, kind, mutate in muts:
             if progress:
                 progress(f"{cid}: {name}")

@@ -80,13 +80,13 @@ def _failed(r):
 
 @pytest.mark.parametrize("layer", [0, -1])
 def test_clip_mutant_fails(layer):
-    r = cclip.run_clip(dict(REG["lemma-F.2-clip"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    r = cclip.run_clip(REG["lemma-F.2-clip"].defaults(), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
     assert any(n.startswith("exact") for n in _failed(r))
 
 
 def test_square_dropped_level_fails():
-    p = dict(REG["lemma-F.3-square"].params)
+    p = REG["lemma-F.3-square"].defaults()
     drop = lambda c: Construction(lsq.build_square(m=c.params["m"] - 1).net, c.formula, c.params, c.notes)  # noqa
     r = csq.run_square(p, np.random.default_rng(0), drop)
     f = _failed(r)
@@ -96,13 +96,13 @@ def test_square_dropped_level_fails():
 
 @pytest.mark.parametrize("layer", [1, 3, -1])
 def test_square_weight_mutant_fails(layer):
-    r = csq.run_square(dict(REG["lemma-F.3-square"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
+    r = csq.run_square(REG["lemma-F.3-square"].defaults(), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
     assert r.verdict == "FAIL"
     assert any(n.startswith("dense grid") or n.startswith("attained") for n in _failed(r))
 
 
 def test_mult_dropped_level_and_weight_mutants_fail():
-    p = dict(REG["lemma-F.3-mult"].params)
+    p = REG["lemma-F.3-mult"].defaults()
     drop = lambda c: Construction(lmult.build_mult(c.params["M"], 1.0, m=c.params["m"] - 1).net,  # noqa: E731
                                   c.formula, c.params, c.notes)
     r = cmult.run_mult(p, np.random.default_rng(0), drop)
@@ -130,12 +130,12 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
 
 @pytest.mark.parametrize("layer", [0, 5, -1])
 def test_prod_mutant_fails(layer):
-    r = cmult.run_prod(dict(REG["lemma-F.3-prod"].params), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
+    r = cmult.run_prod(REG["lemma-F.3-prod"].defaults(), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"
 
 
 def test_prod_dropped_level_fails():
-    p = dict(REG["lemma-F.3-prod"].params)
+    p = REG["lemma-F.3-prod"].defaults()
     drop = lambda c: Construction(lmult.build_prod(c.params["d"], c.params["C"], 1.0, m=c.params["m"] - 2).net,  # noqa
                                   c.formula, c.params, c.notes)
     r = cmult.run_prod(p, np.random.default_rng(0), drop)

@@ -103,7 +103,7 @@ def test_counts_equal_formula(d, R, eps, item):
 
 # ------------------------------------------------------------------------------------------ mutants
 def _run_mut(cid, mutate, item=1, **over):
-    p = dict(REG[cid].params)
+    p = REG[cid].defaults()
     p.update({"item": item, "growth_eps": 0, "rounding": 0, **over})
     return REG[cid].run(p, np.random.default_rng(0), mutate)
 

@@ -200,7 +200,7 @@ def test_range_growth_counts_linear_in_log_range():
 
 
 def test_self_test_catches_the_claims_own_mutants():
-    own = afq.own_mutants(dict(REG["lemma-F.4-ratio"].params))
+    own = afq.own_mutants(REG["lemma-F.4-ratio"].defaults())
     for name, _, mut in own:
         r = afq.run_ratio(dict(P_FAST), np.random.default_rng(0), mut)
         assert r.verdict == "FAIL", name

@@ -32,7 +32,7 @@ def test_f1_claims_pass(cid):
 def test_f1_wrong_concentration_bound_fails():
     """(n-2) in place of (n-1): the tight configuration exceeds it."""
     wrong = lambda n, d, lam=1.0: fs.concentration_bound(n - 1, d, lam)  # noqa: E731
-    r = fs.run_softmax(dict(REG["lemma-F.1-softmax"].params), np.random.default_rng(0), {"concentration": wrong})
+    r = fs.run_softmax(REG["lemma-F.1-softmax"].defaults(), np.random.default_rng(0), {"concentration": wrong})
     assert r.verdict == "FAIL"
     failed = {c.name for c in r.checks if c.status == "FAIL"}
     assert any(n.startswith("(a) tight") for n in failed)
@@ -60,7 +60,7 @@ def test_f1_swish_gap_form_too_strong_fails():
     """Half the gap-form bound (n-1) t0 e^(-λ t0) is broken: the symmetric family at t = t0 reaches
     1/(1 + (n-1)e^(-λ t0)) of the bound (0.98 at n = 2, λδ = 4)."""
     half = lambda n, delta, lam=1.0: fs.swish_gap_bound(n, delta, lam) / 2  # noqa: E731
-    r = fs.run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish_gap": half})
+    r = fs.run_swish(REG["lemma-F.1-swish"].defaults(), np.random.default_rng(0), {"swish_gap": half})
     failed = [c.name for c in r.checks if c.status == "FAIL"]
     assert r.verdict == "FAIL" and failed and all(n.startswith("gap form") for n in failed)
 
@@ -75,7 +75,7 @@ def test_f1_swish_gap_form_decays_exponentially():
 def test_f1_wrong_swish_bound_fails():
     """Half the bound: the symmetric configuration at n = 2 reaches 0.757 of the true bound."""
     wrong = lambda n, lam=1.0: fs.swish_bound(n, lam) / 2  # noqa: E731
-    r = fs.run_swish(dict(REG["lemma-F.1-swish"].params), np.random.default_rng(0), {"swish": wrong})
+    r = fs.run_swish(REG["lemma-F.1-swish"].defaults(), np.random.default_rng(0), {"swish": wrong})
     assert r.verdict == "FAIL"
     assert any(c.status == "FAIL" and c.name.startswith("gap-free corollary, adversarial") for c in r.checks)
 
