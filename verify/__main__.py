@@ -75,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--counterexamples", metavar="DIR", default=DEFAULT_CE_DIR,
                    help=f"directory for the files of failed runs (default ./{DEFAULT_CE_DIR})")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="run claims and sweep points in N worker processes (default 1: serially); docs/parallel.md")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="run claims and sweep points in N worker processes (default: one per core, at most one per "
+                        "job; 1: serially in this process); docs/parallel.md")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run them on the Dask cluster whose scheduler is at ADDRESS (pip install -e '.[dask]')")
     p.add_argument("--mutants", action="store_true",
@@ -201,9 +202,9 @@ def _select(registry: dict, ids: list[str]) -> list[Claim]:
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.scheduler is not None and args.jobs > 1:
+    if args.scheduler is not None and args.jobs is not None and args.jobs > 1:
         raise UsageError("--scheduler and --jobs N > 1 exclude each other (the cluster's workers run the jobs)")
     registry = load_all()
     if args.list:
@@ -230,11 +231,16 @@ def _main(argv: list[str]) -> int:
         jobs.append((c, own))
         if args.full:
             jobs += [(c, {**s, **own}) for s in c.sweep]
+    if args.jobs is None:  # both cores (all of them), never more workers than jobs; claims registered outside
+        # verify.claims (e.g. by a script or a test) exist only in this process: those runs stay serial
+        local = any(not getattr(c.run, "__module__", "").startswith("verify.claims") for c, _ in jobs)
+        args.jobs = 1 if args.scheduler is not None or local else max(1, min(os.cpu_count() or 1, len(jobs)))
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].cost)  # long jobs first; results stay in job order
     t0 = time.perf_counter()
     try:
         with runner.executor_for(args.jobs, args.scheduler) as ex:
             results = runner.run_jobs([(c.id, p) for c, p in jobs], args.seed, executor=ex,
-                                      progress=None if args.quiet else runner.StderrProgress())
+                                      progress=None if args.quiet else runner.StderrProgress(), order=order)
     except runner.RunnerError as e:
         raise UsageError(str(e)) from None
     wall = time.perf_counter() - t0

@@ -40,6 +40,9 @@ class Claim:
     # params -> (lo, hi): the box of the emitted FNN's inputs the claim speaks about; the mutation self-test samples
     # it to measure how far an uncaught mutant moves the function (verify/mutants.py)
     domain: Callable[[dict], tuple] | None = None
+    # rough seconds of the default run on the 2-core development machine: parallel runs start long jobs first
+    # (the report keeps the job order); never part of a verdict
+    cost: float = 1.0
 
 
     def defaults(self) -> dict:

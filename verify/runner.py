@@ -94,13 +94,15 @@ def run_job(claim_id: str, params: dict, seed: int) -> tuple[Result, str | None]
 
 # -------------------------------------------------------------------------------------------------- run
 def run_jobs(jobs: list[tuple[str, dict]], seed: int, executor: cf.Executor | None = None,
-             progress: Callable[[Progress], None] | None = None) -> list[Result]:
+             progress: Callable[[Progress], None] | None = None, order: list[int] | None = None) -> list[Result]:
     """Run ``jobs`` (claim id, parameter overrides) with ``seed`` each; results in job order.
 
     ``executor``: None runs them here, one after the other; else any ``concurrent.futures.Executor`` whose
     workers can import this package (``process_executor``, ``distributed.Client(...).get_executor()``).
     ``progress`` is called with a ``Progress`` as each job finishes (and, serially, as each starts).  A job
-    whose worker fails (raises, dies, cannot send its result back) becomes a FAIL Result with the error."""
+    whose worker fails (raises, dies, cannot send its result back) becomes a FAIL Result with the error.
+    ``order``: the indices of ``jobs`` in the order they are submitted to the executor (e.g. the longest first,
+    so that two workers finish together); the results stay in job order."""
     from .registry import load_all
     from .result import Result
 
@@ -118,7 +120,10 @@ def run_jobs(jobs: list[tuple[str, dict]], seed: int, executor: cf.Executor | No
             if progress:
                 progress(Progress(i + 1, n, i, cid, out[i], tb))
         return out
-    futures = {executor.submit(run_job, cid, params, seed): i for i, (cid, params) in enumerate(jobs)}
+    sub = list(range(n)) if order is None else list(order)
+    if sorted(sub) != list(range(n)):
+        raise ValueError("order must be a permutation of the job indices")
+    futures = {executor.submit(run_job, *jobs[i], seed): i for i in sub}
     try:
         for done, fut in enumerate(cf.as_completed(futures), 1):
             i = futures[fut]

@@ -2,6 +2,7 @@
 give the same verdicts and the same report as a serial run (timings aside); results come back in job order;
 a crashing claim is a FAIL with its error wherever it runs; bad usage exits 2 with one line."""
 
+import concurrent.futures as cf
 import contextlib
 import io
 import json
@@ -54,7 +55,8 @@ def serial(tmp_path_factory):
     path = tmp_path_factory.mktemp("serial") / "r.json"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rc = cli.main([*ARGS, "--json", str(path), "--quiet", "--counterexamples", str(path.parent / "ce")])
+        rc = cli.main([*ARGS, "--json", str(path), "--quiet", "--counterexamples", str(path.parent / "ce"),
+                       "--jobs", "1"])
     doc = json.loads(path.read_text())
     assert doc["meta"]["jobs"] == 1 and doc["meta"]["scheduler"] is None
     return rc, path, out.getvalue()
@@ -84,6 +86,20 @@ def test_jobs_2_same_report_as_serial(serial, tmp_path, capsys):
     meta = json.loads(path.read_text())["meta"]
     assert meta["jobs"] == 2 and meta["scheduler"] is None
     _assert_same_as_serial(serial, rc, path, out, err)
+
+
+def test_default_runs_on_every_core_with_the_serial_report(serial, tmp_path, capsys, monkeypatch):
+    """No --jobs: one worker per core (here 2, pinned for the test), long jobs submitted first, same report."""
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    path = tmp_path / "r.json"
+    rc, out, err = _run_cli(capsys, path)
+    assert json.loads(path.read_text())["meta"]["jobs"] == 2
+    _assert_same_as_serial(serial, rc, path, out, err)
+
+
+def test_order_must_be_a_permutation():
+    with pytest.raises(ValueError):
+        runner.run_jobs([("algebra-counts", {})], 0, executor=cf.ThreadPoolExecutor(1), order=[0, 0])
 
 
 def test_dask_local_cluster_same_report_as_serial(serial, tmp_path, capsys):

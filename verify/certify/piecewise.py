@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from flint import fmpq
+from flint import fmpq, fmpz
 
 from constructions.affine import Affine
 from constructions.fnn import FNN
@@ -92,6 +92,62 @@ class ExactLine:
         self.maps = [([(int(r), int(c), to_fmpq(float(v))) for r, c, v in zip(*rcv) if v != 0],
                       [to_fmpq(float(bb)) for bb in b], shape[0]) for rcv, b, shape in net.affine_maps()]
 
+    def batch(self, ts: list) -> tuple[list, list, list] | None:
+        """Exact signs of every hidden pre-activation and the exact output at many points at once, or None when a
+        point is not dyadic.  Every stored float64 (weights, biases, base, direction) and every float point is a
+        dyadic rational, so each layer's values are integers over one power of two: z = Z / 2^s with Z a numpy
+        object array of Python integers (units x points), computed exactly by integer products and shifts.
+        Returns (pos, neg, out): per hidden layer the boolean arrays z > 0 and z < 0 (units x points), and the
+        outputs z_L[output] as fmpq.  The same numbers as ``pre_activations`` point by point, vectorised."""
+        def dy(q: fmpq):  # (numerator, k) with q = numerator / 2^k, or None
+            d = int(q.q)
+            return (int(q.p), d.bit_length() - 1) if d & (d - 1) == 0 else None
+
+        pts = [dy(to_fmpq(t)) for t in ts]
+        if any(p is None for p in pts):
+            return None
+        n = len(pts)
+        S = max(k for _, k in pts)
+        T = np.array([num << (S - k) for num, k in pts], dtype=object)  # t = T / 2^S
+
+        def scaled(vals):  # a list of fmpq (dyadic) as (integer array, common scale)
+            parts = [dy(v) for v in vals]
+            k = max((e for _, e in parts), default=0)
+            return np.array([num << (k - e) for num, e in parts], dtype=object), k
+
+        B0, kb = scaled(self.base)
+        if self.direction is None:
+            s_h = max(S, kb)
+            H = np.empty((len(self.base), n), dtype=object)
+            for j in range(len(self.base)):
+                H[j] = (T << (s_h - S)) if j == self.axis else np.full(n, B0[j] << (s_h - kb), dtype=object)
+        else:
+            Dv, kd = scaled(self.direction)
+            s_h = max(S + kd, kb)
+            H = np.empty((len(self.base), n), dtype=object)
+            for j in range(len(self.base)):
+                H[j] = (T * (Dv[j] << (s_h - S - kd))) + (B0[j] << (s_h - kb))
+        pos, neg = [], []
+        for i, (w, b, rows) in enumerate(self.maps):
+            Wv, kw = scaled([v for _, _, v in w])
+            Bv, kb2 = scaled(b)
+            s_z = max(kw + s_h, kb2)
+            Z = np.empty((rows, n), dtype=object)
+            for r in range(rows):
+                Z[r] = np.full(n, Bv[r] << (s_z - kb2), dtype=object)
+            sh = s_z - kw - s_h
+            for (r, c, _), v in zip(w, Wv):
+                Z[r] += (H[c] * v) << sh if sh else H[c] * v
+            if i < len(self.maps) - 1:
+                pos.append(Z > 0)
+                neg.append(Z < 0)
+                H = np.where(Z > 0, Z, 0)
+                s_h = s_z
+            else:
+                den = fmpz(2) ** s_z
+                out = [fmpq(fmpz(int(x)), den) for x in Z[self.output]]
+        return pos, neg, out
+
     def pre_activations(self, t) -> list[list[fmpq]]:
         """[z_1, ..., z_L]: the pre-activation vectors of every layer at base + t e_axis (z_L = the output)."""
         if self.direction is None:
@@ -154,33 +210,44 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
     ``piece_error(p, q, fp, fq)`` (fmpq arguments) returns the exact sup over [p, q] of |L - g| for the line L
     through (p, fp), (q, fq) (an fmpq; e.g. ``square_piece_error``), or the exact (min, max) of L - g there, and
     then the result also carries the exact signed range.  The seed only chooses where the pieces start: a wrong
-    seed costs refinements, never soundness."""
+    seed costs refinements, never soundness.
+
+    The seed points (floats: dyadic rationals) are evaluated all at once in exact integer arithmetic
+    (``ExactLine.batch``); the pieces between them are taken from left to right, and a piece with a sign change is
+    refined depth first with ``pre_activations`` exactly as before: the same partition, bound and argmax."""
     t0 = time.perf_counter()
     lo_q, hi_q = to_fmpq(lo), to_fmpq(hi)
     if not lo_q < hi_q:
         raise ValueError("need lo < hi")
     line = ExactLine(net, output, axis, base, direction)
-    seeds = sorted({to_fmpq(float(s)) for s in np.asarray(seed_points, dtype=np.float64).reshape(-1)
-                    if np.isfinite(s)} | {lo_q, hi_q})
-    pts = [s for s in seeds if lo_q <= s <= hi_q]
-    vals = {p: line.pre_activations(p) for p in pts}
-    stack = list(zip(pts[:-1], pts[1:]))[::-1]
+    sf = np.asarray(seed_points, dtype=np.float64).reshape(-1)
+    sf = np.unique(sf[np.isfinite(sf) & (sf > float(lo_q) - 1.0) & (sf < float(hi_q) + 1.0)])  # exact float order
+    pts = sorted({to_fmpq(s) for s in sf.tolist()} | {lo_q, hi_q})
+    pts = [s for s in pts if lo_q <= s <= hi_q]
+    bt = line.batch(pts)
+    if bt is None:  # a non-dyadic end: every point by the exact scalar path
+        vals = {p: line.pre_activations(p) for p in pts}
+        bad = None
+        fout = [vals[p][-1][output] for p in pts]
+    else:
+        pos, neg, fout = bt
+        cross = np.zeros(len(pts) - 1, dtype=bool)
+        for P, N in zip(pos, neg):
+            cross |= np.any((P[:, :-1] & N[:, 1:]) | (N[:, :-1] & P[:, 1:]), axis=0)
+        bad, vals = cross, {}
     best, arg, pieces, refine = fmpq(0), lo_q, 0, 0
     rng = None
-    while stack:
-        p, q = stack.pop()
-        zp, zq = vals[p], vals[q]
-        split = None
-        for k in range(len(zp) - 1):
-            for j, (a, b) in enumerate(zip(zp[k], zq[k])):
-                if (a > 0 and b < 0) or (a < 0 and b > 0):
-                    split = p + a * (q - p) / (a - b)
-                    break
-            if split is not None:
-                break
-        if split is None:
-            fp, fq = zp[-1][output], zq[-1][output]
-            err = piece_error(p, q, fp, fq)
+
+    def value(p):
+        if p not in vals:
+            vals[p] = line.pre_activations(p)
+        return vals[p]
+
+    n_seed = len(pts) - 1
+    for i in range(n_seed):
+        p, q = pts[i], pts[i + 1]
+        if bad is not None and not bad[i]:  # affine on [p, q]: every hidden sign checked exactly, in batch
+            err = piece_error(p, q, fout[i], fout[i + 1])
             if isinstance(err, tuple):
                 rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
                 err = max(abs(err[0]), abs(err[1]))
@@ -188,16 +255,38 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
             if err > best:
                 best, arg = err, p
             continue
-        refine += 1
-        if pieces + len(stack) + 2 > max_pieces:
-            return ExactPLResult(False, None, float("inf"), float(arg), pieces, refine, time.perf_counter() - t0,
-                                 f"more than {max_pieces} pieces needed")
-        vals[split] = line.pre_activations(split)
-        stack.append((split, q))
-        stack.append((p, split))
-    return ExactPLResult(True, best, fmpq_float_up(best), float(fmpq_float_up(arg)), pieces, refine, time.perf_counter() - t0,
-                         "every piece of the partition is affine (exact sign check of every neuron at both ends)",
-                         rng)
+        stack = [(p, q)]
+        while stack:
+            p, q = stack.pop()
+            zp, zq = value(p), value(q)
+            split = None
+            for k in range(len(zp) - 1):
+                for j, (a, b) in enumerate(zip(zp[k], zq[k])):
+                    if (a > 0 and b < 0) or (a < 0 and b > 0):
+                        split = p + a * (q - p) / (a - b)
+                        break
+                if split is not None:
+                    break
+            if split is None:
+                fp, fq = zp[-1][output], zq[-1][output]
+                err = piece_error(p, q, fp, fq)
+                if isinstance(err, tuple):
+                    rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
+                    err = max(abs(err[0]), abs(err[1]))
+                pieces += 1
+                if err > best:
+                    best, arg = err, p
+                continue
+            refine += 1
+            if pieces + len(stack) + (n_seed - i - 1) + 2 > max_pieces:
+                return ExactPLResult(False, None, float("inf"), float(arg), pieces, refine, time.perf_counter() - t0,
+                                     f"more than {max_pieces} pieces needed")
+            vals[split] = line.pre_activations(split)
+            stack.append((split, q))
+            stack.append((p, split))
+    return ExactPLResult(True, best, fmpq_float_up(best), float(fmpq_float_up(arg)), pieces, refine,
+                         time.perf_counter() - t0,
+                         "every piece of the partition is affine (exact sign check of every neuron at both ends)", rng)
 
 
 def square_piece_error(p, q, fp, fq):

@@ -12,6 +12,9 @@ def to_fmpq(x) -> fmpq:
     """A float64 (or Fraction / int / fmpq) as an exact fmpq."""
     if isinstance(x, fmpq):
         return x
+    if isinstance(x, float):  # exact, and faster than through Fraction
+        n, d = x.as_integer_ratio()
+        return fmpq(n, d)
     n, d = Fraction(x).as_integer_ratio()
     return fmpq(n, d)
 

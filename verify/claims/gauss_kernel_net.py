@@ -421,6 +421,7 @@ register(Claim(
     build=lambda p: gn.build_kernel_features(1, float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: K terms = O(log 1/ε), L = O(log^2), W = O(log^2), S = O(log^3)",
     doc="docs/lemmas/lemma-F.5-network.md",
+    cost=50.0,
     param_types={"R": float, "eps": float, "samples": int, "item": int, "growth_eps": float, "rounding": int},
 ))
 
@@ -444,6 +445,7 @@ register(Claim(
     build=lambda p: gn.build_kernel_features(int(p["d"]), float(p["R"]), float(p["eps"]), int(p.get("item") or 1)),
     growth="poly-log in 1/ε (paper); derived: T = O(log^d 1/ε), L = O(log^2), W = O(log^{d+1}), S = O(log^{d+2})",
     doc="docs/lemmas/lemma-F.6-network.md",
+    cost=10.0,
     param_types={"d": int, "R": float, "eps": float, "samples": int, "item": int, "growth_eps": float,
                  "rounding": int},
 ))

@@ -150,5 +150,6 @@ register(Claim(
     domain=lambda p: ((-float(p["A"]), float(p["b_min"])), (float(p["A"]), float(p["b_max"]))),
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed A, b_min, b_max",
     doc="docs/lemmas/lemma-F.4-quotient.md",
+    cost=4.0,
     param_types={"A": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float},
 ))

@@ -251,6 +251,7 @@ register(Claim(
     mutants=own_mutants,
     growth="not stated; ours L, S = O(log^2 1/ε) at fixed range, S = O(log(b_max/b_min)) at fixed ε",
     doc="docs/lemmas/lemma-F.4-ratio.md",
+    cost=2.0,
     param_types={"C": float, "b_min": float, "b_max": float, "eps": float, "samples": int, "growth_to": float,
                  "range_growth": int, "outside": int, "method": ("auto", "horner", "chord")},
 ))

@@ -188,5 +188,6 @@ register(Claim(
                       else (float(p["eps"]), 1.0 / float(p["eps"]))),
     growth="L = O(log^2 1/ε), W = O(log^3 1/ε), S = O(log^4 1/ε)",
     doc="docs/lemmas/lemma-F.3-rec.md",
+    cost=16.0,
     param_types={"eps": float, "samples": int, "x_min": float, "x_max": float, "growth_to": float},
 ))
