@@ -168,3 +168,10 @@ def load(path):
     blocks = tuple((_ssm_load(b["ssm"], a), _fnn_load(b["fnn"], a)) for b in arch["blocks"])
     dec = None if arch["decoding"] is None else Decoding(a[arch["decoding"]["W_dec"]])
     return SSMModel(emb, blocks, dec)
+
+
+def to_torch(obj, max_len=None):
+    """An ``nn.Module`` (float64) equal to ``obj``'s forward; see ``constructions.torch_export`` (extra .[torch])."""
+    from .torch_export import to_torch as _to_torch
+
+    return _to_torch(obj, max_len)
