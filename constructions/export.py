@@ -171,3 +171,10 @@ def load(path):
     dec = None if arch["decoding"] is None else Decoding(a[arch["decoding"]["W_dec"]])
     pre = _fnn_load(arch["pre"], a) if arch.get("pre") is not None else None
     return SSMModel(emb, blocks, dec, pre)
+
+
+def to_torch(obj, max_len=None):
+    """An ``nn.Module`` (float64) equal to ``obj``'s forward; see ``constructions.torch_export`` (extra .[torch])."""
+    from .torch_export import to_torch as _to_torch
+
+    return _to_torch(obj, max_len)

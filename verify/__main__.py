@@ -13,7 +13,8 @@
     python -m verify --full --scheduler tcp://HOST:8786   run them on a Dask cluster (pip install -e '.[dask]')
 
     python -m verify replay FILE          re-run a saved counterexample; exit 1 if it still fails
-    python -m verify inspect CLAIM [--param k=v ...] [--export PATH] [--heatmap PATH]
+    python -m verify inspect CLAIM [--param k=v ...] [--export PATH [--format npz|onnx|safetensors] [--vnnlib]]
+                                          [--heatmap PATH]
                                           architecture of the emitted weights; export .npz + JSON; draw them
     python -m verify tasks FORMAT FILE    a task file (jelassi, zoology, safari, s4, neutral) in the neutral
                                           format, with its oracle scores (docs/tasks/)
@@ -90,6 +91,9 @@ def _inspect_parser() -> argparse.ArgumentParser:
     p.add_argument("claim", metavar="CLAIM")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
     p.add_argument("--export", metavar="PATH", help="write PATH.npz and PATH.json (docs/weights-format.md)")
+    p.add_argument("--format", choices=("npz", "onnx", "safetensors"), default="npz",
+                   help="export format (onnx, safetensors: docs/interop.md; default npz)")
+    p.add_argument("--vnnlib", action="store_true", help="with --format onnx: write the claim's VNN-LIB properties")
     p.add_argument("--heatmap", metavar="PATH", help="draw the weight matrices into PATH (.png; needs matplotlib)")
     return p
 
@@ -351,7 +355,16 @@ def _inspect(argv: list[str]) -> int:
     print(f"{c.id} ({c.paper_ref}) at {report.params_line(params)}")
     print(report.describe(obj))
     net = obj.net if hasattr(obj, "net") and hasattr(obj, "formula") else obj
-    if args.export:
+    if args.vnnlib and (args.format != "onnx" or not args.export):
+        raise UsageError("--vnnlib needs --export PATH --format onnx")
+    if args.export and args.format != "npz":
+        from .interop import formats
+        try:
+            for line in formats.export(net, base, args.format, c.id, params, args.vnnlib):
+                print(line)
+        except (ImportError, ValueError, TypeError, OSError) as e:
+            raise UsageError(f"cannot export {c.id} as {args.format}: {e}") from None
+    elif args.export:
         from constructions import export
         try:
             npz, js = export.save(net, args.export)
