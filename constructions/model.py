@@ -117,6 +117,14 @@ class SSMModel:
     def M(self) -> int:
         return len(self.blocks)
 
+    @property
+    def d_in(self) -> int:
+        """What the model reads per token: the embedding's input size (vocabulary or vector dimension), else
+        the first FNN's or the first SSM layer's input dimension."""
+        if self.embedding is not None:
+            return self.embedding.d_in
+        return self.pre.d_in if self.pre is not None else self.blocks[0][0].d_in
+
     def forward(self, X, method: str = "auto") -> np.ndarray:
         """The model output before decoding, shape (..., N, D_out)."""
         Z = self.embedding(X) if self.embedding is not None else np.asarray(X, dtype=np.float64)

@@ -399,8 +399,7 @@ def _roundtrip_identical(net, back) -> bool:
     elif isinstance(net, SSMModel) and net.embedding is not None and net.embedding.kind == "onehot":
         x = rng.integers(0, net.embedding.E.shape[1], size=(2, 32))
     else:
-        d = net.embedding.E.shape[1] if isinstance(net, SSMModel) and net.embedding is not None else \
-            (((net.pre.d_in if net.pre is not None else net.blocks[0][0].d_in)) if isinstance(net, SSMModel) else net.d_in)
+        d = net.d_in
         x = rng.normal(size=(2, 32, d))
     return bool(np.array_equal(net(x), back(x)))
 

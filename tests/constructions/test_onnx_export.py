@@ -65,7 +65,7 @@ def test_names_carry_paper_symbols_and_match_safetensors(tmp_path):
     names = {i.name for i in to_onnx(net).graph.initializer if "#" not in i.name}
     spec, t = lower(net)
     assert names == set(t)
-    assert {"block1/fnn/A1", "block1/fnn/b1", "block2/ssm/idx_rs", "block2/ssm/perm"} <= names
+    assert {"pre/fnn/A1", "pre/fnn/b1", "block1/ssm/idx_rs", "block1/ssm/perm", "block1/fnn/A1"} <= names
     p = save_safetensors(net, tmp_path / "l33")
     spec2, t2 = load_safetensors(p)
     assert spec2 == spec and set(t2) == set(t) and all(np.array_equal(t[k], t2[k]) for k in t)

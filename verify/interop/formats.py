@@ -23,8 +23,7 @@ def sample_input(net, rng, n: int = 64, N: int = 32):
         return rng.normal(size=(n, net.d_in)) * 2
     if isinstance(net, SSMModel) and net.embedding is not None and net.embedding.kind == "onehot":
         return rng.integers(0, net.embedding.d_in, size=(2, N))
-    d = net.embedding.d_in if isinstance(net, SSMModel) and net.embedding is not None else \
-        (net.blocks[0][0].d_in if isinstance(net, SSMModel) else net.d_in)
+    d = net.d_in
     return rng.normal(size=(2, N, d))
 
 
