@@ -23,10 +23,24 @@ The names re-exported below are the interface the claims use most.
 """
 
 from .bnb import CertResult, cert_check, certify_fnn
-from .enclosures import (enclose_clip, enclose_exp_neg, enclose_monotone_arb, enclose_product, enclose_square,
-                         enclose_taylor_arb, enclose_taylor_cells)
-from .piecewise import (ExactLine, ExactPLResult, certify_pl_exact, clip_piece_error, depends_only_on, pl_breakpoints,
-                        square_piece_error)
+from .enclosures import (
+                         enclose_clip,
+                         enclose_exp_neg,
+                         enclose_monotone_arb,
+                         enclose_product,
+                         enclose_square,
+                         enclose_taylor_arb,
+                         enclose_taylor_cells,
+)
+from .piecewise import (
+                         ExactLine,
+                         ExactPLResult,
+                         certify_pl_exact,
+                         clip_piece_error,
+                         depends_only_on,
+                         pl_breakpoints,
+                         square_piece_error,
+)
 from .rational import float_up, fmpq_float_up, to_fmpq
 from .tails import affine_on_ray, certify_decreasing_tail
 

@@ -36,14 +36,7 @@ from constructions.fnn import FNN
 from .piecewise import certify_pl_exact, pl_breakpoints
 from .rational import fmpq_float_up, to_fmpq
 from .separable import certify_separable_poly, quadratic_piece_error
-from .twostage import (
-    NotSplittable,
-    column_groups,
-    dyadic_out,
-    pair_kind,
-    pl_target_error,
-    row_dicts,
-)
+from .twostage import NotSplittable, column_groups, dyadic_out, pair_kind, pl_target_error, row_dicts
 
 
 @dataclass

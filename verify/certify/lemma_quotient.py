@@ -22,15 +22,7 @@ from flint import fmpq
 
 from .rational import float_up, to_fmpq
 from .separable import certify_separable_poly
-from .twostage import (
-    NotSplittable,
-    arb_of,
-    bnb_stage,
-    box_ranges,
-    pl_stage,
-    restrict_1d,
-    split,
-)
+from .twostage import NotSplittable, arb_of, bnb_stage, box_ranges, pl_stage, restrict_1d, split
 
 
 def certify_quotient(net, A: float, b_min: float, b_max: float, eps: float) -> dict:

@@ -235,8 +235,17 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
         for P, N in zip(pos, neg):
             cross |= np.any((P[:, :-1] & N[:, 1:]) | (N[:, :-1] & P[:, 1:]), axis=0)
         bad, vals = cross, {}
-    best, arg, pieces, refine = fmpq(0), lo_q, 0, 0
-    rng = None
+    st = {"best": fmpq(0), "arg": lo_q, "pieces": 0, "rng": None}
+    refine = 0
+
+    def affine_piece(p, q, fp, fq):  # f is the line through (p, fp), (q, fq) on [p, q]: its exact error there
+        err = piece_error(p, q, fp, fq)
+        if isinstance(err, tuple):
+            st["rng"] = err if st["rng"] is None else (min(st["rng"][0], err[0]), max(st["rng"][1], err[1]))
+            err = max(abs(err[0]), abs(err[1]))
+        st["pieces"] += 1
+        if err > st["best"]:
+            st["best"], st["arg"] = err, p
 
     def value(p):
         if p not in vals:
@@ -247,13 +256,7 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
     for i in range(n_seed):
         p, q = pts[i], pts[i + 1]
         if bad is not None and not bad[i]:  # affine on [p, q]: every hidden sign checked exactly, in batch
-            err = piece_error(p, q, fout[i], fout[i + 1])
-            if isinstance(err, tuple):
-                rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
-                err = max(abs(err[0]), abs(err[1]))
-            pieces += 1
-            if err > best:
-                best, arg = err, p
+            affine_piece(p, q, fout[i], fout[i + 1])
             continue
         stack = [(p, q)]
         while stack:
@@ -268,25 +271,20 @@ def certify_pl_exact(net: FNN, piece_error, lo: float, hi: float, seed_points=()
                 if split is not None:
                     break
             if split is None:
-                fp, fq = zp[-1][output], zq[-1][output]
-                err = piece_error(p, q, fp, fq)
-                if isinstance(err, tuple):
-                    rng = err if rng is None else (min(rng[0], err[0]), max(rng[1], err[1]))
-                    err = max(abs(err[0]), abs(err[1]))
-                pieces += 1
-                if err > best:
-                    best, arg = err, p
+                affine_piece(p, q, zp[-1][output], zq[-1][output])
                 continue
             refine += 1
-            if pieces + len(stack) + (n_seed - i - 1) + 2 > max_pieces:
-                return ExactPLResult(False, None, float("inf"), float(arg), pieces, refine, time.perf_counter() - t0,
-                                     f"more than {max_pieces} pieces needed")
+            if st["pieces"] + len(stack) + (n_seed - i - 1) + 2 > max_pieces:
+                return ExactPLResult(False, None, float("inf"), float(st["arg"]), st["pieces"], refine,
+                                     time.perf_counter() - t0, f"more than {max_pieces} pieces needed")
             vals[split] = line.pre_activations(split)
             stack.append((split, q))
             stack.append((p, split))
-    return ExactPLResult(True, best, fmpq_float_up(best), float(fmpq_float_up(arg)), pieces, refine,
+    best = st["best"]
+    return ExactPLResult(True, best, fmpq_float_up(best), float(fmpq_float_up(st["arg"])), st["pieces"], refine,
                          time.perf_counter() - t0,
-                         "every piece of the partition is affine (exact sign check of every neuron at both ends)", rng)
+                         "every piece of the partition is affine (exact sign check of every neuron at both ends)",
+                         st["rng"])
 
 
 def square_piece_error(p, q, fp, fq):

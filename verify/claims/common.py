@@ -6,6 +6,25 @@ instance certifies within the default budget (the check then carries ``certified
 CERTIFIED); otherwise on a small auxiliary instance of the same builder (eps = 1e-2), reported as such (not a
 certificate of the claim at its parameters).  The mutant is applied to the auxiliary instance too, so a broken
 builder/weight fails there as well.
+
+The Appendix F claim pattern (``clip``, ``square``, ``mult``, ``exp``, ``rec``, ``cos``, ``quotient``, ``ratio``): every claim
+builds its network through the builder in ``lemmas/`` and checks
+  (1) counts read from the emitted matrices (``net.counts()``) equal the builder's closed-form formula;
+  (2) the error bound on a dense grid (1-D / 2-D), random samples, the worst cases known from the math (sawtooth
+      grid midpoints, the attained point of the product, domain ends, break points of the pieces, folding break
+      points, corners) and a local search climbing from the worst sampled points; the maximum and its argmax are
+      recorded;
+  (3) the perturbed-input form where the lemma has one (inputs x' outside the domain included);
+  (4) growth: over ε = 1e-1 .. 1e-8 the counts equal the formula, the error holds on a sample, and the log-log slopes
+      of L, W, S, log B against log(1/ε) are reported beside the claimed order (a slope above the claimed exponent
+      + 0.3 fails); rows below the float64 floor are INCONCLUSIVE;
+  (5) a 60-digit evaluation of the stored network (``verify.certify.highprec.net_mp``) at the worst points, and a
+      certificate (``bnb_check`` and the exact certificates of ``verify.certify``).
+Targets (x^2, xy, Π x_i, e^{-x}, 1/x, a/b, cos, sin) come from numpy / mpmath, never from the networks.
+
+Float64 decision rule.  The statements are about exact arithmetic; the stored weights are float64 and the forward
+pass rounds.  The allowance τ = S · eps64 · V (S nonzeros, V the size of the output: 1, M^2, C^d, 1/x_min, A/b_min)
+is added to every bound; a bound below 1000 τ cannot be decided and is reported INCONCLUSIVE.
 """
 
 from __future__ import annotations

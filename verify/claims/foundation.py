@@ -26,7 +26,6 @@ from ..registry import Claim, register
 from ..result import Check, Result
 
 
-
 # ---------------------------------------------------------------------------------------------- SSM paths
 def random_channels(rng: np.random.Generator, n_general: int = 2) -> list[ssm.SSMChannel]:
     """One of each family plus ``n_general`` random stable (spectral radius <= 0.95) dense SSMs."""

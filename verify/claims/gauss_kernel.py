@@ -20,7 +20,6 @@ import mpmath
 import numpy as np
 
 from constructions.validate import EPS64
-
 from lemmas import gauss_kernel as gk
 
 from .. import reference as ref
@@ -28,8 +27,6 @@ from ..certify.lemma_gauss_kernel import certify_gauss_expansion
 from ..checks import counts_match, decide_le
 from ..registry import Claim, register
 from ..result import Check, Result
-
-
 
 
 # -------------------------------------------------------------------------------------------- samplers

@@ -24,8 +24,8 @@ import numpy as np
 from lemmas import ratio as lr
 
 from ..certify.highprec import net_mp
-from ..certify.twostage import twostage_check
 from ..certify.lemma_ratio import certify_ratio
+from ..certify.twostage import twostage_check
 from ..checks import (
     EPS64,
     SWEEP_EPS,

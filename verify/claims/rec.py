@@ -1,18 +1,10 @@
 """Lemma F.3: 1/x (docs/lemmas/lemma-F.3-rec.md).
 
-Same pattern as the other Appendix F claims (``verify.claims.square``): (1) counts read from the emitted matrices equal the builder's
-formula; (2) the error bound on a dense grid (1-D; 2-D for the quotient), random samples, the known worst cases
-(domain ends, the break points of the pieces, b = b_min, folding break points for cos) and a local search from
-the worst sampled points; (3) the perturbed-input form with inputs far outside the domain; (4) growth over
-ε = 1e-1 .. 1e-8 with fitted log-log exponents beside the claimed ones, INCONCLUSIVE below the float64 floor;
-(5) a 60-digit evaluation of the stored network (``verify.certify.highprec.net_mp``) at the worst points.
-Targets (1/x, a/b, cos, sin) come from numpy / mpmath, never from the networks.
-
-Float64 rule (``verify.checks``): τ = S · eps64 · V with V the size of the output (1/x_min for rec, A/b_min for
-the quotient, 1 for cos); a bound below 1000 τ is INCONCLUSIVE.  For rec on [ε, 1/ε] the relative accuracy
-needed is ε^2, and the rule decides ε >= 1e-3 only (ε = 1e-4: 1000 τ = 3.7e-4); the default growth sweep stops
-at the floor (``growth_to``), ``--full`` runs it to 1e-8 and reports the rows below the floor as INCONCLUSIVE.
-The measured float64-vs-60-digit deviation of the rec nets is about 1 eps64 / x_min (tests), ~S times below τ.
+Checks: the Appendix F claim pattern and float64 rule (``verify.claims.common``).
+For rec on [ε, 1/ε] the relative accuracy needed is ε^2, and the rule (V = 1/x_min) decides ε >= 1e-3 only
+(ε = 1e-4: 1000 τ = 3.7e-4); the default growth sweep stops at the floor (``growth_to``), ``--full`` runs it to
+1e-8 and reports the rows below the floor as INCONCLUSIVE.  The measured float64-vs-60-digit deviation of the rec
+nets is about 1 eps64 / x_min (tests), ~S times below τ.
 """
 
 from __future__ import annotations
@@ -26,16 +18,7 @@ from lemmas import rec as lrec
 
 from ..certify.enclosures import enclose_taylor_arb
 from ..certify.highprec import net_mp
-from ..checks import (
-    SWEEP_EPS,
-    allowance,
-    counts_match,
-    counts_of,
-    err_check,
-    growth_check,
-    growth_line,
-    local_search,
-)
+from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
 from .common import bnb_check, mutated, own_seed, sweep_eps

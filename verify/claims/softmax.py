@@ -36,8 +36,6 @@ from ..registry import Claim, register
 from ..result import Check, Result
 
 
-
-
 # ------------------------------------------------------------------------------------------- the bounds
 def concentration_bound(n, delta, lam=1.0):
     """(n-1)e^{-λδ} / (1 + (n-1)e^{-λδ}) (float64, or mpmath when given mpf arguments)."""

@@ -1,21 +1,6 @@
 """Lemma F.3 (squaring, the sawtooth construction) (docs/lemmas/lemma-F.3-square.md).
 
-Every claim builds its network through the builder in ``lemmas/`` and checks:
-  (1) counts read from the emitted matrices (``net.counts()``) equal the builder's closed-form formula;
-  (2) the error bound on a dense grid (1-D / 2-D), random samples, the worst cases known from the math
-      (sawtooth grid midpoints, the attained point of the product, domain ends, corners) and a local search
-      climbing from the worst sampled points; the maximum and its argmax are recorded;
-  (3) the perturbed-input form where the lemma has one (inputs x' outside the domain included);
-  (4) growth: over ε = 1e-1 .. 1e-8 the counts equal the formula, the error holds on a sample, and the
-      log-log slopes of L, W, S, log B against log(1/ε) are reported beside the claimed order (a slope above
-      the claimed exponent + 0.3 fails).
-Targets (x^2, xy, Π x_i, e^{-x}) are computed by numpy / mpmath, never from the networks.
-
-Float64 decision rule.  The statements are about exact arithmetic; the stored weights are float64 and the
-forward pass rounds.  The allowance τ = S · eps64 · V (S nonzeros, V the size of the output: 1, M^2, C^d) is
-added to every bound; the measured float64-vs-60-digit deviation of these nets is about 0.004 S eps64 V
-(``test_rounding_allowance_covers_float64``), so τ is ~250 times the observed rounding and ~1e5 times below
-every ε checked by default.  A bound below 1000 τ cannot be decided and is reported INCONCLUSIVE.
+Checks: the Appendix F claim pattern and float64 rule (``verify.claims.common``).
 """
 
 from __future__ import annotations
@@ -27,16 +12,7 @@ from lemmas import square as lsq
 
 from ..certify.enclosures import enclose_square
 from ..certify.piecewise import certify_pl_exact, pl_breakpoints, square_piece_error
-from ..checks import (
-    SWEEP_EPS,
-    allowance,
-    counts_match,
-    counts_of,
-    err_check,
-    growth_check,
-    growth_line,
-    local_search,
-)
+from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
 from .common import bnb_check, f64_vs_arb, mutated, rebuilt

@@ -523,3 +523,23 @@ def test_several_outputs_certified_together_and_a_broken_one_fails():
         cf.certify_fnn(net, enc, [0.0], [1.0], [eps, -1.0], output=[0, 1])
     with pytest.raises(ValueError):
         cf.certify_fnn(net, enc, [0.0], [1.0], eps, output=[0, 2])
+
+
+def test_exact_line_batch_equals_pointwise_evaluation():
+    """ExactLine.batch (integer arithmetic over a power of two) gives the same signs and outputs as the exact
+    rational evaluation point by point, on a line through a 2-D net with a base point and a direction."""
+    from flint import fmpq
+
+    from verify.certify.piecewise import ExactLine
+
+    net = lmult.build_mult(1.5, 1e-3).net
+    line = ExactLine(net, 0, 0, base=[0.25, -0.75], direction=[1.0, 0.5])
+    ts = sorted({float(t) for t in np.random.default_rng(3).uniform(-2, 2, 200)} | {0.0, -2.0, 2.0})
+    pos, neg, out = line.batch(ts)
+    for i, t in enumerate(ts):
+        zs = line.pre_activations(t)
+        assert out[i] == zs[-1][0]
+        for k, z in enumerate(zs[:-1]):
+            assert [bool(v) for v in pos[k][:, i]] == [x > 0 for x in z]
+            assert [bool(v) for v in neg[k][:, i]] == [x < 0 for x in z]
+    assert line.batch([fmpq(1, 3)]) is None  # not dyadic: the caller falls back to the exact scalar path
