@@ -72,6 +72,7 @@ def f6():
     return c, res
 
 
+@pytest.mark.slow
 def test_f6_factor_certificate_holds(f6):
     c, res = f6
     assert res["proved"], res
@@ -94,6 +95,7 @@ def test_f6_factor_certificate_holds(f6):
         assert abs(mpmath.mpf(v.numerator) / v.denominator - t) <= deltas[j]
 
 
+@pytest.mark.slow
 def test_f6_factor_certificate_fails_on_broken_nets(f6):
     """Nets whose factor error exceeds η (a float64 counterexample exists) are not certified: the read-out or a
     square's weight perturbed by 1%, a product block's weight perturbed by 1%, the net built for 30 η."""

@@ -30,6 +30,7 @@ def _bad(r):
     return [(c.name, c.status, c.measured, c.bound) for c in r.checks if c.status != "PASS"]
 
 
+@pytest.mark.slow
 def test_claim_passes_default():
     r = run_claim(REG["lemma-3.3"], seed=1)
     assert r.verdict == "PASS", _bad(r)
@@ -296,6 +297,7 @@ def test_pair_level_error_is_2_pow_minus_2m_minus_2_and_attained(m):
         assert np.abs(_pair_net(m - 1)(X2)[:, 0] - X2[:, 0] * X2[:, 1]).max() > bound
 
 
+@pytest.mark.slow
 def test_budget_gamma1_and_minimal_m():
     for route in la.ROUTES:
         for N, delta in ((256, 0.5), (4096, 1.0), (1 << 16, 1.0)):

@@ -35,6 +35,7 @@ def _bad(r):
     return [(c.name, c.status, c.measured, c.bound) for c in r.checks if c.status != "PASS"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cid", IDS)
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
@@ -101,6 +102,7 @@ def test_square_weight_mutant_fails(layer):
     assert any(n.startswith("dense grid") or n.startswith("attained") for n in _failed(r))
 
 
+@pytest.mark.slow
 def test_mult_dropped_level_and_weight_mutants_fail():
     p = REG["lemma-F.3-mult"].defaults()
     drop = lambda c: Construction(lmult.build_mult(c.params["M"], 1.0, m=c.params["m"] - 1).net,  # noqa: E731
@@ -142,6 +144,7 @@ def test_prod_dropped_level_fails():
     assert r.verdict == "FAIL" and any(n.startswith("random") for n in _failed(r))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", [0, 2, -1])
 def test_exp_mutant_fails(layer):
     # Not every weight is a useful mutant: a 1% change to a deep sawtooth weight (layer 7, level k ~ 6, influence

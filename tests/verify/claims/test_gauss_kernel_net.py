@@ -48,6 +48,7 @@ def _built(d, R, eps, item):
     return _CACHE[key]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cid", ["lemma-F.5-network", "lemma-F.6-network"])
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
@@ -117,6 +118,7 @@ def _drop_term(i):
     return mut
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cid,item", [("lemma-F.5-network", 1), ("lemma-F.5-network", 3), ("lemma-F.6-network", 3)])
 def test_dropped_term_fails(cid, item):
     c = _built(1 if cid.endswith("F.5-network") else 2, 1.0, REG[cid].params["eps"], item)
@@ -129,6 +131,7 @@ def test_dropped_term_fails(cid, item):
         assert _has(f, "kernel <= ε", "x = y"), (i, f)  # the error at the worst case exceeds ε, too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer,k", [(0, None), (5, None), (-2, 0), (-1, None)])
 def test_perturbed_weight_fails(layer, k):
     """A weight times 1.01 (k None: the largest of the map).  Not every perturbation must break the lemma: a
@@ -142,6 +145,7 @@ def test_perturbed_weight_fails(layer, k):
         assert r.verdict == "FAIL" and _has(f, "per factor"), (cid, layer, f)
 
 
+@pytest.mark.slow
 def test_perturbed_weight_in_the_exp_stage_fails():
     c = _built(1, 1.0, 1e-4, 1)
     L1 = c.params["m_s"] + 2
@@ -152,6 +156,7 @@ def test_perturbed_weight_in_the_exp_stage_fails():
     assert r.verdict == "FAIL" and _has(_failed(r.checks), "per factor")
 
 
+@pytest.mark.slow
 def test_factor_net_for_larger_eta_fails():
     """Same K, factor nets built for 1000 η: the per-factor checks fail (and the counts)."""
     for cid, d in (("lemma-F.5-network", 1), ("lemma-F.6-network", 2)):
@@ -174,6 +179,7 @@ def test_net_built_for_larger_eps_fails():
     assert r.verdict == "FAIL" and _has(f, "counts") and _has(f, "outputs match")
 
 
+@pytest.mark.slow
 def test_K_one_too_small_fails():
     for item in (1, 3):
         def mut(c):
@@ -183,6 +189,7 @@ def test_K_one_too_small_fails():
         assert _has(f, "budget") and _has(f, "x = y") and _has(f, "grid of the ball"), f  # its own formula: counts agree
 
 
+@pytest.mark.slow
 def test_non_clipping_net_fails_domain_check():
     def mut(c):
         T, d = c.net.d_out, c.net.d_in
@@ -243,7 +250,7 @@ def test_bad_inputs_raise(args):
 
 @pytest.mark.parametrize("over", [{"item": 2}, {"eps": 2.0}, {"eps": 0.0}, {"R": -1.0}])
 def test_claim_rejects_bad_params(over):
-    p = {**REG["lemma-F.5-network"].params, **over}
+    p = {**REG["lemma-F.5-network"].defaults(), **over}
     with pytest.raises(ValueError):
         REG["lemma-F.5-network"].run(p, np.random.default_rng(0))
 

@@ -95,6 +95,7 @@ def test_chord_error_is_the_chord_bound_on_one_piece():
     assert c.notes["T"] * 0.9 <= e.max() <= c.notes["error_bound"]
 
 
+@pytest.mark.slow
 def test_chord_refuses_too_many_segments():
     with pytest.raises(ValueError, match="chord segments"):
         lq.build_ratio(1.0, 1e-3, 2.0, 1.5e-11, "chord")  # Σ K_j ≈ 1.1e6 > 2^20
@@ -102,6 +103,7 @@ def test_chord_refuses_too_many_segments():
         lq.build_ratio(1.0, 1e-3, 2.0, 1e-3, "newton")
 
 
+@pytest.mark.slow
 def test_horner_pieces_certified():
     """The Horner pieces keep their two-stage certificate (the claim's default now emits chord pieces)."""
     c = lq.build_ratio(1.0, 1e-3, 2.0, 1e-3, "horner")
@@ -132,7 +134,8 @@ def test_fewer_pieces_than_the_absolute_quotient():
     """Same range and accuracy as Lemma 3.3 needs (b ∈ [1/(2N), 2]): the ratio net is several times smaller."""
     N = 2 ** 16
     r = lq.build_ratio(1.02, 1.0 / (2 * N), 2.0, 0.025)
-    q = lq.quotient_formula(2.0, 1.0 / (2 * N), lq.quotient_params(2.0, 1.0 / (2 * N), 2.0, 0.025))
+    from lemmas import quotient as lquot
+    q = lquot.quotient_formula(2.0, 1.0 / (2 * N), lquot.quotient_params(2.0, 1.0 / (2 * N), 2.0, 0.025))
     assert r.formula["S"] * 3 < q["S"] and r.formula["B"] ** 2 < q["B"]
 
 

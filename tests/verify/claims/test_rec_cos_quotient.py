@@ -176,6 +176,7 @@ def _outside_kick(x_hi, K, d_in=1, col=0):
 REC_P = {"eps": 1e-3, "x_min": 0.1, "x_max": 10.0, "samples": 1500, "growth_to": 1e-1}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cid", ["lemma-F.3-rec", "lemma-F.4-quotient"])
 def test_claims_pass(cid):
     r = run_claim(REG[cid], seed=3)
@@ -204,6 +205,7 @@ def test_claims_pass(cid):
     assert_never_exceeded(c.net, lambda x: 1 / x, lambda x: 1 / x, X, Y, bound, 1 / eps)
 
 
+@pytest.mark.slow
 def test_rec_claim_interval_passes():
     # [x_min, x_max] = [0.1, 10], ε = 1e-3: certified over that interval at its own parameters
     r = crec.run_rec(dict(REC_P), np.random.default_rng(0))
@@ -211,6 +213,7 @@ def test_rec_claim_interval_passes():
     assert any(c.certified and "[0.1, 10]" in c.name for c in r.checks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", [0, 1, -1])
 def test_rec_weight_mutant_fails(layer):
     # Not every weight is a useful mutant: a 1% change in the first product level (map 2) enters g_0 damped by
@@ -220,6 +223,7 @@ def test_rec_weight_mutant_fails(layer):
     assert {"dense", "random,", "known", "local", "perturbed", "60-digit"} <= _failed(r)
 
 
+@pytest.mark.slow
 def test_rec_larger_eps_net_and_dropped_term_fail():
     r = crec.run_rec(dict(REC_P), np.random.default_rng(0), _swap(lambda: lrec.build_rec_interval(0.1, 10.0, 1e-1)))
     assert r.verdict == "FAIL" and {"counts", "dense", "known", "60-digit"} <= _failed(r)
@@ -234,11 +238,13 @@ def test_rec_larger_eps_net_and_dropped_term_fail():
     assert r.verdict == "FAIL" and {"counts", "dense", "known"} <= _failed(r)
 
 
+@pytest.mark.slow
 def test_rec_perturbed_check_catches_growth_outside_domain():
     r = crec.run_rec(dict(REC_P), np.random.default_rng(0), _outside_kick(10.0, 2.0 / 0.1 ** 2))
     assert r.verdict == "FAIL" and _failed(r) == {"counts", "perturbed"}  # on the domain the net is unchanged
 
 
+@pytest.mark.slow
 def test_rec_growth_below_floor_inconclusive():
     assert crec.REC_FLOOR == 1e-3
     r = crec.run_rec({**REC_P, "growth_to": 1e-5}, np.random.default_rng(0))
@@ -249,6 +255,7 @@ def test_rec_growth_below_floor_inconclusive():
 Q_P = {"A": 2.0, "b_min": 0.25, "b_max": 4.0, "eps": 1e-3, "samples": 1500}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", [0, 1, 3, "product clip", -1])
 def test_quotient_weight_mutant_fails(layer):
     # "product clip": the map where rec's output b_min r̂ enters the final product; a deep sawtooth weight of that
@@ -315,6 +322,7 @@ def test_cos_folding_identity_exact():
         assert math.isclose(math.cos(math.pi * float(val)), math.cos(2 ** p["s"] * math.pi * tk), abs_tol=1e-12)
 
 
+@pytest.mark.slow
 def test_cos_claim_passes():
     # certified at its own default ε = 1e-6 (2.8e5 pieces), cos and sin; the bounds hold
     r = run_claim(REG["lemma-F.3-cos"], seed=3)
@@ -329,6 +337,7 @@ def test_cos_claim_passes():
                               rng.uniform(-D, D, (100_000, 1)), rng.uniform(-D, D, (100, 1)), bound, net.notes["V"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", [0, 1, -1])
 def test_cos_weight_mutant_fails(layer):
     r = ccos.run_cos(dict(COS_P), np.random.default_rng(0), _weight_mutant(layer, 1e-3))
@@ -337,6 +346,7 @@ def test_cos_weight_mutant_fails(layer):
     assert {f"{t}:{k}" for t in ("cos", "sin") for k in ("dense", "random,", "known", "local", "60-digit")} <= failed
 
 
+@pytest.mark.slow
 def test_cos_dropped_fold_and_larger_eps_fail():
     def drop(c):  # same scaling t = (θ - θ_0)/(2^s π), one folding layer fewer: computes cos((θ - θ_0)/2)
         p = lcos.cos_params(c.params["a"], c.params["b"] if c.params.get("phase") != "sin" else c.params["b"]
@@ -380,6 +390,7 @@ def test_quotient_equals_algebra_composition():
     assert alg.counts().S > c.net.counts().S
 
 
+@pytest.mark.slow
 def test_construction_bound_checks_fail_on_wrong_notes():
     """The 'construction bound <= ε' checks read the builder's bound: a net whose notes carry a bound above ε fails."""
     def loose(c):
@@ -390,6 +401,7 @@ def test_construction_bound_checks_fail_on_wrong_notes():
         assert [c.name for c in r.checks if c.status == "FAIL" and "construction bound" in c.name], run
 
 
+@pytest.mark.slow
 def test_cos_depth_check_fails_when_a_fold_is_missing(monkeypatch):
     """The depth-in-aD check builds its own nets: a builder that drops a fold for a >= 16 (its formula follows the
     emitted layers, so only the depth law and the error reveal it) makes the check FAIL."""
