@@ -524,7 +524,7 @@ def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: flo
     f2 = algebra.concat(Qsel, P2)
 
     block = AttentionBlock(f1, g, f2, d, d_v, tuple(al), coef, P2)
-    formula = block_formula(d, d_v, N, delta, eps, tau, route, qb)
+    formula = block_formula(d, d_v, N, delta, eps, tau, route, qb, bud)
     notes = {**bud, "route": route, "quotient_formula": qb.formula, "quotient_params": qb.params,
              "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (float64 not enough)",
              "claimed": "poly-log in N/ε for fixed d, polynomial in 1/δ (paper); T = C(n + d, d)"}
@@ -554,9 +554,11 @@ def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int, m2: int | None =
     return S1, w1, S2p
 
 
-def block_formula(d, d_v, N, delta, eps, tau, route, qb: Construction) -> dict:
-    """The exact counts the builder promises, from the budgets, the level rule and the F.4 formula."""
-    bud = budgets(N, d, d_v, delta, eps, tau, route)
+def block_formula(d, d_v, N, delta, eps, tau, route, qb: Construction, bud: dict | None = None) -> dict:
+    """The exact counts the builder promises, from the budgets (``bud``, computed when not given), the level rule
+    and the F.4 formula."""
+    if bud is None:
+        bud = budgets(N, d, d_v, delta, eps, tau, route)
     n, m, m2 = bud["n"], bud["m"], bud["m2"]
     al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
     T = len(al)
