@@ -45,7 +45,7 @@ S = O(log^3 1/ε), B = O(1/ε) (the paper's source claims L = O(log^2), W = O(lo
 in W and S).
 Float64.  The target 1/x is as large as 1/x_min and the bound ε is absolute, so the net must be accurate to the
 relative ε x_min (ε^2 for [ε, 1/ε]).  Every piece works on values in [-1, 1] and is then scaled by 1/a_j, so the
-float64 rounding is about 1 eps64 / x_min (measured against 60 digits, tests/test_rec_cos_quotient.py); the
+float64 rounding is about 1 eps64 / x_min (measured against 60 digits, tests/verify/claims/test_rec_cos_quotient.py); the
 verifier's allowance rule (τ = S eps64 / x_min, a bound below 1000 τ INCONCLUSIVE) resolves ε >= 1e-3 on [ε, 1/ε]
 (ε = 1e-4 is INCONCLUSIVE; ``verify.claims.rec.REC_FLOOR``) and every ε >= 1e-8 on [1/2, 2].  The builder
 refuses ε x_min < 1e-13 (``min_eps_float64`` = 1e-13 / x_min: the output's own resolution).

@@ -531,7 +531,7 @@ def _perturb(part: str, layer: int, rel: float):
 
 
 def own_mutants(params: dict) -> list:
-    """The block's mutants for ``--mutants`` (the same breakages tests/test_lemma_3_3.py checks)."""
+    """The block's mutants for ``--mutants`` (the same breakages tests/verify/claims/test_attention.py checks)."""
     return [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
             ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
             ("λ four times too small (block built for margin 4δ)", "perturb weight",

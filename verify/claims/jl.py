@@ -83,7 +83,7 @@ def build_h1(params: dict) -> jl.VocabCode:
     return jl.vocab_code(int(params["V"]), float(params["delta"]), seed=int(params.get("code_seed", 0)))
 
 
-def _run_h1(params: dict, rng: np.random.Generator) -> Result:
+def run_h1(params: dict, rng: np.random.Generator) -> Result:
     V, delta = int(params["V"]), float(params["delta"])
     seed = int(rng.integers(2 ** 31))
     code = jl.vocab_code(V, delta, seed=seed)
@@ -117,7 +117,7 @@ register(Claim(
     params={"V": 1000, "delta": 0.5, "n": 64, "d": 32, "scale": 8, "eps": 0.25},
     sweep=({"V": 4096, "delta": 0.5, "n": 128, "d": 64, "scale": 16, "eps": 0.25},
            {"V": 1000, "delta": 0.25, "n": 64, "d": 32, "scale": 8, "eps": 0.1}),
-    run=_run_h1,
+    run=run_h1,
     build=build_h1,
     growth="k = O(δ^-2 log |V|)",
     doc="docs/lemmas/lemma-H.1.md",
@@ -152,7 +152,7 @@ def h2_checks(X: np.ndarray, eps: float, beta: float, trials: int, seed: int, co
     return out
 
 
-def _run_h2(params: dict, rng: np.random.Generator) -> Result:
+def run_h2(params: dict, rng: np.random.Generator) -> Result:
     n, d, eps, beta, trials = (int(params["n"]), int(params["d"]), float(params["eps"]), float(params["beta"]),
                                int(params["trials"]))
     X = rng.integers(-8, 9, size=(n, d))
@@ -182,7 +182,7 @@ register(Claim(
     params={"n": 32, "d": 16, "eps": 0.5, "beta": 1.0},
     switches={"trials": 200},
     sweep=({"n": 64, "d": 32, "eps": 0.3, "beta": 1.0, "trials": 400},),
-    run=_run_h2,
+    run=run_h2,
     growth="k_0 = O(ε^-2 log n)",
     doc="docs/lemmas/prop-H.2.md",
     param_types={"n": int, "d": int, "eps": float, "beta": float, "trials": int},
