@@ -22,7 +22,7 @@ from flint import fmpq
 from constructions.algebra import restrict
 
 from .cascade import Value, certify_cascade_multi, needed_inputs
-from .fixedpoint import fnn_fixed, scaled, ssm_fixed
+from .fixedpoint import FixedFNN, from_limbs, ssm_last_fixed
 from .rational import fmpq_float_up, to_fmpq
 from .twostage import NotSplittable
 
@@ -81,13 +81,12 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
 
 def block_fixed(block, X: np.ndarray, P: int):
     """(F(X)_N, readout (Â, Ŵ) at N) of the Lemma 3.3 block as exact-rational intervals [lo, hi] (Fractions) at P
-    fractional bits, X of shape (N, 2d + d_v) (``fixedpoint``: sound for exact arithmetic on the stored weights)."""
-    lo, hi = scaled(X.T.copy(), P, False), scaled(X.T.copy(), P, True)
-    zl, zu = fnn_fixed(block.f1, lo, hi, P)
-    gl, gu = ssm_fixed(block.g, zl, zu)
-    last_l, last_u = gl[:, -1:], gu[:, -1:]
-    yl, yu = fnn_fixed(block.f2, last_l, last_u, P)
-    rl, ru = fnn_fixed(block.readout, last_l, last_u, P)
+    fractional bits, X of shape (N, 2d + d_v) (``fixedpoint``: sound for exact arithmetic on the stored weights).
+    f_1 and g run on every token, streamed over token chunks (g at the last token only: running sums and
+    identity channels); f_2 and the read-out on the last token."""
+    G = ssm_last_fixed(FixedFNN.of(block.f1), block.g, X, P)
+    yl, yu = from_limbs(FixedFNN.of(block.f2)(G, P))
+    rl, ru = from_limbs(FixedFNN.of(block.readout)(G, P))
     sc = Fraction(1, 2 ** P)
     return ([(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(yl[:, 0], yu[:, 0])],
             [(Fraction(a) * sc, Fraction(b) * sc) for a, b in zip(rl[:, 0], ru[:, 0])])

@@ -19,8 +19,8 @@ not, blocks with N <= HP_MAX_N are evaluated in sound fixed-point interval arith
 decided on the enclosure; larger N is INCONCLUSIVE with the number of bits needed.  Float64 rounding: the compared quantities are O(1)
 ratios and O(1/N) sums; the measured errors sit orders of magnitude above eps64 · S, and no tolerance is widened.
 Why not ``verify.certify.highprec`` (arb, ``AttentionBlock.as_model()``) for the enclosure: measured on the same block
-and sequence (N = 32, τ = -0.2, chebyshev) the fixed-point path takes 0.48 s, ``highprec.arb_eval`` 2.3 s (at 127
-or 619 bits; the enclosures agree to 12 digits); arb runs one Python-level ball operation per weight and token and
+and sequence (N = 32, τ = -0.2, chebyshev) the (then Python-integer) fixed-point path takes 0.48 s,
+``highprec.arb_eval`` 2.3 s (at 127 or 619 bits; the enclosures agree to 12 digits); arb runs one Python-level ball operation per weight and token and
 the SSM as an O(N^2) convolution, evaluates f_2 at every position, returns float64-rounded endpoints, and does
 not expose the read-out (Â, Ŵ) the chain check needs.  Both are sound; the fixed-point path stays.
 """
@@ -153,9 +153,10 @@ def input_sets(rng, N, d, d_v, delta, tau, n_random: int, violate: bool) -> dict
 
 # ------------------------------------------------------------------------------- high precision (exact)
 # Where the builder says float64 is not enough, the block is evaluated in fixed-point interval arithmetic on
-# Python integers (``verify.certify.fixedpoint``, ``verify.certify.lemma_attention.block_fixed``): sound for the
-# exact-arithmetic network on the stored weights, at the working precision ``fixed_bits``.
-HP_MAX_N = 128
+# int64 limbs (``verify.certify.fixedpoint``, ``verify.certify.lemma_attention.block_fixed``): sound for the
+# exact-arithmetic network on the stored weights, at the working precision ``fixed_bits``.  N <= 4096 (was 128
+# with the Python-integer evaluator; docs/lemmas/lemma-3.3.md, "P-bit evaluation", has the measured times).
+HP_MAX_N = 4096
 
 
 def fixed_bits(c) -> int:

@@ -128,11 +128,13 @@ def test_margin_violation_is_hypothesis_violated():
     assert v and all(c.detail["min_gap"] < 0.5 for c in v)
 
 
-def test_float64_insufficient_is_inconclusive():
-    """τ far below 1 makes the denominator tiny: the builder asks for more than 53 bits and the float64 checks
-    say INCONCLUSIVE instead of passing."""
+def test_float64_insufficient_is_inconclusive(monkeypatch):
+    """τ far below 1 makes the denominator tiny: the builder asks for more than 53 bits and, beyond the
+    fixed-point path's N <= HP_MAX_N (lowered here below N = 256 to keep the test small), the checks say
+    INCONCLUSIVE instead of passing."""
     b = la.budgets(256, 1, 1, 0.5, 0.1, 0.2, "chebyshev")
     assert not b["float64"] and b["precision_bits"] > 53
+    monkeypatch.setattr(cl, "HP_MAX_N", 128)
     r = cl.run_attention({**SMALL, "tau": 0.2}, np.random.default_rng(0))
     assert r.verdict == "INCONCLUSIVE", _bad(r)
 
