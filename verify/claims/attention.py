@@ -566,7 +566,7 @@ register(Claim(
                                        float(p["tau"]), routes(p.get("route", "both"))[0]).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
     doc="docs/lemmas/lemma-3.3.md",
-    cost=20.0,
+    cost=24.0,
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
                  "route": ("both", *la.ROUTES), "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int},

@@ -179,6 +179,6 @@ register(Claim(
     domain=lambda p: (-float(p["D"]), float(p["D"])),
     growth="L = O(log^2 1/ε + log(aD)), W <= 9, B <= 1",
     doc="docs/lemmas/lemma-F.3-cos.md",
-    cost=30.0,
+    cost=45.0,
     param_types={"a": float, "b": float, "D": float, "eps": float, "samples": int, "growth_to": float},
 ))

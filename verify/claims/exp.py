@@ -102,7 +102,7 @@ register(Claim(
     build=lambda p: lexp.build_exp(float(p["eps"])),
     growth="L = O(log^2 1/ε), W = O(1), S = O(log^2 1/ε), B = O(log 1/ε)",
     doc="docs/lemmas/lemma-F.3-exp.md",
-    cost=10.0,
+    cost=25.0,
     param_types={"eps": float, "samples": int},
     mutants=lambda p: [("coarser net: the builder at 100 ε (fewer sawtooth levels, terms, squarings)", "remove level",
                         rebuilt(lambda q: lexp.build_exp(min(0.5, 100 * q["eps"]))))],

@@ -29,6 +29,7 @@ from .common import bnb_check, mutated, own_seed, sweep_eps
 # the certificate is given on an auxiliary instance of the same builder (rec: ε = 0.1 on [0.1, 10]; cos/sin:
 # ε = 1e-4, domain shrunk to |a| D' = 6), with the same mutant, and reported as such.
 REC_CERT_EPS = 0.1
+SEED_STRIDE = 8  # every 8th float64 breakpoint seeds the certificate (default ε: 9 s instead of 40 s, bound 9.99e-3 <= 1e-2)
 
 
 def arb_rec(x):
@@ -126,7 +127,7 @@ def run_rec(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     checks = rec_checks(c, rng, n=int(params.get("samples", 4000)))
     interval = x_min > 0 and x_max > 0
     dom = (x_min, x_max) if interval else (eps, 1 / eps)
-    seed = own_seed(c.net, *dom)
+    seed = own_seed(c.net, *dom, stride=SEED_STRIDE)
     own = seed is not None
     ca = c if own else mutated(lrec.build_rec(REC_CERT_EPS), mutate)
     ea = eps if own else REC_CERT_EPS
@@ -171,6 +172,6 @@ register(Claim(
                       else (float(p["eps"]), 1.0 / float(p["eps"]))),
     growth="L = O(log^2 1/ε), W = O(log^3 1/ε), S = O(log^4 1/ε)",
     doc="docs/lemmas/lemma-F.3-rec.md",
-    cost=16.0,
+    cost=9.0,
     param_types={"eps": float, "samples": int, "x_min": float, "x_max": float, "growth_to": float},
 ))
