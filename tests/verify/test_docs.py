@@ -71,3 +71,23 @@ def test_the_check_fails_on_an_undocumented_or_refused_parameter(tmp_path):
     assert sorted(listed) != sorted(list(c.params) + list(c.switches))
     with pytest.raises(cli.UsageError):
         cli.parse_params(["outside=1"], [c])
+
+
+def test_index_status_table_is_generated_and_lists_every_claim():
+    text = (ROOT / "docs" / "index.md").read_text()
+    assert ds.BEGIN in text and ds.END in text
+    assert sorted(ds.block_claims(text)) == sorted(REG), "re-run python -m verify docs-status REPORT.json"
+
+
+def test_docs_status_rewrites_only_the_block_and_refuses_a_page_without_markers(tmp_path):
+    rep = {"schema": "verify-report/1", "meta": {"seed": 0, "wall_seconds": 1.0, "jobs": 2},
+           "results": [{"claim": "lemma-F.3-square", "verdict": "CERTIFIED", "seconds": 0.1,
+                        "checks": [{"name": "c", "status": "PASS", "measured": 1e-6, "bound": 2e-6}]}]}
+    page = tmp_path / "index.md"
+    page.write_text(f"before\n{ds.BEGIN}\nold\n{ds.END}\nafter\n")
+    out = ds.update_index(page, rep)
+    assert out.startswith("before\n") and out.endswith("after\n") and "old" not in out
+    assert "| `lemma-F.3-square` | CERTIFIED | 1e-06 / 2e-06 | 0.1 |" in out
+    (tmp_path / "bare.md").write_text("no markers\n")
+    with pytest.raises(ds.StatusError):
+        ds.update_index(tmp_path / "bare.md", rep)
