@@ -138,6 +138,7 @@ from constructions.fnn import FNN
 from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 from constructions.circuit import Circuit, Fn
+from constructions.validate import check_int, check_real
 
 from .base import Construction
 from .mult import MIN_REL_EPS, pair_level
@@ -416,22 +417,6 @@ class AttentionBlock:
 def channel_layout(T: int, d_v: int) -> dict:
     """Channel index ranges of f_1's output / g: M (T), A (T d_v, α-major), ψ (T - 1)."""
     return {"M": (0, T), "A": (T, T + T * d_v), "psi": (T + T * d_v, T * (2 + d_v) - 1)}
-
-
-def check_int(name, v, lo):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    return int(v)
-
-
-def check_real(name, v, lo, hi, lo_open=True):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f) or (f <= lo if lo_open else f < lo) or f > hi:
-        raise ValueError(f"{name} must lie in {'(' if lo_open else '['}{lo}, {hi}], got {v!r}")
-    return f
 
 
 def quotient_args(bud: dict, eps: float) -> tuple[float, float, float, float]:
