@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 from flint import arb, ctx
 
-from ..certify import enclose_clip, enclose_exp_neg, enclose_product, enclose_square
+from ..certify import enclose_clip, enclose_exp_neg, enclose_product, enclose_square, enclose_taylor_arb
 from ..certify.highprec import net_exact
 from ..certify.interval import box_centre
 
@@ -91,12 +91,46 @@ def _spec_exp(p, eps):
     return Spec("lemma-F.3-exp", eps, np.zeros(1), np.full(1, A), [(enclose_exp_neg, [0])], _exp_exact)
 
 
+def _arb_bounds(v) -> tuple:
+    return Fraction(float(v.lower())), Fraction(float(v.upper()))
+
+
+def _spec_rec(p, eps):
+    x_min, x_max = float(p.get("x_min", 0.0)), float(p.get("x_max", 0.0))
+    if not (x_min > 0 and x_max > 0):
+        x_min, x_max = eps, 1.0 / eps  # the default domain [ε, 1/ε]
+    enc = enclose_taylor_arb(lambda x: 1 / x, lambda x: -1 / (x * x), lambda x: 2 / (x * x * x))
+    return Spec("lemma-F.3-rec", eps, np.full(1, x_min), np.full(1, x_max), [(enc, [0])],
+                lambda x: [_frac_bounds(1 / x[0])])
+
+
+def _spec_cos(p, eps):
+    a, b, D = float(p["a"]), float(p["b"]), float(p["D"])
+    A, B = arb(a), arb(b)
+    enc = enclose_taylor_arb(lambda x: (A * x - B).cos(), lambda x: -A * (A * x - B).sin(),
+                             lambda x: -A * A * (A * x - B).cos())
+
+    def exact(x):
+        old = ctx.prec
+        ctx.prec = 128
+        try:
+            return [_arb_bounds((A * (arb(x[0].numerator) / arb(x[0].denominator)) - B).cos())]
+        finally:
+            ctx.prec = old
+    return Spec("lemma-F.3-cos", eps, np.full(1, -D), np.full(1, D), [(enc, [0])], exact,
+                note="the cos net of the claim (its sin net is the same construction with b + π/2)")
+
+
 # claim id -> (spec builder, the claimed ε at params); the claims without an entry have no VNN-LIB target yet
+# (prod, d >= 3: its corner enclosure has no slope form, so its width shrinks only linearly with the box and the
+# sub-boxes needed for a width of ε/64 exceed any practical count; quotient, ratio, F.5/F.6 networks: open)
 SPECS = {
     "lemma-F.2-clip": (_spec_clip, lambda p: 1e-7),
     "lemma-F.3-square": (_spec_square, lambda p: 2.0 ** (-2 * int(p["m"]) - 2)),
     "lemma-F.3-mult": (_spec_mult, lambda p: float(p["eps"])),
     "lemma-F.3-exp": (_spec_exp, lambda p: float(p["eps"])),
+    "lemma-F.3-rec": (_spec_rec, lambda p: float(p["eps"])),
+    "lemma-F.3-cos": (_spec_cos, lambda p: float(p["eps"])),
 }
 
 
@@ -163,7 +197,7 @@ def boxes(spec: Spec, max_width: float | None = None, max_boxes: int = 4096) -> 
     while todo:
         if len(done) + len(todo) > max_boxes:
             raise ValueError(f"more than {max_boxes} boxes needed for enclosure width {w_max:g}; raise max_width")
-        wide = [b for b in todo if b.width > w_max]
+        wide = [b for b in todo if not b.width <= w_max]  # NaN widths are never accepted
         done += [b for b in todo if b.width <= w_max]
         if not wide:
             break

@@ -42,10 +42,47 @@ def test_too_small_eps_gives_real_violation():
     assert not vnnlib.recheck(net, ok, b.lo, b.hi, vnnlib.violations(b, ok.eps), x)["violates_claim"]
 
 
+def test_a_box_whose_enclosure_is_nan_is_never_accepted():
+    """A NaN enclosure width (arb ball arithmetic on a wide box) is bisected, never silently dropped."""
+    spec = vnnlib.spec_for("lemma-F.3-rec", {"eps": 0.1, "x_min": 0.0, "x_max": 0.0}, piece=((1.0,), (2.0,)))
+    bs = vnnlib.boxes(spec)
+    assert bs and all(b.width <= spec.eps / 64 for b in bs)
+    assert min(b.lo[0] for b in bs) == 1.0 and max(b.hi[0] for b in bs) == 2.0
+    assert sum(b.hi[0] - b.lo[0] for b in bs) == 1.0  # the boxes cover the piece
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="no VNN-LIB target"):
-        vnnlib.spec_for("lemma-F.3-rec", {})
+        vnnlib.spec_for("lemma-F.4-quotient", {})
     with pytest.raises(ValueError, match="positive"):
         vnnlib.spec_for("lemma-F.3-square", {"m": 4}, eps=-1)
     with pytest.raises(ValueError, match="piece"):
         vnnlib.spec_for("lemma-F.3-square", {"m": 4}, piece=((0.5,), (2.0,)))
+
+
+@pytest.mark.parametrize("cid, params, piece, g", [
+    ("lemma-F.3-rec", {"eps": 0.1, "x_min": 0.0, "x_max": 0.0}, ((1.0,), (2.0,)), lambda x: 1 / x[0]),
+    ("lemma-F.3-cos", {"a": 3.0, "b": 0.5, "D": 2.0, "eps": 1e-2}, None, lambda x: np.cos(3.0 * x[0] - 0.5)),
+])
+def test_rec_cos_enclosures_hold_and_the_claims_net_is_inside(cid, params, piece, g, tmp_path):
+    """The new targets: every box's linear enclosure holds at sampled points (float64 values, which sit far
+    inside the width checked), the exact re-check bounds contain g, and the claim's own net violates no property
+    at those points (the certificate says so for the whole domain)."""
+    from verify.registry import load_all
+
+    c = load_all()[cid]
+    p = {**c.params, **params}
+    net = c.build(p).net
+    spec = vnnlib.spec_for(cid, p, piece=piece)
+    idx = vnnlib.write_properties(spec, net.d_out, tmp_path / "p", params=params)
+    assert idx["boxes"] >= 1
+    rng = np.random.default_rng(1)
+    for b in vnnlib.boxes(spec)[::max(1, idx["boxes"] // 40)]:
+        o, S, m, h_lo, h_hi = b.rows[0]
+        for x in rng.uniform(b.lo, b.hi, size=(3, len(b.lo))):
+            lin = float(np.dot(S, x - m))
+            assert lin + h_lo - 1e-12 <= g(x) <= lin + h_hi + 1e-12
+            lo_hi = spec.exact([Fraction(float(v)) for v in x])[0]
+            assert float(lo_hi[0]) - 1e-15 <= g(x) <= float(lo_hi[1]) + 1e-15
+            r = vnnlib.recheck(net, spec, b.lo, b.hi, vnnlib.violations(b, spec.eps), x)
+            assert r["inside_box"] and not r["violates_claim"]
