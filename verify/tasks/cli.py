@@ -52,7 +52,7 @@ def load_task(fmt: str, path, split: str | None = None):
     except (KeyError, TypeError, IndexError) as e:
         raise ValueError(f"not a {fmt} file: {type(e).__name__}: {e}") from None
     if split not in (None, "test") and fmt != "safari":
-        raise ValueError(f"--split applies to safari files only")
+        raise ValueError("--split applies to safari files only")
     return task, arrays, meta
 
 

@@ -44,7 +44,6 @@ def test_task_statements_hold():
 
 
 def test_metrics():
-    tok = np.array([[1, 2, 3, 0], [1, 2, 3, 0]])
     sc = np.array([[1, 1, 0, 0], [1, 0, 0, 0]], bool)
     tgt = np.where(sc, np.array([[2, 3, 0, 0], [2, 0, 0, 0]]), IGNORE)
     P = np.array([[2, 0, 0, 0], [2, 0, 0, 0]])
