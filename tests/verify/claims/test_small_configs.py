@@ -95,3 +95,10 @@ def test_the_comparison_sees_an_extra_layer(tmp_path):
     new = exported_counts(b.as_model(), tmp_path)
     assert new["M"] == b.counts()["M"] and new["total_nonzeros"] == b.counts()["total_nonzeros"]
     assert exported_counts(old, tmp_path)["M"] != b.counts()["M"]
+
+
+@pytest.mark.parametrize("cid", sorted(REG))
+def test_the_report_says_which_arithmetic_a_certificate_covers(cid):
+    res = small_run(cid)
+    certified = any(c.certified and c.passed is True for c in res.checks)
+    assert ("certificate: exact arithmetic on the stored weights" in res.precision) == certified
