@@ -43,18 +43,22 @@ def params_line(params: dict) -> str:
     return ", ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
 
 
-def _headline(res: Result) -> tuple[str, str]:
-    """The check whose measured/bound ratio is largest: the tightest (or failing) one."""
-    best, ratio = None, -1.0
-    for c in res.checks:
-        if c.measured is None or c.bound is None:
+def headline(checks) -> tuple:
+    """(measured, bound) of the check whose measured/bound ratio is largest: the tightest (or failing) one, or
+    (None, None).  ``checks``: (status, measured, bound) triples, from Check objects or a JSON report alike."""
+    best, ratio = (None, None), -1.0
+    for status, m, b in checks:
+        if m is None or b is None:
             continue
-        r = math.inf if c.status == "FAIL" else (c.measured / c.bound if c.bound > 0 else (0.0 if c.measured == 0 else math.inf))
+        r = math.inf if status == "FAIL" else (m / b if b > 0 else (0.0 if m == 0 else math.inf))
         if r > ratio:
-            best, ratio = c, r
-    if best is None:
-        return "-", "-"
-    return fmt_value(best.bound), fmt_value(best.measured)
+            best, ratio = (m, b), r
+    return best
+
+
+def _headline(res: Result) -> tuple[str, str]:
+    m, b = headline((c.status, c.measured, c.bound) for c in res.checks)
+    return ("-", "-") if m is None else (fmt_value(b), fmt_value(m))
 
 
 def rows(results: list[Result]) -> list[list[str]]:

@@ -74,14 +74,20 @@ def _spec_mult(p, eps):
                 lambda x: [_frac_bounds(x[0] * x[1])])
 
 
-def _exp_exact(x):
-    old = ctx.prec
-    ctx.prec = 128
-    try:
-        v = (-arb(x[0].numerator) / arb(x[0].denominator)).exp()
-        return [(Fraction(float(v.lower())), Fraction(float(v.upper())))]
-    finally:
-        ctx.prec = old
+def _arb_exact(fn):
+    """x (one Fraction) -> [sound (lo, hi) bounds of fn(x)], fn an arb expression evaluated at 128 bits."""
+    def exact(x):
+        old = ctx.prec
+        ctx.prec = 128
+        try:
+            v = fn(arb(x[0].numerator) / arb(x[0].denominator))
+            return [(Fraction(float(v.lower())), Fraction(float(v.upper())))]
+        finally:
+            ctx.prec = old
+    return exact
+
+
+_exp_exact = _arb_exact(lambda t: (-t).exp())
 
 
 def _spec_exp(p, eps):
@@ -89,10 +95,6 @@ def _spec_exp(p, eps):
 
     A = exp_params(float(p["eps"]))["A"]
     return Spec("lemma-F.3-exp", eps, np.zeros(1), np.full(1, A), [(enclose_exp_neg, [0])], _exp_exact)
-
-
-def _arb_bounds(v) -> tuple:
-    return Fraction(float(v.lower())), Fraction(float(v.upper()))
 
 
 def _spec_rec(p, eps):
@@ -109,15 +111,7 @@ def _spec_cos(p, eps):
     A, B = arb(a), arb(b)
     enc = enclose_taylor_arb(lambda x: (A * x - B).cos(), lambda x: -A * (A * x - B).sin(),
                              lambda x: -A * A * (A * x - B).cos())
-
-    def exact(x):
-        old = ctx.prec
-        ctx.prec = 128
-        try:
-            return [_arb_bounds((A * (arb(x[0].numerator) / arb(x[0].denominator)) - B).cos())]
-        finally:
-            ctx.prec = old
-    return Spec("lemma-F.3-cos", eps, np.full(1, -D), np.full(1, D), [(enc, [0])], exact,
+    return Spec("lemma-F.3-cos", eps, np.full(1, -D), np.full(1, D), [(enc, [0])], _arb_exact(lambda t: (A * t - B).cos()),
                 note="the cos net of the claim (its sin net is the same construction with b + π/2)")
 
 
