@@ -4,7 +4,8 @@ Marabou 2.0 (``pip install maraboupy``) reads the ONNX file; its VNN-LIB reader 
 each disjunct Y_o - S·X >= c (or <= c) of a property file (``vnnlib.read_property``) is one query through the
 Python API: input bounds of the box, one linear inequality.  A property is unsat iff all its disjuncts are.
 Every query runs in a worker process with a hard time limit (Marabou's own timeout is not always honoured); a
-worker that overruns is killed and the query is reported TIMEOUT.  Every SAT point is re-checked in exact
+worker that overruns is killed and the query is reported TIMEOUT; a worker whose parent dies (even by SIGKILL) dies
+with it (``die_with_parent``), so no orphaned solver is left running.  Every SAT point is re-checked in exact
 rational arithmetic on the stored float64 weights (``vnnlib.recheck``).
 
     python -m verify.interop.marabou NET.onnx PROPS_DIR [--timeout S]
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,13 +58,35 @@ def _solve_one(onnx_path: str, lo, hi, o: int, S, sense: str, c: float, timeout:
     return verdict, x
 
 
-def _worker(conn, onnx_path: str):
+def die_with_parent(parent_pid: int) -> None:
+    """Make this process end when ``parent_pid`` ends, even by SIGKILL (Linux ``prctl(PR_SET_PDEATHSIG)``), so no
+    orphaned solver keeps a core busy after its parent was killed.  Elsewhere (no prctl), the worker still stops
+    at its next query because its pipe closes; a solve in progress then runs until Marabou's own timeout."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker(conn, onnx_path: str, parent_pid: int | None = None):
     import os
 
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     devnull = os.open(os.devnull, os.O_WRONLY)  # Marabou prints from C++
     os.dup2(devnull, 1)
     while True:
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except EOFError:  # the parent closed the pipe (or died): stop
+            return
         if job is None:
             return
         t0 = time.perf_counter()
@@ -81,7 +105,7 @@ def run_queries(onnx_path, queries: list, timeout: float = 30.0) -> list[dict]:
         for lo, hi, (o, S, sense, c) in queries:
             if proc is None:
                 conn, child = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(child, str(onnx_path)), daemon=True)
+                proc = ctx.Process(target=_worker, args=(child, str(onnx_path), os.getpid()), daemon=True)
                 proc.start()
             t0 = time.perf_counter()
             conn.send((list(map(float, lo)), list(map(float, hi)), o, list(map(float, S)), sense, float(c), timeout))
