@@ -82,17 +82,30 @@ def test_perturbed_weight_disagrees(tmp_path):
     assert ort_agreement(net, m, x) > 100 * ORT_TOL
 
 
-def test_every_claim_net_exports(tmp_path):
-    for cid, c in REG.items():
-        if c.build is None or cid in ("lemma-F.6-network",):  # F.6 exports too; its 45 outputs are slow to check
-            continue
-        net = _net(cid)
-        if type(net).__name__ not in ("FNN", "SSMLayer", "SSMModel"):
-            with pytest.raises(TypeError):
-                lower(net)
-            continue
-        onnx.checker.check_model(to_onnx(net))
-        save_safetensors(net, tmp_path / cid)
+def _every_claim_net(cid, tmp_path):
+    net = _net(cid)
+    if type(net).__name__ not in ("FNN", "SSMLayer", "SSMModel"):
+        with pytest.raises(TypeError):
+            lower(net)
+        return
+    m = to_onnx(net)
+    onnx.checker.check_model(m)
+    assert ort_agreement(net, m, sample_input(net, np.random.default_rng(5))) <= ORT_TOL
+    save_safetensors(net, tmp_path / cid)
+
+
+SLOW_ORT = ("lemma-F.6-network",)  # its dense 45-output graph takes ~8 s in onnxruntime: under -m slow
+
+
+@pytest.mark.parametrize("cid", [cid for cid, c in REG.items() if c.build is not None and cid not in SLOW_ORT])
+def test_every_claim_net_exports_and_agrees(cid, tmp_path):
+    _every_claim_net(cid, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", SLOW_ORT)
+def test_every_claim_net_exports_and_agrees_slow(cid, tmp_path):
+    _every_claim_net(cid, tmp_path)
 
 
 def test_dense_cost_and_errors():
