@@ -17,6 +17,7 @@ CASES = [  # (claim, params, eps for the property, piece of the domain, max encl
     ("lemma-F.3-square", {"m": 4}, 2.0 ** -10 * 15 / 16, None, None),
     ("lemma-F.3-mult", {"M": 1.0, "eps": 1e-2}, None, None, 1e-2 / 4),
     ("lemma-F.3-exp", {"eps": 1e-2, "samples": 2000}, None, ((0.0,), (0.25,)), None),
+    ("lemma-F.4-ratio", {"eps": 0.1, "C": 1.0, "b_min": 0.5, "b_max": 1.0}, None, ((0.0, 0.875), (0.125, 1.0)), None),
 ]
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from .enclosures import (
                          enclose_exp_neg,
                          enclose_monotone_arb,
                          enclose_product,
+                         enclose_quotient,
                          enclose_square,
                          enclose_taylor_arb,
                          enclose_taylor_cells,
@@ -46,5 +47,5 @@ from .tails import affine_on_ray, certify_decreasing_tail
 
 __all__ = ["CertResult", "ExactLine", "ExactPLResult", "affine_on_ray", "cert_check", "certify_decreasing_tail",
            "certify_fnn", "certify_pl_exact", "clip_piece_error", "depends_only_on", "enclose_clip", "enclose_exp_neg",
-           "enclose_monotone_arb", "enclose_product", "enclose_square", "enclose_taylor_arb", "enclose_taylor_cells",
+           "enclose_monotone_arb", "enclose_product", "enclose_quotient", "enclose_square", "enclose_taylor_arb", "enclose_taylor_cells",
            "float_up", "fmpq_float_up", "pl_breakpoints", "square_piece_error", "to_fmpq"]

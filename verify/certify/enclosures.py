@@ -4,7 +4,7 @@ boxes (docs/certification.md).
 ``enclose_square`` (x^2), ``enclose_product`` (Π x_i, from the corner products rounded outward),
 ``enclose_exp_neg`` (e^{-x}, python-flint arb), ``enclose_clip`` (clip(x; a, b), exact), ``enclose_monotone_arb``
 for any monotone function given by an arb expression, ``enclose_taylor_arb`` (a C^2 target from arb expressions for
-g, g', g'') and ``enclose_taylor_cells`` (k smooth 1-D targets from python-flint ``arb_series`` once per cell, then
+g, g', g''), ``enclose_quotient`` (a/b on 2-D boxes, second-order Taylor in arb) and ``enclose_taylor_cells`` (k smooth 1-D targets from python-flint ``arb_series`` once per cell, then
 vectorised per box with every rounding bounded).
 """
 
@@ -78,6 +78,41 @@ def enclose_taylor_arb(g, dg, d2g, prec: int = 64):
             ctx.prec = old
         return round_down(h_lo), round_up(h_hi), s[:, None]
     return enc
+
+
+def enclose_quotient(lo, hi, prec: int = 64):
+    """a/b on 2-D boxes (columns a, b) with b > 0 on the box: with t = x - m and s = float(∇g(m)),
+    a/b = s·t + [g(m) + (∇g(m) - s)·t + ½ tᵀ H(ξ) t], H = [[0, -1/b²], [-1/b², 2a/b³]] at ξ in the box; the bracket
+    is enclosed in arb with t in [-r, r], a on its ball and 1/b², 1/b³ from the box ends (Taylor's theorem with the mean-value
+    remainder; arb ranges are sound).  Width O(r²/b³) near small b."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    if lo.ndim != 2 or lo.shape[1] != 2:
+        raise ValueError(f"enclose_quotient takes boxes of shape (n, 2), got {lo.shape}")
+    if not np.all(lo[:, 1] > 0):
+        raise ValueError("enclose_quotient needs b > 0 on every box")
+    m, r = _centre_radius(lo, hi)
+    n = len(m)
+    s = np.empty((n, 2))
+    h_lo = np.empty(n)
+    h_hi = np.empty(n)
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        for i in range(n):
+            ma, mb = arb(float(m[i, 0])), arb(float(m[i, 1]))
+            ta, tb = arb(0, float(r[i, 0])), arb(0, float(r[i, 1]))
+            xa = arb(float(m[i, 0]), float(r[i, 0]))
+            bl, bh = arb(float(lo[i, 1])), arb(float(hi[i, 1]))
+            ib2 = (1 / (bh * bh)).union(1 / (bl * bl))  # 1/b², 1/b³ on [b_lo, b_hi] by monotonicity (a ball
+            ib3 = (1 / (bh * bh * bh)).union(1 / (bl * bl * bl))  # power of the ball would contain 0 when wide)
+            ga, gb = 1 / mb, -ma / (mb * mb)
+            sa, sb = float(ga.mid()), float(gb.mid())
+            h = ma / mb + (ga - sa) * ta + (gb - sb) * tb - ta * tb * ib2 + xa * tb * tb * ib3
+            s[i] = sa, sb
+            h_lo[i], h_hi[i] = float(h.lower()), float(h.upper())
+    finally:
+        ctx.prec = old
+    return round_down(h_lo), round_up(h_hi), s
 
 
 def enclose_taylor_cells(series_fn, lo: float, hi: float, cells: int = 1024, prec: int = 80):

@@ -34,7 +34,7 @@ def available() -> bool:
     return True
 
 
-def _solve_one(onnx_path: str, lo, hi, o: int, S, sense: str, c: float, timeout: float):
+def _solve_one(onnx_path: str, lo, hi, o: int, S, sense: str, c: float, timeout: float, halfspaces=()):
     import warnings
 
     with warnings.catch_warnings():
@@ -46,6 +46,9 @@ def _solve_one(onnx_path: str, lo, hi, o: int, S, sense: str, c: float, timeout:
     for j, v in enumerate(X):
         net.setLowerBound(int(v), float(lo[j]))
         net.setUpperBound(int(v), float(hi[j]))
+    for cv, r in halfspaces:  # linear input constraints of a non-box domain: c·X <= r
+        js = [j for j in range(len(X)) if cv[j]]
+        net.addInequality([int(X[j]) for j in js], [float(cv[j]) for j in js], float(r))
     vars_ = [int(Y[o])] + [int(X[j]) for j in range(len(X)) if S[j]]
     coef = [1.0] + [-float(S[j]) for j in range(len(X)) if S[j]]
     if sense == ">=":  # Y - S·X >= c  <=>  -Y + S·X <= -c
@@ -98,17 +101,20 @@ def _worker(conn, onnx_path: str, parent_pid: int | None = None):
 
 
 def run_queries(onnx_path, queries: list, timeout: float = 30.0) -> list[dict]:
-    """queries: [(lo, hi, (o, S, sense, c))]; each gets {verdict, x, seconds}; hard limit ``timeout`` + 5 s each."""
+    """queries: [(lo, hi, (o, S, sense, c)[, halfspaces])]; each gets {verdict, x, seconds}; hard limit ``timeout``
+    + 5 s each."""
     ctx = mp.get_context("spawn")
     results, proc, conn = [], None, None
     try:
-        for lo, hi, (o, S, sense, c) in queries:
+        for q in queries:
+            lo, hi, (o, S, sense, c) = q[:3]
+            hs = [(list(map(float, cv)), float(r)) for cv, r in (q[3] if len(q) > 3 else ())]
             if proc is None:
                 conn, child = ctx.Pipe()
                 proc = ctx.Process(target=_worker, args=(child, str(onnx_path), os.getpid()), daemon=True)
                 proc.start()
             t0 = time.perf_counter()
-            conn.send((list(map(float, lo)), list(map(float, hi)), o, list(map(float, S)), sense, float(c), timeout))
+            conn.send((list(map(float, lo)), list(map(float, hi)), o, list(map(float, S)), sense, float(c), timeout, hs))
             if conn.poll(timeout + 5 + (10 if not results else 0)):
                 verdict, x, sec = conn.recv()
             else:
@@ -134,8 +140,9 @@ def check_claim(net, onnx_path, spec, prop_dir, timeout: float = 30.0) -> dict:
     queries, owner = [], []
     for f in files:
         lo, hi, dis = vnnlib.read_property(f)
+        hs = vnnlib.read_halfspaces(f)
         for d in dis:
-            queries.append((lo, hi, d))
+            queries.append((lo, hi, d, hs))
             owner.append((f.name, lo, hi, dis))
     t0 = time.perf_counter()
     res = run_queries(onnx_path, queries, timeout)

@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 from flint import arb, ctx
 
-from ..certify import enclose_clip, enclose_exp_neg, enclose_product, enclose_square, enclose_taylor_arb
+from ..certify import (enclose_clip, enclose_exp_neg, enclose_product, enclose_quotient, enclose_square,
+                       enclose_taylor_arb)
 from ..certify.highprec import net_exact
 from ..certify.interval import box_centre
 
@@ -45,6 +46,18 @@ class Spec:
     exact: Callable  # x (list of Fraction) -> [(lo, hi)] sound bounds (Fraction or float) on every g_o(x)
     splits: list = field(default_factory=list)  # per input dimension: points where the target is not smooth
     note: str = ""
+    halfspaces: list = field(default_factory=list)  # [(c (d,), r)]: the domain is the box ∩ {c·x <= r}
+
+
+def in_halfspaces(spec: Spec, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which boxes meet every half-space of the domain (exactly: min over the box of c·x <= r, in rationals)."""
+    keep = np.ones(len(lo), bool)
+    for c, r in spec.halfspaces:
+        for i in range(len(lo)):
+            mn = sum((Fraction(float(cj)) * Fraction(float(lo[i, j] if cj >= 0 else hi[i, j]))
+                      for j, cj in enumerate(c)), Fraction(0))
+            keep[i] &= mn <= Fraction(float(r))
+    return keep
 
 
 def _frac_bounds(v):
@@ -72,6 +85,21 @@ def _spec_mult(p, eps):
     M = float(p["M"])
     return Spec("lemma-F.3-mult", eps, np.full(2, -M), np.full(2, M), [(enclose_product, [0, 1])],
                 lambda x: [_frac_bounds(x[0] * x[1])])
+
+
+def _spec_quotient(p, eps):
+    A, b_min, b_max = float(p["A"]), float(p["b_min"]), float(p["b_max"])
+    return Spec("lemma-F.4-quotient", eps, np.array([-A, b_min]), np.array([A, b_max]), [(enclose_quotient, [0, 1])],
+                lambda x: [_frac_bounds(x[0] / x[1])])
+
+
+def _spec_ratio(p, eps):
+    C, b_min, b_max = float(p["C"]), float(p["b_min"]), float(p["b_max"])
+    return Spec("lemma-F.4-ratio", eps, np.array([-C * b_max, b_min]), np.array([C * b_max, b_max]),
+                [(enclose_quotient, [0, 1])], lambda x: [_frac_bounds(x[0] / x[1])],
+                halfspaces=[(np.array([1.0, -C]), 0.0), (np.array([-1.0, -C]), 0.0)],
+                note="the domain is the wedge |a| <= C b: the box with two linear input constraints (nothing is "
+                     "claimed outside it)")
 
 
 def _arb_exact(fn):
@@ -117,7 +145,9 @@ def _spec_cos(p, eps):
 
 # claim id -> (spec builder, the claimed ε at params); the claims without an entry have no VNN-LIB target yet
 # (prod, d >= 3: its corner enclosure has no slope form, so its width shrinks only linearly with the box and the
-# sub-boxes needed for a width of ε/64 exceed any practical count; quotient, ratio, F.5/F.6 networks: open)
+# sub-boxes needed for a width of ε/64 exceed any practical count; F.5/F.6 networks: vector outputs composed into a
+# kernel bound, open).  quotient and ratio: a/b by a second-order Taylor enclosure; at their default ε the boxes
+# needed exceed ``max_boxes`` near small b (width O(r²/b³)): write them at a coarser ε or for a piece.
 SPECS = {
     "lemma-F.2-clip": (_spec_clip, lambda p: 1e-7),
     "lemma-F.3-square": (_spec_square, lambda p: 2.0 ** (-2 * int(p["m"]) - 2)),
@@ -125,6 +155,8 @@ SPECS = {
     "lemma-F.3-exp": (_spec_exp, lambda p: float(p["eps"])),
     "lemma-F.3-rec": (_spec_rec, lambda p: float(p["eps"])),
     "lemma-F.3-cos": (_spec_cos, lambda p: float(p["eps"])),
+    "lemma-F.4-quotient": (_spec_quotient, lambda p: float(p["eps"])),
+    "lemma-F.4-ratio": (_spec_ratio, lambda p: float(p["eps"])),
 }
 
 
@@ -186,8 +218,10 @@ def boxes(spec: Spec, max_width: float | None = None, max_boxes: int = 4096) -> 
     grid = np.array(np.meshgrid(*[np.arange(len(e) - 1) for e in edges], indexing="ij")).reshape(len(edges), -1).T
     lo = np.array([[edges[j][k] for j, k in enumerate(row)] for row in grid], float)
     hi = np.array([[edges[j][k + 1] for j, k in enumerate(row)] for row in grid], float)
+    keep = in_halfspaces(spec, lo, hi)
+    lo, hi = lo[keep], hi[keep]
     done: list[Box] = []
-    todo = _enclose(spec, lo, hi)
+    todo = _enclose(spec, lo, hi) if len(lo) else []
     while todo:
         if len(done) + len(todo) > max_boxes:
             raise ValueError(f"more than {max_boxes} boxes needed for enclosure width {w_max:g}; raise max_width")
@@ -203,7 +237,9 @@ def boxes(spec: Spec, max_width: float | None = None, max_boxes: int = 4096) -> 
             h1[j], l2[j] = mid, mid
             nlo += [b.lo, l2]
             nhi += [h1, b.hi]
-        todo = _enclose(spec, np.array(nlo), np.array(nhi))
+        nlo, nhi = np.array(nlo), np.array(nhi)
+        keep = in_halfspaces(spec, nlo, nhi)  # halves wholly outside the domain are not part of the claim
+        todo = _enclose(spec, nlo[keep], nhi[keep]) if keep.any() else []
     done.sort(key=lambda b: tuple(b.lo))
     return done
 
@@ -246,6 +282,9 @@ def property_text(spec: Spec, box: Box, index: int, total: int, d_out: int) -> s
              *(f"(declare-const Y_{o} Real)" for o in range(d_out))]
     for j in range(d):
         lines += [f"(assert (>= X_{j} {float(box.lo[j])!r}))", f"(assert (<= X_{j} {float(box.hi[j])!r}))"]
+    for c, r in spec.halfspaces:  # linear input constraints of a non-box domain
+        terms = " ".join(f"(* {float(cj)!r} X_{j})" for j, cj in enumerate(c) if cj)
+        lines.append(f"(assert (<= (+ {terms}) {float(r)!r}))")
     lines.append("(assert (or")
     for o, S, sense, c in violations(box, spec.eps):
         lines.append(f"  (and ({sense} {_term(o, S)} {c!r}))")
@@ -274,10 +313,25 @@ def write_properties(spec: Spec, d_out: int, directory, max_width: float | None 
 # ------------------------------------------------------------------------------------------- read back
 _BOUND = re.compile(r"\(assert \((>=|<=) X_(\d+) (\S+)\)\)")
 _DISJ = re.compile(r"\(and \((>=|<=) (.*) (\S+)\)\)")
+_HALF = re.compile(r"\(assert \(<= \(\+ ((?:\(\* \S+ X_\d+\) ?)+)\) (\S+)\)\)")
+
+
+def read_halfspaces(path) -> list[tuple[np.ndarray, float]]:
+    """The linear input constraints c·X <= r of a file written by ``property_text`` (empty for a box domain)."""
+    text = Path(path).read_text()
+    d = 1 + max(int(j) for j in re.findall(r"declare-const X_(\d+)", text))
+    out = []
+    for terms, r in _HALF.findall(text):
+        c = np.zeros(d)
+        for v, j in re.findall(r"\(\* (\S+) X_(\d+)\)", terms):
+            c[int(j)] = float(v)
+        out.append((c, float(r)))
+    return out
 
 
 def read_property(path) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
-    """(lo, hi, disjuncts) of a file written by ``property_text``; disjuncts as in ``violations``."""
+    """(lo, hi, disjuncts) of a file written by ``property_text``; disjuncts as in ``violations``; the linear
+    input constraints of a non-box domain are read by ``read_halfspaces``."""
     text = Path(path).read_text()
     b = {}
     for sense, j, v in _BOUND.findall(text):
@@ -299,7 +353,9 @@ def recheck(net, spec: Spec, lo, hi, disjuncts, x) -> dict:
     """Re-check a point a solver reports as SAT in exact rational arithmetic on the stored float64 weights: is it
     in the box, does it satisfy a disjunct of the property, does it violate the claimed bound |f - g| <= ε?"""
     xq = [Fraction(float(v)) for v in np.ravel(x)]
-    inside = all(Fraction(float(a)) <= v <= Fraction(float(b)) for v, a, b in zip(xq, lo, hi))
+    inside = all(Fraction(float(a)) <= v <= Fraction(float(b)) for v, a, b in zip(xq, lo, hi)) and \
+        all(sum((Fraction(float(cj)) * v for cj, v in zip(c, xq)), Fraction(0)) <= Fraction(float(r))
+            for c, r in spec.halfspaces)
     fx = net_exact(net, xq)
     prop = False
     for o, S, sense, c in disjuncts:

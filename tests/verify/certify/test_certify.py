@@ -152,6 +152,7 @@ def test_certified_mult_bound_never_exceeded():
     (cf.enclose_product, lambda x: x[0] * x[1], 2),
     (cf.enclose_product, lambda x: x[0] * x[1] * x[2], 3),
     (cf.enclose_clip(-0.5, 1.25), lambda x: x[0].max(arb(-0.5)).min(arb(1.25)), 1),
+    (cf.enclose_quotient, lambda x: x[0] / x[1], 2),
 ])
 def test_target_enclosures_are_sound(enc, g, d):
     rng = np.random.default_rng(7)
@@ -159,6 +160,10 @@ def test_target_enclosures_are_sound(enc, g, d):
     hi = lo + np.exp(rng.uniform(-20, 0.5, (300, d)))
     if enc is cf.enclose_exp_neg:
         lo, hi = np.abs(lo) * 4, np.abs(lo) * 4 + (hi - lo)
+    if enc is cf.enclose_quotient:  # b > 0, down to 0.05 where the remainder is largest
+        w = hi[:, 1] - lo[:, 1]
+        lo[:, 1] = np.abs(lo[:, 1]) + 0.05
+        hi[:, 1] = lo[:, 1] + w
     out = enc(lo, hi)
     m = box_centre(lo, hi)
     old = ctx.prec

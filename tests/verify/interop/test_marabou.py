@@ -38,3 +38,10 @@ def test_square_brackets_the_exact_sup(tmp_path):
 def test_exp_piece_unsat(tmp_path):
     r = _run(tmp_path, "lemma-F.3-exp", {"eps": 1e-2}, piece=((0.0,), (0.25,)))
     assert r["verdict"] == "unsat"
+
+
+def test_ratio_piece_on_the_wedge_unsat(tmp_path):
+    """F.4 ratio (a 2-D target on the wedge |a| <= C b): the wedge's two linear input constraints go to Marabou."""
+    r = _run(tmp_path, "lemma-F.4-ratio", {"eps": 0.1, "C": 1.0, "b_min": 0.5, "b_max": 1.0},
+             piece=((0.0, 0.875), (0.125, 1.0)))
+    assert r["verdict"] == "unsat" and r["queries"] == 18

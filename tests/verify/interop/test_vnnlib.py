@@ -53,7 +53,7 @@ def test_a_box_whose_enclosure_is_nan_is_never_accepted():
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="no VNN-LIB target"):
-        vnnlib.spec_for("lemma-F.4-quotient", {})
+        vnnlib.spec_for("lemma-F.3-prod", {})
     with pytest.raises(ValueError, match="positive"):
         vnnlib.spec_for("lemma-F.3-square", {"m": 4}, eps=-1)
     with pytest.raises(ValueError, match="piece"):
@@ -86,3 +86,53 @@ def test_rec_cos_enclosures_hold_and_the_claims_net_is_inside(cid, params, piece
             assert float(lo_hi[0]) - 1e-15 <= g(x) <= float(lo_hi[1]) + 1e-15
             r = vnnlib.recheck(net, spec, b.lo, b.hi, vnnlib.violations(b, spec.eps), x)
             assert r["inside_box"] and not r["violates_claim"]
+
+
+def test_ratio_wedge_boxes_halfspaces_and_recheck(tmp_path):
+    """F.4 ratio on its wedge |a| <= C b: boxes wholly outside the wedge are dropped, the boxes kept cover the wedge,
+    the two linear input constraints are written and read back, and a point outside the wedge is not 'inside'."""
+    from verify.registry import load_all
+
+    c = load_all()["lemma-F.4-ratio"]
+    p = {**c.params, "eps": 0.1, "C": 1.0, "b_min": 0.5, "b_max": 1.0}
+    net = c.build(p).net
+    spec = vnnlib.spec_for("lemma-F.4-ratio", p)
+    idx = vnnlib.write_properties(spec, 1, tmp_path / "r", params=p)
+    bs = vnnlib.boxes(spec)
+    assert idx["boxes"] == len(bs) and idx["max_enclosure_width"] <= spec.eps / 64
+    # every box meets the wedge, and wedge points are covered
+    assert vnnlib.in_halfspaces(spec, np.array([b.lo for b in bs]), np.array([b.hi for b in bs])).all()
+    rng = np.random.default_rng(3)
+    bb = rng.uniform(0.5, 1.0, 200)
+    pts = np.column_stack([rng.uniform(-1, 1, 200) * bb, bb])
+    assert all(any(np.all(b.lo <= x) and np.all(x <= b.hi) for b in bs) for x in pts)
+    full = vnnlib.spec_for("lemma-F.4-ratio", p)
+    full.halfspaces = []
+    assert len(bs) < 0.75 * len(vnnlib.boxes(full))  # the corners outside the wedge were cut
+    hs = vnnlib.read_halfspaces(tmp_path / "r" / idx["files"][0])
+    assert [(list(cv), r) for cv, r in hs] == [([1.0, -1.0], 0.0), ([-1.0, -1.0], 0.0)]
+    # the claim's net satisfies no disjunct at wedge points (exact re-check), and an outside point is flagged
+    for x in pts[:20]:
+        b = next(b for b in bs if np.all(b.lo <= x) and np.all(x <= b.hi))
+        r = vnnlib.recheck(net, spec, b.lo, b.hi, vnnlib.violations(b, spec.eps), x)
+        assert r["inside_box"] and not r["violates_property"] and not r["violates_claim"]
+    b = next(b for b in bs if b.hi[0] > b.lo[1])  # a box that sticks out of the wedge
+    x = np.array([b.hi[0], b.lo[1]])
+    assert not vnnlib.recheck(net, spec, b.lo, b.hi, vnnlib.violations(b, spec.eps), x)["inside_box"]
+
+
+def test_quotient_property_fails_when_eps_is_too_small():
+    """At ε below the quotient net's real error, the exact re-check finds a real violation on some box."""
+    from verify.registry import load_all
+
+    c = load_all()["lemma-F.4-quotient"]
+    p = {**c.params, "eps": 0.1, "A": 1.0, "b_min": 0.5, "b_max": 1.0}
+    net = c.build(p).net
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.uniform(-1, 1, 4000), rng.uniform(0.5, 1.0, 4000)])
+    err = np.abs(net(X)[:, 0] - X[:, 0] / X[:, 1])
+    x = X[np.argmax(err)]
+    spec = vnnlib.spec_for("lemma-F.4-quotient", p, eps=float(err.max()) * 0.5, piece=(x - 1e-3, x + 1e-3))
+    b = next(b for b in vnnlib.boxes(spec) if np.all(b.lo <= x) and np.all(x <= b.hi))
+    r = vnnlib.recheck(net, spec, b.lo, b.hi, vnnlib.violations(b, spec.eps), x)
+    assert r["inside_box"] and r["violates_property"] and r["violates_claim"]
