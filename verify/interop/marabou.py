@@ -75,7 +75,7 @@ def die_with_parent(parent_pid: int) -> None:
     except (OSError, AttributeError):
         return
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+        raise SystemExit(1)
 
 
 def _worker(conn, onnx_path: str, parent_pid: int | None = None):
