@@ -188,3 +188,18 @@ def test_bad_input_rejected():
         c.net.last(np.full((8, 3), np.nan))
     with pytest.raises(ValueError):
         ap.last_extended(c.net, np.zeros((1, 8, 3)))
+
+
+def test_sums_interface_and_model():
+    """``sums`` gives (Â⁺, Ŵ) with Ŵ ≈ W = (1/N)Σ e^{λ(s_i - 1)} to the budget's relative error, and
+    2 Â⁺/Ŵ - 1 ≈ the block's output; ``as_model`` counts the same nonzeros."""
+    c = ap.build_attention_positive(1, 1, 64, 0.5, 0.2)
+    rng = np.random.default_rng(2)
+    X = tight(rng, 64, 1, 1, 0.5, 9)
+    A, W = c.net.sums(X)
+    s = X[:, 0] * X[-1, 2]
+    W_true = np.mean(np.exp(c.notes["lam"] * (s - 1)))
+    assert abs(W / W_true - 1) <= c.notes["rho_W"]
+    assert abs((2 * A / W - 1) - c.net.last(X)[0]) <= 2 * c.notes["bound_r"]
+    m = c.net.as_model()
+    assert np.allclose(m(X)[-1], c.net.last(X), rtol=0, atol=1e-12)
