@@ -94,8 +94,14 @@ def main() -> None:
     ap_.add_argument("--delta", type=float, default=0.5)
     ap_.add_argument("--eps", type=float, default=0.1)
     ap_.add_argument("--counts", action="store_true", help="also the block's exact counts (formula only)")
+    ap_.add_argument("--search", type=int, default=0, help="random + perturbed-tight sequences for the built block")
+    ap_.add_argument("--N", type=int, default=1024)
+    ap_.add_argument("--d", type=int, default=1)
     a = ap_.parse_args()
     rng = np.random.default_rng(0)
+    if a.search:
+        search(a.N, a.d, 1, a.delta, a.eps, a.search, rng)
+        return
     print("(a) quadrature, relative-error share μ/(2d) per coordinate")
     print("  d  log2N  λ      μ        n_GH(bound) n_meas  GH nodes  GH rel.err  w_max  range(ln)  J0  grid nodes  "
           "grid rel.err")
@@ -130,6 +136,56 @@ def main() -> None:
                       f"total={f['total_nonzeros']} L=({f['f1']['L']},{f['f2']['L']}) W={max(f['f1']['W'], f['f2']['W'])} "
                       f"log2 B={math.log2(max(f['f1']['B'], f['f2']['B'])):.1f} bound_r={b['bound_r']:.3g} "
                       f"float_bound={b['float_bound']:.2g}")
+
+
+def sequence(rng, N, d, d_v, delta, kind):
+    """A sequence meeting the margin-only hypothesis: q with ‖q‖ ∈ [δ/2, 1], top score s* ∈ [max(δ-1, -‖q‖+δ), ‖q‖],
+    the others in [-‖q‖, s* - δ] ('random'), all at s* - δ ('tight'), or within 0.01 of it ('near')."""
+    nq = rng.uniform(delta / 2, 1.0) if kind == "random" else 1.0
+    q = rng.normal(size=d)
+    q *= nq / np.linalg.norm(q)
+    lo = max(delta - 1.0, -nq + delta)
+    s_top = rng.uniform(lo, nq) if kind == "random" else lo
+    s = {"random": lambda: rng.uniform(-nq, s_top - delta, N),
+         "tight": lambda: np.full(N, s_top - delta),
+         "near": lambda: s_top - delta - 0.01 * rng.random(N)}[kind]()
+    pos = int(rng.integers(N))
+    s[pos] = s_top
+    u = q / nq
+    par = (s / nq)[:, None] * u[None]
+    if d == 1:
+        K = par
+    else:
+        w = rng.normal(size=(N, d))
+        w -= np.outer(w @ u, u)
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        K = par + np.sqrt(np.maximum(0, 1 - (s / nq) ** 2))[:, None] * w * rng.random((N, 1)) ** (kind == "random")
+    V = rng.uniform(-1, 1, (N, d_v)) if kind == "random" else np.tile(rng.choice([-1.0, 1.0], d_v), (N, 1))
+    if kind != "random":
+        V[pos] = -V[pos]
+    return np.concatenate([K, V, np.tile(q, (N, 1))], 1), pos
+
+
+def search(N, d, d_v, delta, eps, count, rng) -> None:
+    c = ap.build_attention_positive(d, d_v, N, delta, eps)
+    lam = c.notes["lam"]
+    worst = {}
+    for i in range(count):
+        for kind in ("random", "tight", "near"):
+            X, pos = sequence(rng, N, d, d_v, delta, kind)
+            Kk, V, q = X[:, :d], X[:, d:d + d_v], X[-1, d + d_v:]
+            sc = Kk @ q
+            assert np.argmax(sc) == pos and np.sort(sc)[-1] - np.sort(sc)[-2] >= delta - 1e-12
+            w = np.exp(lam * (sc - sc.max()))
+            out = c.net.last(X)
+            e_att = float(np.max(np.abs(out - w @ V / w.sum())))
+            e_v = float(np.max(np.abs(out - V[pos])))
+            a, b = worst.get(kind, (0.0, 0.0))
+            worst[kind] = (max(a, e_att), max(b, e_v))
+    print(f"(d) search N={N} d={d} d_v={d_v}: {count} sequences per kind; bound on |F-Attn| "
+          f"{2 * (c.notes['bound_r'] + c.notes['float_bound']):.4f}, eps {eps}")
+    for kind, (a, b) in worst.items():
+        print(f"  {kind:6s}  max |F - Attn| = {a:.4g}   max |F - v*| = {b:.4g}")
 
 
 if __name__ == "__main__":

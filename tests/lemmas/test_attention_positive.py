@@ -129,6 +129,14 @@ def test_float64_against_long_double():
     a = c.net.last(X)
     e = ap.last_extended(c.net, X).astype(np.float64)
     assert np.max(np.abs(a - e)) <= 2 * c.notes["float_bound"]
+    # the running sums are sums of positive terms: float64 keeps them to relative error ~N u, even the ones far
+    # below w_min's absolute scale (the polynomial routes would need absolute error ~1e-19 there)
+    P = c.net.g.H - c.net.d
+    S64 = c.net.features(X)[1][-1, :P]
+    Sld = np.sum(ap.fnn_extended(c.net.f1, X)[:, :P], axis=0)
+    assert np.all(S64 > 0) and S64.min() < 1e-17
+    rel = np.abs(S64 - Sld.astype(np.float64)) / S64
+    assert rel.max() <= c.notes["float_bound"]  # the a-priori relative bound (module docstring), ~1e-8
 
 
 def test_tau_variant_and_random_inputs():
