@@ -91,7 +91,8 @@ from .base import Construction
 
 U64 = 2.0 ** -53
 MU_DIV = 8.0  # μ = ρ / MU_DIV: the share of the cheap pieces (quadrature, squares, floors)
-HI_MARGIN = 1e-6  # knots of f_1's and f_2's exps extend this far above their exact maxima (rounding room)
+HI_MARGIN = 1e-6
+FLOAT64_LOG_RANGE = 700.0  # ln of the dynamic range the floors may use (float64's smallest normal is e^-708.4)  # knots of f_1's and f_2's exps extend this far above their exact maxima (rounding room)
 
 
 # ------------------------------------------------------------------------------------ PWL pieces
@@ -206,6 +207,10 @@ def budget(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | None
     tau_eff = delta - 1.0 if tau is None else float(tau)
     w_min = math.exp(-lam * (1.0 - tau_eff)) / N
     W_max = (1.0 + (N - 1) * math.exp(-lam * delta)) / N * (1.0 + 1e-12)
+    if math.log(N) + lam * (1.0 - tau_eff) + math.log(1e4 / eps) > FLOAT64_LOG_RANGE:
+        raise ValueError(f"w_min = e^(-λ(1-τ))/N = e^(-{lam * (1.0 - tau_eff) + math.log(N):.0f}) (λ = {lam:.4g}): its "
+                         f"floors fall below float64's smallest normal number; this route needs float64's exponent "
+                         f"range (not more mantissa bits) to cover λ(1-τ) + ln(N/μ) <= {FLOAT64_LOG_RANGE}")
     rho = eps / 4 / 6
     for _ in range(200):
         b = _budget_at(N, d, d_v, lam, w_min, W_max, rho)

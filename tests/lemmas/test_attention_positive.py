@@ -191,6 +191,8 @@ def test_bad_input_rejected():
         ap.build_attention_positive(1, 1, 1, 0.5, 0.1)
     with pytest.raises(ValueError):
         ap.build_attention_positive(1, 1, 64, 0.5, 0.1, tau=-0.9)  # τ < δ - 1
+    with pytest.raises(ValueError, match="exponent"):
+        ap.build_attention_positive(1, 1, 1024, 0.02, 0.1)  # λ(1-τ) ≈ 1050: beyond float64's exponent range
     c = ap.build_attention_positive(1, 1, 8, 0.5, 0.3)
     with pytest.raises(ValueError):
         c.net.last(np.full((8, 3), np.nan))
