@@ -16,7 +16,7 @@ positive weight c = (2λ/π)^{d/2} h^d gives Σ_t c F_t(k) H_t(q) = e^{λ(<k,q> 
 per coordinate the integrand is e^{-2λ(t - m)²} times constants (m = (k_l + q_l)/2, |m| <= 1); Poisson summation
 gives the infinite-grid sum up to the factor 1 ± e_P, e_P = 2 Σ_{ℓ>=1} e^{-π²ℓ²/(2λh²)}, and the cut grid omits at
 most e_T = erfc(√(2λ) R) of it, so θ_lo = (1 - e_P - e_T)^d, θ_hi = (1 + e_P)^d.  (Gauss–Hermite nodes for the
-same integral, E_w e^{√λ<w, k+q>}, are one-sided and need n ~ 2λ + O(√λ) nodes per coordinate, for the integrand
+same integral, E_w e^{√λ<w, k+q>}, err one-sided and need ~2λ nodes per coordinate (43 at λ = 21.2), for the integrand
 e^{√λ w (k+q)} peaks at w = √λ (k + q), up to 2√λ; the uniform grid needs (2 + 2R)/h ~ 2√(2λ ln(1/e_P))/π.)
 Hence, with S_t = (1/N) Σ_i F_t(k_i), A⁺_{t,c} = (1/N) Σ_i F_t(k_i) v⁺_{i,c}, v⁺ = (1 + v)/2 ∈ [0, 1]:
     W = (1/N) Σ_i e^{λ(s_i - 1)} ≈ Σ_t c H_t(q) S_t,   A⁺_c = (1/N) Σ_i e^{λ(s_i-1)} v⁺_{i,c} ≈ Σ_t c H_t(q) A⁺_{t,c},
@@ -55,12 +55,14 @@ and the builder takes the largest ρ (ρ = ε/4 / (6 · 1.1^k)) with bound_r <= 
 Float64 (standard model, u = 2^-53): exponents and logarithms are sums of <= K + 3 terms of magnitude
 <= M_x = 4λ(1 + (1+R)²) d + X_max, so they err by <= γ_{K+3} M_x (absolute = relative after exp); exp outputs,
 running sums (cumsum, sequential) and Ŵ, Â⁺ are sums of positive terms (relative γ_{K}, γ_N, γ_{J K}); so
-    float_bound = 2 · (N + 3 K_max J + 40) u (4 + 6 M_x)        (on r̂; ~1e-10 at N = 2^10)
-bounds the float64 evaluation's extra error on r̂, and no quantity needs absolute accuracy below float64's.
+    float_bound = 2 · (N + 3 K_max J + 40) u (4 + 6 M_x)     (on r̂; 9.4e-9 (d = 1), 3.5e-7 (d = 2) at N = 2^10)
+bounds the float64 evaluation's extra error on r̂ (a standard-model estimate, not a machine-checked certificate;
+measured against long double: ~1e-13), and no quantity needs absolute accuracy below float64's.  The route's limit
+is float64's exponent range: the floors ~μ w_min need λ(1-τ) + ln(N/μ) <= 700 (``FLOAT64_LOG_RANGE``).
 
 Counts (exact; ``positive_formula``): with K_s square segments, n_v = K_v + 1 ln-v units, K_1 exp knots (f_1),
 n_S ln-S units, K_2 exp knots (f_2), n_W, n_A ln units, K_3 exp knots, P = J (1 + d_v):
-  f_1: L = 4; S = [2d K_s + 2d(K_s - 1)] + 2 d_v n_v' + 2d  (L1; n_v' counts nonzero biases)
+  f_1: L = 4; S = [2d K_s + 2d(K_s - 1)] + d_v (n_v + n_v') + 2d  (L1; n_v' = the knots x_i ≠ 1/2: nonzero biases)
        + J (2d K_s + 1) + J d_v (2d K_s + n_v + 1) + 4d  (L2) + P (2K_1 - 1) + 4d  (L3) + P (K_1 + 1) + 2d (out);
   f_2: L = 8; S = 2 P n_S + [2d K_s + 2d (K_s - 1)]  (L1) + P (n_S + 2d K_s + 1)  (L2) + P (2 K_2 - 1)  (L3)
        + (1 + d_v)(J K_2 + 1)  (L4) + 2 n_W + 2 d_v n_A  (L5) + d_v (n_A + n_W + 1)  (L6) + d_v (2 K_3 - 1)  (L7)
@@ -91,8 +93,8 @@ from .base import Construction
 
 U64 = 2.0 ** -53
 MU_DIV = 8.0  # μ = ρ / MU_DIV: the share of the cheap pieces (quadrature, squares, floors)
-HI_MARGIN = 1e-6
-FLOAT64_LOG_RANGE = 700.0  # ln of the dynamic range the floors may use (float64's smallest normal is e^-708.4)  # knots of f_1's and f_2's exps extend this far above their exact maxima (rounding room)
+HI_MARGIN = 1e-6  # knots of f_1's and f_2's exps extend this far above their exact maxima (rounding room)
+FLOAT64_LOG_RANGE = 700.0  # ln of the dynamic range the floors may use (float64's smallest normal is e^-708.4)
 
 
 # ------------------------------------------------------------------------------------ PWL pieces
