@@ -1,0 +1,124 @@
+"""lemmas/ngram_attention.py: Lemma H.3 by the paper's route (delay keys and queries, exact finite-alphabet kernel
+features, running sums and a ratio).  Small sizes only; the sweep is benchmarks/bench_ngram_paper.py."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lemmas.jl import vocab_code
+from lemmas.ngram_attention import (build_ngram_lookup_paper, feature_options, gate_params, last_logits,
+                                    slot_kernel)
+from verify.certify.lemma_ngram_attention import (bits_needed, certify_rows, de_bruijn, de_bruijn_prompts)
+from verify.tasks import generate as gen
+
+
+def _ngram_rows(V, n, L, rows, seed=0):
+    t = gen.ngram(rows, L, n=n, vocab=V, seed=seed)
+    return t.tokens[:, :L], t.tokens[:, L]
+
+
+@pytest.fixture(scope="module")
+def bigram():
+    return build_ngram_lookup_paper(8, 2, 24, 0.5, 0.1)
+
+
+@pytest.mark.parametrize("V,n,L", [(8, 1, 12), (8, 2, 24), (5, 3, 20)])
+def test_correct_on_random_ngram_rows(V, n, L):
+    c = build_ngram_lookup_paper(V, n, L, 0.5, 0.1, seed=1)
+    assert c.notes["guarantee"] and c.notes["error_bound"] <= 0.1
+    X, T = _ngram_rows(V, n, L, 40, seed=2)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
+
+
+def test_last_logits_equal_full_forward(bigram):
+    X, T = _ngram_rows(8, 2, 24, 8)
+    full = bigram.net(X)
+    assert np.allclose(last_logits(bigram.net, X, chunk=5), full, rtol=0, atol=1e-12)
+    assert np.all(full.argmax(-1) == T)
+    # the bit outputs are within eps of the target's sign bits (2φ - 1 within 2 eps of σ)
+    Y = bigram.net.forward(X)[:, -1, :]
+    sig = vocab_code(8, 0.5, 0).signs.T[T]
+    assert np.max(np.abs(Y - sig)) <= 2 * bigram.params["eps"]
+
+
+def test_recall_and_induction_are_n_equal_1():
+    t = gen.recall(20, 4, n_keys=4, n_values=4, seed=3)
+    X, T = t.tokens[:, :9], t.tokens[:, 9]
+    c = build_ngram_lookup_paper(8, 1, 9, 0.5, 0.1)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
+    t = gen.induction(20, 12, vocab=8, seed=4)
+    X, T = t.tokens[:, :12], t.tokens[:, 12]  # the prompt ends with the trigger c
+    c = build_ngram_lookup_paper(8, 1, 12, 0.5, 0.1)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
+
+
+def test_de_bruijn_longest_prompts():
+    s = de_bruijn(3, 2)
+    grams = {tuple((s + s)[i:i + 2]) for i in range(len(s))}
+    assert len(s) == 9 and len(grams) == 9
+    X, T = de_bruijn_prompts(4, 2, 6)
+    assert X.shape == (6, 4 ** 2 + 3)
+    c = build_ngram_lookup_paper(4, 2, X.shape[1], 0.5, 0.1)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
+
+
+def test_counts_equal_formula(bigram):
+    m, f = bigram.net.counts(), bigram.formula
+    for i, key in enumerate(("f1", "f2")):
+        for q in ("L", "W", "S", "B"):
+            assert m["fnn"][i][q] == f[key][q], (key, q)
+    assert [s["nnz"] for s in m["ssm"]] == f["ssm_nnz"]
+    assert [s["state_total"] for s in m["ssm"]] == f["state_sizes"]
+    assert m["total_nonzeros"] == f["total_nonzeros"] and m["D"] == f["D"]
+    assert f["key_features"] == 8 ** 2 and f["running_sum_channels"] == 64 * (1 + bigram.notes["k"])
+    assert np.max(np.abs(bigram.net.decoding.W_dec)) <= 1.0
+
+
+def test_feature_options_and_rank_bound():
+    code = vocab_code(8, 0.5, 0)
+    K1 = slot_kernel(code, 10.0)
+    assert np.all(np.diag(K1) == 1.0)
+    o = feature_options(8, 2, code.k, 10.0, K1)
+    assert o["per_slot_gram"] == 64 and o["sign_multilinear"] == 2 ** (2 * code.k)
+    assert 0.9 * 64 < o["rank_lower_bound"] <= 64  # near-identity kernel: rank ~ |V|^n
+    th, al, M = gate_params(0.25, 16)
+    assert 0.25 < th < 1 and al * (1 - th) >= 2 and al * (th - 0.25) >= 1 and M == 4.0
+
+
+def test_broken_wrong_delay_fails():
+    c = build_ngram_lookup_paper(8, 2, 24, 0.5, 0.1, key_delay_shift=1)
+    X, T = _ngram_rows(8, 2, 24, 40)
+    assert np.mean(last_logits(c.net, X).argmax(-1) == T) < 0.5
+
+
+def test_broken_small_lambda_fails():
+    c = build_ngram_lookup_paper(8, 1, 16, 0.5, 0.1, lam=0.5)
+    assert not c.notes["guarantee"] and c.notes["selection_bound"] > 0.05
+    X, T = _ngram_rows(8, 1, 16, 40)
+    assert np.mean(last_logits(c.net, X).argmax(-1) == T) < 0.9
+
+
+def test_fixed_point_certifies_and_needs_bits():
+    c = build_ngram_lookup_paper(4, 2, 19, 0.5, 0.1)
+    X, T = de_bruijn_prompts(4, 2, 3)
+    ok, margin = certify_rows(c.net, X, T, 30)
+    assert ok.all() and np.all(margin > 0)
+    assert not certify_rows(c.net, X, T, 3)[0].any()  # 3 bits cannot separate the logits
+    P = bits_needed(c.net, X, T, P_lo=4, P_hi=40)
+    assert P is not None and P <= 53 and not certify_rows(c.net, X, T, P - 1)[0].all()
+
+
+def test_bad_input():
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(8, 1, 12, 0.5, 0.2)  # eps >= (1 - δ_c)/4
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(8, 1, 2, 0.5, 0.1)  # N < n + 2
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(300, 2, 20, 0.5, 0.01)  # |V|^n too large
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(8, 1, 12, 0.5, float("nan"))
+    c = build_ngram_lookup_paper(8, 1, 12, 0.5, 0.1)
+    with pytest.raises(ValueError):
+        last_logits(c.net, np.zeros((1, 13), np.int64))  # longer than the window
+    assert math.isfinite(c.notes["lam"])
