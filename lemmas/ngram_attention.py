@@ -70,7 +70,7 @@ from constructions.ssm import SSMLayer, delay, running_sum
 from constructions.validate import check_int, check_real
 
 from .base import Construction
-from .jl import VocabCode, vocab_code
+from .jl import VocabCode, int_gram, off_diagonal_max, vocab_code
 from .ratio import build_ratio
 
 MAX_KEY_FEATURES = 1 << 16  # |V|^n above this is refused (the model would not fit in memory)
@@ -78,8 +78,14 @@ MAX_KEY_FEATURES = 1 << 16  # |V|^n above this is refused (the model would not f
 
 # ------------------------------------------------------------------------------------------- budgets
 def code_margin(code: VocabCode) -> float:
-    """δ_c = max_{v≠w} |⟨c(v), c(w)⟩| = max |G_vw| / k (the integer Gram, exact)."""
-    return code.max_abs_gram / code.k
+    """δ_c = max_{v≠w} |⟨c(v), c(w)⟩| = max |G_vw| / k, recomputed from the signs (the integer Gram, exact); the
+    signs must be ±1 and E = signs / √k."""
+    S = np.asarray(code.signs)
+    if S.shape != (code.k, code.V) or not np.all(np.abs(S) == 1):
+        raise ValueError("the code's signs must be a (k, |V|) matrix of ±1")
+    if not np.array_equal(np.asarray(code.E), S / math.sqrt(code.k)):
+        raise ValueError("the code's E must equal signs / sqrt(k)")
+    return off_diagonal_max(int_gram(S)) / code.k
 
 
 def lam_for(N: int, eps: float, delta_c: float) -> float:

@@ -1,6 +1,8 @@
 """lemmas/ngram_attention.py: Lemma H.3 by the paper's route (delay keys and queries, exact finite-alphabet kernel
-features, running sums and a ratio).  Small sizes only; the sweep is benchmarks/bench_ngram_paper.py."""
+features, running sums and a ratio).  Small sizes only; the P-bit checks are in
+tests/verify/certify/test_lemma_ngram_attention.py, the sweep is benchmarks/bench_ngram_paper.py."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -9,7 +11,6 @@ import pytest
 from lemmas.jl import vocab_code
 from lemmas.ngram_attention import (build_ngram_lookup_paper, feature_options, gate_params, last_logits,
                                     slot_kernel)
-from verify.certify.lemma_ngram_attention import (bits_needed, certify_rows, de_bruijn, de_bruijn_prompts)
 from verify.tasks import generate as gen
 
 
@@ -53,16 +54,6 @@ def test_recall_and_induction_are_n_equal_1():
     assert np.all(last_logits(c.net, X).argmax(-1) == T)
 
 
-def test_de_bruijn_longest_prompts():
-    s = de_bruijn(3, 2)
-    grams = {tuple((s + s)[i:i + 2]) for i in range(len(s))}
-    assert len(s) == 9 and len(grams) == 9
-    X, T = de_bruijn_prompts(4, 2, 6)
-    assert X.shape == (6, 4 ** 2 + 3)
-    c = build_ngram_lookup_paper(4, 2, X.shape[1], 0.5, 0.1)
-    assert np.all(last_logits(c.net, X).argmax(-1) == T)
-
-
 def test_counts_equal_formula(bigram):
     m, f = bigram.net.counts(), bigram.formula
     for i, key in enumerate(("f1", "f2")):
@@ -99,14 +90,17 @@ def test_broken_small_lambda_fails():
     assert np.mean(last_logits(c.net, X).argmax(-1) == T) < 0.9
 
 
-def test_fixed_point_certifies_and_needs_bits():
-    c = build_ngram_lookup_paper(4, 2, 19, 0.5, 0.1)
-    X, T = de_bruijn_prompts(4, 2, 3)
-    ok, margin = certify_rows(c.net, X, T, 30)
-    assert ok.all() and np.all(margin > 0)
-    assert not certify_rows(c.net, X, T, 3)[0].any()  # 3 bits cannot separate the logits
-    P = bits_needed(c.net, X, T, P_lo=4, P_hi=40)
-    assert P is not None and P <= 53 and not certify_rows(c.net, X, T, P - 1)[0].all()
+def test_code_with_violated_margin_is_refused():
+    code = vocab_code(8, 0.5, 0)
+    S = code.signs.copy()
+    S[:, 1] = S[:, 0]  # two tokens share a code: margin 1
+    bad = dataclasses.replace(code, signs=S, E=S / math.sqrt(code.k))
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(8, 1, 12, 0.5, 0.1, code=bad)
+    S = code.signs.copy()
+    S[0, 1] = -S[0, 1]  # E no longer signs / sqrt(k)
+    with pytest.raises(ValueError):
+        build_ngram_lookup_paper(8, 1, 12, 0.5, 0.1, code=dataclasses.replace(code, signs=S))
 
 
 def test_bad_input():
