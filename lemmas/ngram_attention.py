@@ -246,19 +246,23 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
         for ch in range(1 + kk):
             for b in range(V):
                 for rest in rests:
-                    f = Fn()
+                    w: dict = {}  # Σ_{a_s} K_1[a_s, b] T[a_s, rest] + Z q - Z, accumulated in place
                     for a_s in range(V):
-                        if K1[a_s, b] != 0.0:
-                            f = f + T[ch][(a_s,) + rest] * K1[a_s, b]
-                    lay.append(f + q[(s - 1, b)] * Z - Z)
+                        kab = float(K1[a_s, b])
+                        if kab != 0.0:
+                            for j, v in T[ch][(a_s,) + rest].w.items():
+                                w[j] = w.get(j, 0.0) + v * kab
+                    for j, v in q[(s - 1, b)].w.items():
+                        w[j] = w.get(j, 0.0) + v * Z
+                    lay.append(Fn(w, -Z))
                     keys.append((ch, b, rest))
         carry = [(r, b) for r in range(s, n) for b in range(V)]
         lay += [q[rb] for rb in carry]
         out = c2.layer(lay)
-        newT = [dict() for _ in range(1 + kk)]
+        acc = [dict() for _ in range(1 + kk)]
         for i, (ch, b, rest) in enumerate(keys):
-            newT[ch][rest] = newT[ch].get(rest, Fn()) + out[i]
-        T = newT
+            acc[ch].setdefault(rest, {})[i] = 1.0  # T_s[rest] = Σ_b unit (b, rest)
+        T = [{r: Fn(w) for r, w in a.items()} for a in acc]
         q = {rb: out[len(keys) + i] for i, rb in enumerate(carry)}
     P2 = c2.net([T[1 + cc][()] for cc in range(kk)] + [T[0][()]])
     b_max = 1.0 + sel * (1.0 + 1e-12) + 1e-15

@@ -116,3 +116,10 @@ def test_bad_input():
     with pytest.raises(ValueError):
         last_logits(c.net, np.zeros((1, 13), np.int64))  # longer than the window
     assert math.isfinite(c.notes["lam"])
+
+
+def test_teacher_forced_score_on_the_ngram_task():
+    from verify.tasks.scoring import score_model
+    t = gen.ngram(10, 20, n=2, vocab=6, seed=5)  # rows of length 21: the answer appended
+    c = build_ngram_lookup_paper(6, 2, 21, 0.5, 0.1, k=8)
+    assert score_model(c.net, t) == 1.0

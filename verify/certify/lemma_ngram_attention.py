@@ -2,8 +2,9 @@
 
 ``certify_rows`` runs the sound fixed-point evaluator (``verify.certify.fixedpoint.model_fixed``) on each prompt
 and certifies the argmax when the target logit's lower end exceeds every other logit's upper end: a statement
-about exact arithmetic on the stored float64 weights at precision P.  ``bits_needed`` is the smallest P (scanned
-upwards) at which every given prompt is certified: the precision the construction needs, measured.
+about exact arithmetic on the stored float64 weights at precision P.  ``bits_needed`` is a P at which every given prompt
+is certified while at P - 1 one is not (bisection; certification was monotone in P in every run we made): the
+precision the construction needs, measured.
 ``de_bruijn_prompts`` gives the longest prompts the hypothesis allows (every n-gram once, N = |V|^n + 2n - 1).
 """
 
@@ -30,11 +31,23 @@ def certify_rows(model, prompts, targets, P: int) -> tuple[np.ndarray, np.ndarra
 
 
 def bits_needed(model, prompts, targets, P_lo: int = 2, P_hi: int = 80) -> int | None:
-    """The smallest P in [P_lo, P_hi] at which every prompt is certified (None if none is); scanned upwards."""
-    for P in range(P_lo, P_hi + 1):
-        if certify_rows(model, prompts, targets, P)[0].all():
-            return P
-    return None
+    """A P in (P_lo, P_hi] at which every prompt is certified while at P - 1 some prompt is not (bisection between
+    a failing P_lo and a certifying P_hi, both evaluated); P_lo if it already certifies, None if P_hi does not."""
+    def ok(P):
+        return bool(certify_rows(model, prompts, targets, P)[0].all())
+
+    if ok(P_lo):
+        return P_lo
+    if not ok(P_hi):
+        return None
+    lo, hi = P_lo, P_hi  # ok(lo) is False, ok(hi) is True
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def de_bruijn(V: int, n: int) -> list[int]:
