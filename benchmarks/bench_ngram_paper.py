@@ -4,7 +4,7 @@ For each size (|V|, n) the model is built for the longest prompts the hypothesis
   * n = 1: associative-recall prompts with |V|/2 distinct keys (``verify.tasks.generate.recall``, length |V| + 1);
   * n >= 2: de Bruijn prompts (every n-gram once, length |V|^n + 2n - 1, ``de_bruijn_prompts``);
 in float64 (``last_logits``: accuracy, smallest logit margin) and in sound P-bit fixed point
-(``verify.certify.fixedpoint.model_fixed``): certified at P = 53 and at --P-high, ``bits_needed`` (the smallest P
+(``last_logits_fixed``: ``verify.certify.fixedpoint`` streamed over token chunks): certified at P = 53 and at --P-high, ``bits_needed`` (the smallest P
 certifying every row), and the largest |float64 logit - exact enclosure midpoint| (the float64 run's own error,
 beside the margin it must stay below).  Printed with the counts (D, L, W, S, B, state), the information lower bound
 N log2(|V|/2) bits, the state capacity (state size x log2(N + 1) bits: each running sum is a count <= N), and the
@@ -25,8 +25,7 @@ import time
 import numpy as np
 
 from lemmas.ngram_attention import build_ngram_lookup_paper, generic_route, last_logits
-from verify.certify.fixedpoint import model_fixed
-from verify.certify.lemma_ngram_attention import bits_needed, certify_rows, de_bruijn_prompts
+from verify.certify.lemma_ngram_attention import bits_needed, certify_rows, de_bruijn_prompts, last_logits_fixed
 from verify.tasks import generate as gen
 
 DEFAULT_SIZES = "8:1,16:1,32:1,64:1,128:1,4:2,8:2,16:2,4:3,32:2"
@@ -60,7 +59,7 @@ def run(V: int, n: int, rows: int, fixed_rows: int, P_high: int, delta: float, e
         okH = bool(certify_rows(c.net, Xf, Tf, P_high)[0].all())
         dev = 0.0
         for x, l64 in zip(Xf, L64[:fixed_rows]):
-            lo, hi = model_fixed(c.net, x, P_high)
+            lo, hi = last_logits_fixed(c.net, x, P_high)
             mid = np.array([(int(a) + int(b)) / 2.0 ** (P_high + 1) for a, b in zip(lo, hi)])
             dev = max(dev, float(np.max(np.abs(mid - l64))))
         P_need = bits_needed(c.net, Xf, Tf, P_lo=4, P_hi=P_high)

@@ -14,14 +14,40 @@ import numpy as np
 
 from verify.tasks.generate import ngram_ok
 
-from .fixedpoint import model_fixed
+from .fixedpoint import FixedFNN, from_limbs, model_fixed, ssm_last_fixed
 
 
-def certify_rows(model, prompts, targets, P: int) -> tuple[np.ndarray, np.ndarray]:
-    """(certified per row, certified margin per row in units of the logits: lo[target] - max_{w≠target} hi[w])."""
+def last_logits_fixed(model, x, P: int, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) integer logit ends at scale 2^-P at the last token of one prompt x, streamed: Emb and g_1 (delays of
+    one-hot code columns: copies, exact in float64, checked against the shifted code columns), then
+    ``ssm_last_fixed`` (f_1 on token chunks, g_2 at the last token), f_2 and W_Dec on limbs.  Same soundness as
+    ``model_fixed`` without its (N, D) limb arrays."""
+    (g1, f1), (g2, f2) = model.blocks
+    if any(ch.family != "delay" for ch in g1.channels):
+        raise ValueError("the streamed path needs a first SSM layer of delays only")
+    x = np.asarray(x, dtype=np.int64)
+    C = model.embedding.E[:, x].T  # (N, k): the code columns, exactly
+    Y = g1(C[None], method="exact")[0]
+    ref = np.zeros_like(Y)
+    for h, ch in enumerate(g1.channels):  # channel h copies input coordinate argmax W_in[h] delayed by ell
+        src = int(np.flatnonzero(g1.W_in[h])[0])
+        if ch.ell < len(x):
+            ref[ch.ell:, h] = C[:len(x) - ch.ell, src] * g1.W_in[h, src]
+    if not np.array_equal(Y, ref):
+        raise ValueError("g_1's float64 output is not the exact shifted code (not a pure delay layer)")
+    Z = ssm_last_fixed(FixedFNN.of(f1), g2, Y, P, chunk)
+    Z = FixedFNN.of(f2)(Z, P)
+    lo, hi = from_limbs(FixedFNN.linear(model.decoding.W_dec)(Z, P))
+    return lo[:, 0], hi[:, 0]
+
+
+def certify_rows(model, prompts, targets, P: int, streamed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(certified per row, certified margin per row in units of the logits: lo[target] - max_{w≠target} hi[w]);
+    ``streamed``: ``last_logits_fixed``, else ``model_fixed`` on the whole model."""
     ok, margin = [], []
     for x, t in zip(prompts, targets):
-        lo, hi = model_fixed(model, np.asarray(x, dtype=np.int64), P)
+        x = np.asarray(x, dtype=np.int64)
+        lo, hi = last_logits_fixed(model, x, P) if streamed else model_fixed(model, x, P)
         lo_t = int(lo[t])
         hi_o = max(int(h) for w, h in enumerate(hi) if w != t)
         m = (lo_t - hi_o) / 2.0 ** P

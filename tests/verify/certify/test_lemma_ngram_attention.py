@@ -4,7 +4,9 @@ lookup (lemmas/ngram_attention.py)."""
 import numpy as np
 
 from lemmas.ngram_attention import build_ngram_lookup_paper, last_logits
-from verify.certify.lemma_ngram_attention import bits_needed, certify_rows, de_bruijn, de_bruijn_prompts
+from verify.certify.fixedpoint import model_fixed
+from verify.certify.lemma_ngram_attention import (bits_needed, certify_rows, de_bruijn, de_bruijn_prompts,
+                                                 last_logits_fixed)
 from verify.tasks.generate import ngram_ok
 
 
@@ -34,3 +36,18 @@ def test_wrong_delay_is_not_certified():
     c = build_ngram_lookup_paper(4, 2, 19, 0.5, 0.1, key_delay_shift=1)
     X, T = de_bruijn_prompts(4, 2, 6, seed=1)
     assert not certify_rows(c.net, X, T, 60)[0].all()
+
+
+def test_streamed_enclosure_equals_the_whole_model_one():
+    c = build_ngram_lookup_paper(4, 2, 19, 0.5, 0.1)
+    X, T = de_bruijn_prompts(4, 2, 2, seed=2)
+    for P in (12, 40):
+        lo, hi = last_logits_fixed(c.net, X[0], P, chunk=5)
+        lo2, hi2 = model_fixed(c.net, X[0], P)
+        assert list(lo) == list(lo2) and list(hi) == list(hi2)
+    f64 = last_logits(c.net, X[0])
+    lo, hi = last_logits_fixed(c.net, X[0], 80)
+    assert all(int(a) / 2.0 ** 80 - 1e-12 <= v <= int(b) / 2.0 ** 80 + 1e-12 for a, v, b in zip(lo, f64, hi))
+    ok_s, _ = certify_rows(c.net, X, T, 14)
+    ok_m, _ = certify_rows(c.net, X, T, 14, streamed=False)
+    assert list(ok_s) == list(ok_m)
