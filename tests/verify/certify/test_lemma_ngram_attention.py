@@ -2,6 +2,7 @@
 lookup (lemmas/ngram_attention.py)."""
 
 import numpy as np
+import pytest
 
 from lemmas.ngram_attention import build_ngram_lookup_paper, last_logits
 from verify.certify.fixedpoint import model_fixed
@@ -51,3 +52,13 @@ def test_streamed_enclosure_equals_the_whole_model_one():
     ok_s, _ = certify_rows(c.net, X, T, 14)
     ok_m, _ = certify_rows(c.net, X, T, 14, streamed=False)
     assert list(ok_s) == list(ok_m)
+
+
+@pytest.mark.slow
+def test_longest_bigram_prompts_at_16_symbols_certified_at_53_bits():
+    """|V| = 16, n = 2, N = 259 (every bigram once): right in float64 and certified at P = 53 (about 15 s)."""
+    c = build_ngram_lookup_paper(16, 2, 259, 0.5, 0.1)
+    X, T = de_bruijn_prompts(16, 2, 2, seed=3)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
+    ok, margin = certify_rows(c.net, X[:1], T[:1], 53)
+    assert ok.all() and margin[0] > 1.0
