@@ -123,3 +123,25 @@ def test_teacher_forced_score_on_the_ngram_task():
     t = gen.ngram(10, 20, n=2, vocab=6, seed=5)  # rows of length 21: the answer appended
     c = build_ngram_lookup_paper(6, 2, 21, 0.5, 0.1, k=8)
     assert score_model(c.net, t) == 1.0
+
+
+def test_adversarial_recall_prompts():
+    """All |V|/2 keys present (the longest prompt), the query equal to the first key, the last key, and the key
+    whose code is closest to another key's (largest |Gram|); values from the second half of the vocabulary."""
+    V = 8
+    code = vocab_code(V, 0.5, 0)
+    c = build_ngram_lookup_paper(V, 1, V + 1, 0.5, 0.1, code=code)
+    G = np.abs(code.signs.T @ code.signs)[:V // 2, :V // 2]
+    np.fill_diagonal(G, -1)
+    close = int(np.unravel_index(np.argmax(G), G.shape)[0])
+    rng = np.random.default_rng(7)
+    rows, ans = [], []
+    for _ in range(6):
+        keys = rng.permutation(V // 2)
+        vals = V // 2 + rng.integers(0, V // 2, size=V // 2)
+        body = np.ravel(np.column_stack([keys, vals]))
+        for q in (keys[0], keys[-1], close):
+            rows.append(np.append(body, q))
+            ans.append(vals[list(keys).index(q)])
+    X, T = np.array(rows), np.array(ans)
+    assert np.all(last_logits(c.net, X).argmax(-1) == T)
