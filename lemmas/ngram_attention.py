@@ -116,7 +116,7 @@ def ngrams(V: int, n: int) -> list[tuple[int, ...]]:
 
 
 # ------------------------------------------------------------------------------------------- counts
-def feature_options(V: int, n: int, k: int, lam: float, K1: np.ndarray | None = None) -> dict:
+def feature_options(V: int, n: int, k: int, K1: np.ndarray | None = None) -> dict:
     """Exact key-feature counts of the options in the module docstring, and the rank lower bound."""
     out = {"per_slot_gram": V ** n, "sign_multilinear": 2 ** (n * k), "key_dim": n * k}
     if K1 is not None:
@@ -260,7 +260,7 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
         carry = [(r, b) for r in range(s, n) for b in range(V)]
         lay += [q[rb] for rb in carry]
         out = c2.layer(lay)
-        acc = [dict() for _ in range(1 + kk)]
+        acc: list[dict] = [{} for _ in range(1 + kk)]
         for i, (ch, b, rest) in enumerate(keys):
             acc[ch].setdefault(rest, {})[i] = 1.0  # T_s[rest] = Σ_b unit (b, rest)
         T = [{r: Fn(w) for r, w in a.items()} for a in acc]
@@ -281,7 +281,7 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
              "ratio_error_bound": qb.notes["error_bound"], "error_bound": sel + qb.notes["error_bound"],
              "guarantee": bool(sel <= eps / 2.0 * (1 + 1e-9) and qb.notes["error_bound"] <= eps / 2.0),
              "theta": theta, "alpha": alpha, "M_bits": Mb, "Z": Z, "ratio_formula": qb.formula,
-             "ratio_params": qb.params, "features": feature_options(V, n, kk, lam_, K1),
+             "ratio_params": qb.params, "features": feature_options(V, n, kk, K1),
              "info_lower_bound_bits": N * math.log2(V / 2.0) if V > 2 else 0.0,
              "state_capacity_bits": formula["state_total"] * math.log2(N + 1),
              "precision": "float64 (exact gates; the sums are counts <= N)",
@@ -305,7 +305,7 @@ def model_formula(V, n, N, k, K1, qb: Construction, code, theta, alpha, Mb, P2) 
     B1 = max([1.0, alpha * theta + 1.0, Mb, 0.5, float(n)] + [alpha * float(np.max(np.abs(E)))])
     f1 = {"L": 3, "W": W1, "S": S1, "B": B1}
     # f_2: stages, P2's read-out (doubled by concat), ratio nets (first map doubled by concat), output 2φ - 1
-    Sst, units = _stage_nnz(V, n, K1)
+    Sst, _ = _stage_nnz(V, n, K1)
     S2 = (1 + k) * Sst + sum(V * (n - s) for s in range(1, n + 1))  # + carried q (one weight, no bias)
     S2 += 2 * (k + 1) * V  # P2's output map: k + 1 sums of V units, doubled by concat
     qn = qb.net

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from lemmas.jl import vocab_code
-from lemmas.ngram_attention import (build_ngram_lookup_paper, feature_options, gate_params, last_logits,
-                                    slot_kernel)
+from lemmas.ngram_attention import build_ngram_lookup_paper, feature_options, gate_params, last_logits, slot_kernel
 from verify.tasks import generate as gen
 
 
@@ -70,7 +69,7 @@ def test_feature_options_and_rank_bound():
     code = vocab_code(8, 0.5, 0)
     K1 = slot_kernel(code, 10.0)
     assert np.all(np.diag(K1) == 1.0)
-    o = feature_options(8, 2, code.k, 10.0, K1)
+    o = feature_options(8, 2, code.k, K1)
     assert o["per_slot_gram"] == 64 and o["sign_multilinear"] == 2 ** (2 * code.k)
     assert 0.9 * 64 < o["rank_lower_bound"] <= 64  # near-identity kernel: rank ~ |V|^n
     th, al, M = gate_params(0.25, 16)

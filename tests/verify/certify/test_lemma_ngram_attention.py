@@ -6,8 +6,13 @@ import pytest
 
 from lemmas.ngram_attention import build_ngram_lookup_paper, last_logits
 from verify.certify.fixedpoint import model_fixed
-from verify.certify.lemma_ngram_attention import (bits_needed, certify_rows, de_bruijn, de_bruijn_prompts,
-                                                 last_logits_fixed)
+from verify.certify.lemma_ngram_attention import (
+    bits_needed,
+    certify_rows,
+    de_bruijn,
+    de_bruijn_prompts,
+    last_logits_fixed,
+)
 from verify.tasks.generate import ngram_ok
 
 
