@@ -336,9 +336,16 @@ class IntervalNet:
             unstable = c - rad
             unstable = unstable <= 0
             unstable &= ~dead
-            D = (~dead).astype(np.float64)
-            ku, bu = np.nonzero(unstable)
-            if ku.size:
+            D = (~dead).astype(np.float64)  # 1 active, 0 dead; λ for the relaxed units below
+            if not D.all():  # dead units are 0 (a product with 0.0: an overflow's NaN is caught at the end)
+                a *= D[:, :, None]
+                c *= D
+                e *= D
+                F *= D
+                ar *= D
+            flat = np.flatnonzero(unstable)
+            if flat.size:
+                ku, bu = np.divmod(flat, nb)
                 cu, radu = c[ku, bu], rad[ku, bu]
                 lbu, ubu = round_down(cu - radu), round_up(cu + radu)
                 lam = np.clip(ubu / (ubu - lbu), 0.0, 1.0)
@@ -353,12 +360,6 @@ class IntervalNet:
                 D[ku, bu] = lam
                 e[ku, bu] = round_up(round_up(lam * eu * (1 + 2 * U64)) + half + sl)
                 ar[ku, bu] = aru * lam * (1 + 2 * U64)
-            if dead.any():
-                a[dead] = 0.0
-                c[dead] = 0.0
-                e[dead] = 0.0
-                F[dead] = 0.0
-                ar[dead] = 0.0
         rad = _ru(ar + e)
         lb, ub = _rd(c - rad).T, _ru(c + rad).T
         if np.isnan(lb).any() or np.isnan(ub).any():  # an overflow: the reference products (see _MatOp)
