@@ -16,7 +16,6 @@ import numpy as np
 import scipy.sparse as sp
 from flint import fmpq, fmpz
 
-from constructions.affine import Affine
 from constructions.fnn import FNN
 
 from .rational import fmpq_float_up, to_fmpq
