@@ -128,30 +128,23 @@ class _MatOp:
         keep = v != 0
         self.A = sp.csr_matrix((v[keep], (r[keep], c[keep])), shape=shape)
 
-    @classmethod
-    def of(cls, aff: Affine, extra: Affine | None = None) -> "_MatOp":
-        """The operator of ``aff`` (with ``extra``: of [aff; extra], rows stacked)."""
-        r, c, v = aff.coo()
-        if extra is not None:
-            r2, c2, v2 = extra.coo()
-            r, c, v = np.concatenate([r, r2 + aff.d_out]), np.concatenate([c, c2]), np.concatenate([v, v2])
-            return cls(r, c, v, (aff.d_out + extra.d_out, aff.d_in))
-        return cls(r, c, v, (aff.d_out, aff.d_in))
-
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.A @ X)
 
 
 @dataclass
 class _Layer:
-    W: Affine  # A without bias
-    Wabs: Affine  # |A| without bias
+    """One map's data; the Affine fields are built only for ``propagate_reference`` (``IntervalNet._affine``),
+    ``coords`` holds their coordinates (rows, cols, vals, shape) under the same names."""
+
+    W: Affine | None  # A without bias
+    Wabs: Affine | None  # |A| without bias
     b: np.ndarray
     babs: np.ndarray
     n: int  # max nonzeros in a row (the length of the longest dot product)
     row_group: np.ndarray  # group of each row (rows equal up to sign share one)
     row_sign: np.ndarray  # row k = row_sign[k] * representative of its group
-    Rabs: Affine  # |representative rows|: (groups, d_in)
+    Rabs: Affine | None  # |representative rows|: (groups, d_in)
     M: Affine | None = None  # (pairs, d_in): entries R_{G,i} s_i of the pair (G, group of input i)
     Mabs: Affine | None = None
     Q: Affine | None = None  # (groups, pairs): 1 where the pair belongs to G
@@ -159,6 +152,7 @@ class _Layer:
     nM: int = 1
     nQ: int = 1
     nR: int = 1
+    coords: dict | None = None
 
 
 def _row_groups(r, c, v, d_out):
@@ -197,9 +191,9 @@ class IntervalNet:
             rr = np.concatenate([np.full(len(cc), g) for g, (cc, _) in enumerate(reps)]).astype(np.int64)
             rc = np.concatenate([cc for cc, _ in reps]).astype(np.int64)
             rv = np.concatenate([vv for _, vv in reps])
-            lay = _Layer(Affine.from_coo(r, c, v, shape), Affine.from_coo(r, c, np.abs(v), shape),
-                         np.asarray(b, dtype=np.float64), np.abs(b), n + 1, group, sign,
-                         Affine.from_coo(rr, rc, np.abs(rv), (G, shape[1])))
+            lay = _Layer(None, None, np.asarray(b, dtype=np.float64), np.abs(b), n + 1, group, sign, None)
+            lay.coords = {"W": (r, c, v, shape), "Wabs": (r, c, np.abs(v), shape),
+                          "Rabs": (rr, rc, np.abs(rv), (G, shape[1]))}
             lay.nR = int(np.bincount(rr, minlength=G).max()) + 1 if rr.size else 1
             if prev is not None and rr.size:  # (a map with no weights has no propagated part)
                 pg, ps = prev
@@ -214,9 +208,8 @@ class IntervalNet:
                 P = len(pairs)
                 pk = np.array(list(pairs.keys()), dtype=np.int64).reshape(-1, 2)
                 mr, mc, mv = np.array(mr, dtype=np.int64), np.array(mc, dtype=np.int64), np.array(mv, float)
-                lay.M = Affine.from_coo(mr, mc, mv, (P, shape[1]))
-                lay.Mabs = Affine.from_coo(mr, mc, np.abs(mv), (P, shape[1]))
-                lay.Q = Affine.from_coo(pk[:, 0], np.arange(P), np.ones(P), (G, P))
+                lay.coords.update(M=(mr, mc, mv, (P, shape[1])), Mabs=(mr, mc, np.abs(mv), (P, shape[1])),
+                                  Q=(pk[:, 0], np.arange(P), np.ones(P), (G, P)))
                 lay.pair_src = pk[:, 1]
                 lay.nM = int(np.bincount(mr, minlength=max(P, 1)).max()) + 1 if mr.size else 1
                 lay.nQ = int(np.bincount(pk[:, 0], minlength=G).max()) + 1 if P else 1
@@ -229,12 +222,30 @@ class IntervalNet:
         return self.net.d_in
 
     def _ops(self):
-        """The products of every layer as ``_MatOp`` (built on first use): W, |W|, |R|, [M; |M|], Q."""
+        """The products of every layer as ``_MatOp`` (built on first use from the coordinates): W, |W|, |R|,
+        [M; |M|] (one product), Q."""
         if self._fast is None:
-            self._fast = [(_MatOp.of(l.W), _MatOp.of(l.Wabs), _MatOp.of(l.Rabs),
-                           None if l.M is None else _MatOp.of(l.M, l.Mabs), None if l.Q is None else _MatOp.of(l.Q))
-                          for l in self.layers]
+            ops = []
+            for lay in self.layers:
+                cd = lay.coords
+                MM = Q = None
+                if "M" in cd:
+                    (mr, mc, mv, (P, k)), (_, _, ma, _) = cd["M"], cd["Mabs"]
+                    MM = _MatOp(np.concatenate([mr, mr + P]), np.concatenate([mc, mc]), np.concatenate([mv, ma]),
+                                (2 * P, k))
+                    Q = _MatOp(*cd["Q"])
+                ops.append((_MatOp(*cd["W"]), _MatOp(*cd["Wabs"]), _MatOp(*cd["Rabs"]), MM, Q))
+            self._fast = ops
         return self._fast
+
+    def _affine(self):
+        """The Affine maps of every layer for ``propagate_reference`` (built on first use from the coordinates)."""
+        for lay in self.layers:
+            if lay.W is None:
+                cd = lay.coords
+                lay.W, lay.Wabs, lay.Rabs = (Affine.from_coo(*cd[k][:3], cd[k][3]) for k in ("W", "Wabs", "Rabs"))
+                if "M" in cd:
+                    lay.M, lay.Mabs, lay.Q = (Affine.from_coo(*cd[k][:3], cd[k][3]) for k in ("M", "Mabs", "Q"))
 
     def propagate(self, lo, hi, return_forms: bool = False):
         """Sound bounds (lb, ub), each (n_boxes, d_out), of the exact-arithmetic network over the boxes
@@ -373,6 +384,7 @@ class IntervalNet:
         """The first implementation of ``propagate`` (block-group products, every ReLU rule evaluated on every
         unit with np.where): the same bounds up to the summation order of the products, several times slower.
         Kept for ``benchmarks/bench_certificates.py`` and the agreement tests."""
+        self._affine()
         lo = np.asarray(lo, dtype=np.float64)
         hi = np.asarray(hi, dtype=np.float64)
         if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
