@@ -130,7 +130,7 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
         sel, rest = order[:take], order[take:]
         b_lo, b_hi = P_lo[sel], P_hi[sel]
         R_lo, R_hi, R_bound = P_lo[rest], P_hi[rest], P_bound[rest]
-        bound = _box_bounds(inet, target_enclosure, b_lo, b_hi, outs)  # (take, k)
+        bound = _box_bounds(inet, target_enclosure, b_lo, b_hi, outs, done_max, eps_v)  # (take, k)
         boxes += take
         sweeps += 1
         ratio = np.max(bound / eps_v, axis=1)
@@ -191,13 +191,45 @@ def certify_fnn(net: FNN, target_enclosure, lo, hi, eps, budget: int = DEFAULT_B
 
 
 
-def _box_bounds(inet: IntervalNet, target_enclosure, b_lo, b_hi, outs) -> np.ndarray:
+def _box_bounds(inet: IntervalNet, target_enclosure, b_lo, b_hi, outs, done=None, eps_v=None) -> np.ndarray:
     """Sound upper bounds of sup_box |f_o - g_o| for each box and each output o of ``outs``: (n, len(outs))
-    (see the module docstring).  The enclosure returns (n,) arrays for one output, (n, k) for several."""
-    n, k = len(b_lo), len(outs)
-    f_lo, f_hi, (a, c, e, m, r) = inet.propagate(b_lo, b_hi, return_forms=True)
+    (see the module docstring).  The enclosure returns (n,) arrays for one output, (n, k) for several.
+
+    An enclosure with a ``tight`` attribute (``enclosures.with_tight``: a fast vectorised enclosure and a slower,
+    tighter one) is refined lazily: a box's bound is min(fast, tight), both sound, and the tight one is computed
+    for the boxes whose fast bound exceeds ``eps_v`` or the largest final bound T_o known so far (``done``, the
+    accepted leaves of earlier sweeps, and the boxes already refined here), worst first: any other box's fast
+    bound is <= T_o <= the final bound, so the certified bound is at most the one of the tight enclosure alone on
+    the same partition, at the cost of the tight enclosure on a few boxes."""
+    f_lo, f_hi, forms = inet.propagate(b_lo, b_hi, return_forms=True)
+    bound = _bounds_of(target_enclosure(b_lo, b_hi), f_lo, f_hi, forms, outs)
+    tight = getattr(target_enclosure, "tight", None)
+    if tight is None or done is None:
+        return bound
+    T = np.asarray(done, dtype=np.float64).copy()
+    refined = np.zeros(len(bound), dtype=bool)
+    for first in (True, False):
+        need = ~refined & (np.any(bound > T, axis=1) | np.any(bound > eps_v, axis=1))
+        idx = np.flatnonzero(need)
+        if first:  # the worst 64 first: they raise T, so few boxes remain above it
+            idx = idx[np.argsort(-np.max(bound[idx] / eps_v, axis=1), kind="stable")[:64]]
+        if not idx.size:
+            break
+        sub = (f_lo[idx], f_hi[idx], tuple(x[idx] for x in forms))
+        bt = _bounds_of(tight(b_lo[idx], b_hi[idx]), *sub, outs)
+        bound[idx] = np.minimum(bound[idx], bt)
+        refined[idx] = True
+        ok = np.max(bound[idx] / eps_v, axis=1) <= 1.0
+        if ok.any():
+            T = np.maximum(T, bound[idx][ok].max(axis=0))
+    return bound
+
+
+def _bounds_of(enc, f_lo, f_hi, forms, outs) -> np.ndarray:
+    """``_box_bounds`` from the interval bounds and forms of the network and one enclosure's output."""
+    a, c, e, m, r = forms
+    n, k = len(f_lo), len(outs)
     f_lo, f_hi, a, c, e = f_lo[:, outs], f_hi[:, outs], a[:, outs, :], c[:, outs], e[:, outs]
-    enc = target_enclosure(b_lo, b_hi)
     h_lo = np.asarray(enc[0], dtype=np.float64).reshape(n, k)
     h_hi = np.asarray(enc[1], dtype=np.float64).reshape(n, k)
     if len(enc) == 2:  # interval enclosure of g

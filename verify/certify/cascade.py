@@ -64,9 +64,10 @@ def needed_inputs(net: FNN, output: int = 0) -> list[int]:
     return [int(i) for i in np.flatnonzero(need)]
 
 
-def cut_kinds(net: FNN, k: int):
-    """The groups of hidden layer k with their pair kinds when every group is a clip or identity pair, else None."""
-    maps = net.affine_maps()
+def cut_kinds(net: FNN, k: int, maps=None):
+    """The groups of hidden layer k with their pair kinds when every group is a clip or identity pair, else None.
+    ``maps``: ``net.affine_maps()`` when the caller has it (a scan over the layers reads it once)."""
+    maps = net.affine_maps() if maps is None else maps
     if not _may_pair(maps, k):
         return None
     groups = column_groups(maps, k)
@@ -90,13 +91,14 @@ def _may_pair(maps, k: int) -> bool:
     return s.size % 2 == 0 and bool(np.array_equal(s, -s[::-1]))
 
 
-def pre_row(net: FNN, k: int, row: int) -> FNN:
-    """The pre-activation of unit ``row`` of hidden layer k as a network of the inputs."""
-    maps = net.affine_maps()
+def pre_row(net: FNN, k: int, row: int, maps=None) -> FNN:
+    """The pre-activation of unit ``row`` of hidden layer k as a network of the inputs (``maps`` as in
+    ``cut_kinds``)."""
+    maps = net.affine_maps() if maps is None else maps
     (r, c, v), b, shape = maps[k]
     keep = r == row
     last = Affine.from_coo(np.zeros(int(keep.sum()), dtype=np.int64), c[keep], v[keep], (1, shape[1]), b[[row]])
-    return FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:k]] + [last])
+    return FNN(list(net.layers[:k]) + [last])  # the stored maps below layer k, shared
 
 
 
@@ -197,7 +199,8 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
     cur, info, levels, pieces = drop_copies(net), list(leaves), 0, 0
     while True:
         L = cur.depth
-        cut = next((k for k in range(L - 1) if cut_kinds(cur, k) is not None), None)
+        cmaps = cur.affine_maps()
+        cut = next((k for k in range(L - 1) if cut_kinds(cur, k, cmaps) is not None), None)
         if cut is None:
             out = []
             for j, scale in enumerate(scales):
@@ -210,11 +213,11 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
                 out.append({"delta": delta, "levels": levels, "pieces": pieces + det["pieces"],
                             "last_stage_error": E, "mono": _mono([info[i] for i in ins], sq)})
             return out
-        groups, kinds = cut_kinds(cur, cut)
+        groups, kinds = cut_kinds(cur, cut, cmaps)
         new = []
         for grp, kind in zip(groups, kinds):
             i = next(u for u, lam in grp if lam == 1.0)
-            z = pre_row(cur, cut, i)
+            z = pre_row(cur, cut, i, cmaps)
             ins = needed_inputs(z, 0)
             f = restrict(z, [0], ins)
             off = 1 if kind[0] == "clip" else 0
@@ -230,7 +233,7 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
                 lo, hi = dyadic_out(-w, w)
             new.append(Value(delta, off, lo, hi, fmpq(1), mono))
         # the rest of the net, reading the new values (one column per group, as in twostage.split)
-        maps = cur.affine_maps()
+        maps = cmaps
         (rr, cc, vv), b1, shape1 = maps[cut + 1]
         rep_of = {grp[0][0]: g for g, grp in enumerate(groups)}
         keep = np.array([int(c) in rep_of for c in cc], dtype=bool)

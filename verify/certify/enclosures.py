@@ -4,8 +4,9 @@ boxes (docs/certification.md).
 ``enclose_square`` (x^2), ``enclose_product`` (Π x_i, from the corner products rounded outward),
 ``enclose_exp_neg`` (e^{-x}, python-flint arb), ``enclose_clip`` (clip(x; a, b), exact), ``enclose_monotone_arb``
 for any monotone function given by an arb expression, ``enclose_taylor_arb`` (a C^2 target from arb expressions for
-g, g', g''), ``enclose_quotient`` (a/b on 2-D boxes, second-order Taylor in arb) and ``enclose_taylor_cells`` (k smooth 1-D targets from python-flint ``arb_series`` once per cell, then
-vectorised per box with every rounding bounded).
+g, g', g'') and ``enclose_taylor_cells`` (k smooth 1-D targets from python-flint ``arb_series`` once per cell, then
+vectorised per box with every rounding bounded); ``with_tight`` pairs a fast enclosure with a tighter per-box one
+that the branch-and-bound refines lazily.
 """
 
 from __future__ import annotations
@@ -212,6 +213,16 @@ def enclose_taylor_cells(series_fn, lo: float, hi: float, cells: int = 1024, pre
         return h_lo, h_hi, s[:, :, None]
 
     return enc, edges
+
+
+def with_tight(fast, tight):
+    """The enclosure ``fast`` carrying a slower, tighter enclosure ``tight`` of the same target, which
+    ``bnb.certify_fnn`` computes lazily, only on the boxes that can set the certified bound (both are sound: the
+    certificate takes the smaller bound per box; see ``bnb._box_bounds``)."""
+    def enc(lo, hi):
+        return fast(lo, hi)
+    enc.tight = tight
+    return enc
 
 
 def enclose_monotone_arb(fn, increasing: bool, prec: int = 64):

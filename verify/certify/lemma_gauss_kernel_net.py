@@ -44,8 +44,9 @@ def arb_of(x: fmpq) -> arb:
 
 def leaf_cut(net) -> int:
     """The last hidden layer whose units are all clip pairs (searched from the output)."""
+    maps = net.affine_maps()
     for k in range(net.depth - 3, -1, -1):
-        ck = cut_kinds(net, k)
+        ck = cut_kinds(net, k, maps)
         if ck is not None and all(kd[0] == "clip" for kd in ck[1]):
             return k
     raise NotSplittable("no hidden layer made of clip pairs only")
@@ -135,7 +136,7 @@ def certify_kernel_factors(net, R: float, alphas, coef, eps_exp: float) -> dict:
             sig = (tuple(sorted(rows[i].items())), float(maps[k][1][i]))
             dep = sp.deps[g]
             if sig not in cache:
-                z = pre_row(net, k, i)
+                z = pre_row(net, k, i, maps)
                 if len(dep) == 1:
                     cache[sig] = ("x", dep[0], _x_leaf(z, dep[0], R))
                 elif len(dep) == d:

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from flint import fmpq, fmpz
 
-from constructions.affine import Affine
 from constructions.fnn import FNN
 
 from .rational import fmpq_float_up, to_fmpq
@@ -28,7 +28,8 @@ def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, 
     X (every neuron of the current layer is affine between consecutive points, as X holds the kinks of all
     earlier layers); each ReLU layer inserts the zero crossings of its pre-activations (linear interpolation
     between the neighbouring points, all neurons interpolated there) and the layer's ReLU is applied.
-    Vectorised: (width x len(X)) arrays per layer.  With ``base`` and ``axis`` the network is restricted to the
+    Vectorised: (width x len(X)) arrays per layer, the new points of a layer inserted in order (each lies in its
+    interval, clamped against rounding), the products by scipy CSR.  With ``base`` and ``axis`` the network is restricted to the
     line base + t e_axis, or base + t·direction (only the kinks of ``output`` matter then, but all are returned).
     Returns the sorted distinct points, lo and hi included; ValueError if more than ``max_points`` would be
     needed."""
@@ -46,23 +47,28 @@ def pl_breakpoints(net: FNN, lo: float, hi: float, max_points: int = 4_000_000, 
         H = H + np.asarray(direction, dtype=np.float64).reshape(-1)[:, None] * X[None, :]
     maps = net.affine_maps()
     for i, ((r, c, v), b, shape) in enumerate(maps):
-        Z = Affine.from_coo(r, c, v, shape).apply_T(H) + np.asarray(b, dtype=np.float64)[:, None]
+        keep = v != 0
+        A = sp.csr_matrix((v[keep], (r[keep], c[keep])), shape=shape)
+        Z = np.asarray(A @ H) + np.asarray(b, dtype=np.float64)[:, None]
         if i == len(maps) - 1:
             break
         z0, z1 = Z[:, :-1], Z[:, 1:]
         k, j = np.nonzero(((z0 < 0) & (z1 > 0)) | ((z0 > 0) & (z1 < 0)))
         if len(j):
             t = z0[k, j] / (z0[k, j] - z1[k, j])
-            xn = X[j] + t * (X[j + 1] - X[j])
-            key = np.unique(np.stack([j, xn], 1), axis=0)
-            jn, xn = key[:, 0].astype(np.int64), key[:, 1]
-            tn = (xn - X[jn]) / (X[jn + 1] - X[jn])
-            Zn = Z[:, jn] + tn * (Z[:, jn + 1] - Z[:, jn])
-            Xa, Za = np.concatenate([X, xn]), np.concatenate([Z, Zn], 1)
-            o = np.argsort(Xa, kind="stable")
-            X, Z = Xa[o], Za[:, o]
-            keep = np.concatenate([[True], np.diff(X) > 0])
-            X, Z = X[keep], Z[:, keep]
+            xl, xr = X[j], X[j + 1]
+            xn = np.minimum(np.maximum(xl + t * (xr - xl), xl), xr)  # inside its interval (rounding)
+            o = np.lexsort((xn, j))  # by interval, then position: the order of insertion
+            j, xn = j[o], xn[o]
+            new = np.ones(len(j), dtype=bool)
+            new[1:] = (j[1:] != j[:-1]) | (xn[1:] != xn[:-1])
+            new &= (xn > X[j]) & (xn < X[j + 1])  # a point already there is kept with its values
+            jn, xn = j[new], xn[new]
+            if len(jn):
+                tn = (xn - X[jn]) / (X[jn + 1] - X[jn])
+                Zn = Z[:, jn] + tn * (Z[:, jn + 1] - Z[:, jn])
+                X = np.insert(X, jn + 1, xn)
+                Z = np.insert(Z, jn + 1, Zn, axis=1)
             if len(X) > max_points:
                 raise ValueError(f"more than {max_points} breakpoints")
         H = np.maximum(Z, 0.0)
