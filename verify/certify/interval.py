@@ -171,10 +171,12 @@ class IntervalNet:
     def d_in(self) -> int:
         return self.net.d_in
 
-    def propagate(self, lo, hi, return_forms: bool = False):
+    def propagate(self, lo, hi, return_forms: bool = False, layer_bounds: list | None = None):
         """Sound bounds (lb, ub), each (n_boxes, d_out), of the exact-arithmetic network over the boxes
         [lo_i, hi_i] (arrays (n_boxes, d_in), lo <= hi).  With ``return_forms`` also (a, c, e, m, r) of the
-        outputs: a (n, d_out, d_in), c and e (n, d_out), centre m and half-width r (n, d_in)."""
+        outputs: a (n, d_out, d_in), c and e (n, d_out), centre m and half-width r (n, d_in).  A list given as
+        ``layer_bounds`` receives the sound (lb, ub) of every map's outputs before its ReLU, each (width, n_boxes)
+        (``verify.certify.float64``)."""
         lo = np.asarray(lo, dtype=np.float64)
         hi = np.asarray(hi, dtype=np.float64)
         if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
@@ -225,6 +227,8 @@ class IntervalNet:
                 break
             rad = round_up(ar + e)
             lb, ub = round_down(c - rad), round_up(c + rad)
+            if layer_bounds is not None:
+                layer_bounds.append((lb, ub))
             dead = ub <= 0
             unstable = (lb < 0) & ~dead
             D = np.where(dead, 0.0, 1.0)
@@ -249,6 +253,8 @@ class IntervalNet:
                 ar = np.where(dead, 0.0, ar)
         rad = round_up(ar + e)
         lb, ub = round_down(c - rad).T, round_up(c + rad).T
+        if layer_bounds is not None:
+            layer_bounds.append((lb.T, ub.T))
         if return_forms:
             return lb, ub, (np.transpose(a, (1, 0, 2)), c.T, e.T, m, r)
         return lb, ub

@@ -1,0 +1,284 @@
+"""A sound bound E_fl on |float64 net(x) - exact net(x)| over a whole domain, up to the largest float (issue 15, 7).
+
+A certificate of ``verify.certify`` bounds the EXACT-arithmetic network on its stored weights; the float64 forward
+pass that a user runs is another function.  This module bounds their difference for every float input x of a
+box domain (unbounded domains end at ±np.finfo(float).max), so that ``certificate bound + E_fl <= ε`` is a proof
+about the float64 evaluation (docs/certification.md, "Float64 evaluation").
+
+Rounding model (Higham 2002, §2.2, 3.1).  Every row of a map is computed as a sum of its nonzero products w_j ĥ_j
+and its bias, in an order we do not fix: the per-layer path sums by BLAS (any order, FMA or not), the compiled
+plan (``constructions.plan``) by slots, shared sums or small gemms, then adds the bias.  Whatever the order, with
+u = 2^-53, k rounding operations per row and η = 2^-1074 per inexact product (underflow: fl(ab) = ab(1 + θ) + η),
+
+    |fl(Σ_j w_j ĥ_j + b) - (Σ_j w_j ĥ_j + b)| <= γ_k (Σ_j |w_j| |ĥ_j| + |b|) + p η,     γ_k = k u / (1 - k u),
+
+k = (number of terms - 1) + [some product is inexact], p the number of inexact products; a product by ±1 is
+exact, a zero weight is neither stored nor summed (0·x = 0 and s + 0 = s are exact).  ReLU is exact and
+1-Lipschitz.  So, per unit, with [l, h] the range of the exact pre-activation z on a box and e a bound on |ẑ - z|:
+
+    e_k = Σ_j |w_kj| e_j + γ_k (Σ_j |w_kj| (H_j + e_j) + |b_k|) + p_k η,       H_j = max|exact unit j| on the box,
+    after ReLU: e stays, except e = 0 where h + e <= 0 (then ẑ <= 0 and z <= 0: both ReLUs give exactly 0).
+
+Ranges.  Plain interval arithmetic in extended precision (``np.longdouble``, 64-bit significand, exponent range
+to 1e4932) on every box, each sum widened by its own rounding bound, so values near the largest float are
+represented and compared with the overflow threshold 2^1024 - 2^970 without overflowing; on boxes of moderate
+size (|x| <= 2^60) the tighter affine-form bounds of ``verify.certify.interval`` are intersected in.  A robust
+clip (``lemmas.clip``) makes the rest of the net see a point once the input is beyond it, so dyadic bands of
+the tails (relative width 2^32, far below 2^53) suffice.
+
+Overflow.  A row whose computed value could reach 2^1024 - 2^970 in magnitude (its single rounding, or any
+partial sum bounded by (Σ|w||ĥ| + |b|)(1 + γ)) makes the bound infinite: the float64 net may return inf or NaN.
+
+Boxes.  Per coordinate: ``n_central`` equal cells of the central interval, then bands R·2^j (j = 1..8) and
+R·2^(8 + 32 i) to the domain end; boxes are the Cartesian product (capped by ``max_boxes``).  Vectorised over
+boxes: a few ms to a few hundred ms per net.  Needs ``np.longdouble`` with at least 63 significand bits (x86-64);
+elsewhere it refuses with a clear error rather than give an unsound bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from constructions.fnn import FNN
+
+from .interval import IntervalNet
+
+LD = np.longdouble
+U64 = 2.0 ** -53  # unit roundoff of float64
+ETA = 2.0 ** -1074  # absolute underflow error of one float64 product (>= 2^-1075)
+FMAX = float(np.finfo(np.float64).max)
+OVF = LD(2.0) ** 1024 - LD(2.0) ** 970  # round-to-nearest overflows at or above this magnitude
+UL = LD(2.0) ** -60  # > the unit roundoff 2^-64 of the extended-precision bound arithmetic, with room to spare
+TINY_L = LD("1e-4900")
+AFFINE_MAX = 2.0 ** 60  # boxes inside |x| <= this also get the affine-form ranges of verify.certify.interval
+
+
+def _check_longdouble() -> None:
+    if np.finfo(LD).nmant < 63:
+        raise RuntimeError("verify.certify.float64 needs np.longdouble with a 64-bit significand (x86-64); "
+                           f"this platform has {np.finfo(LD).nmant + 1} bits")
+
+
+def gamma(k) -> np.ndarray:
+    """γ_k = k u / (1 - k u), u = 2^-53, rounded up (extended precision)."""
+    k = np.asarray(k, dtype=LD)
+    return k * LD(U64) / (1 - k * LD(U64)) * (1 + 8 * UL)
+
+
+@dataclass
+class _Map:
+    rows: np.ndarray  # (nnz,) sorted
+    cols: np.ndarray
+    w: np.ndarray  # longdouble weights
+    b: np.ndarray  # longdouble bias (d_out,)
+    d_out: int
+    starts: np.ndarray  # segment starts of non-empty rows
+    nonempty: np.ndarray  # the rows that have at least one weight
+    g: np.ndarray  # γ_k per row (float64 model)
+    eta: np.ndarray  # p_k η per row
+    single: np.ndarray  # rows with at most one rounding (overflow iff the rounded value itself overflows)
+    n: np.ndarray  # terms per row (for the extended-precision rounding bound)
+
+    def seg_sum(self, P: np.ndarray) -> np.ndarray:
+        """Row sums Σ_{j in row} P[j] of a (nnz, n_boxes) array; rows without weights give 0."""
+        out = np.zeros((self.d_out, P.shape[1]), dtype=LD)
+        if self.rows.size:
+            out[self.nonempty] = np.add.reduceat(P, self.starts, axis=0)
+        return out
+
+
+def _prepare(net: FNN) -> list[_Map]:
+    maps = []
+    for (r, c, v), b, (d_out, _) in net.affine_maps():
+        keep = v != 0.0
+        r, c, v = r[keep], c[keep], v[keep]
+        order = np.lexsort((c, r))
+        r, c, v = r[order], c[order], v[order]
+        b = np.asarray(b, dtype=np.float64)
+        nnz = np.bincount(r, minlength=d_out)
+        inexact = np.bincount(r, weights=(np.abs(v) != 1.0).astype(float), minlength=d_out)
+        terms = nnz + (b != 0.0)
+        k = np.maximum(terms - 1, 0) + (inexact > 0)
+        nonempty = np.flatnonzero(nnz > 0)
+        maps.append(_Map(r, c, v.astype(LD), b.astype(LD), d_out, np.searchsorted(r, nonempty), nonempty,
+                         gamma(k)[:, None], (LD(ETA) * inexact.astype(LD))[:, None], (k <= 1)[:, None],
+                         terms.astype(LD)[:, None]))
+    return maps
+
+
+@dataclass
+class Float64Bound:
+    """E_fl = sup over the domain's float inputs of |float64 net - exact net| (per output, and its max)."""
+
+    E_fl: float
+    per_output: list
+    overflow: bool
+    boxes: int
+    seconds: float
+    worst_box: tuple
+    domain: tuple
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"E_fl": self.E_fl, "per_output": self.per_output, "overflow": self.overflow, "boxes": self.boxes,
+                "seconds": round(self.seconds, 4), "worst_box": self.worst_box, "domain": self.domain, **self.detail}
+
+
+def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int) -> np.ndarray:
+    """Cell edges of one coordinate of [lo, hi]: ``n_central`` equal cells on ``central`` ∩ [lo, hi], then
+    dyadic bands outward (ratios 2 eight times, then 2^32) to the domain ends."""
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+        raise ValueError(f"domain ends must be finite floats with lo <= hi, got {lo!r}, {hi!r}")
+    c0, c1 = max(lo, float(central[0])), min(hi, float(central[1]))
+    if c0 >= c1:
+        c0, c1 = lo, hi
+    edges = [np.linspace(c0, c1, max(1, n_central) + 1)]
+    for end, sgn, start in ((hi, 1.0, c1), (lo, -1.0, c0)):
+        s = sgn * start  # walk outward from the central interval
+        base = max(abs(s), 1.0)
+        e = sgn * end
+        pts, j = [], 1
+        while True:
+            k = j if j <= 8 else 8 + 32 * (j - 8)
+            t = float(np.ldexp(base, k)) if np.log2(base) + k < 1024 else np.inf
+            if not np.isfinite(t) or t >= e:
+                break
+            if t > s:
+                pts.append(sgn * t)
+            j += 1
+        if e > s:
+            pts.append(sgn * e)
+        edges.append(np.asarray(pts))
+    return np.unique(np.concatenate(edges))
+
+
+def domain_boxes(lo, hi, central_lo, central_hi, n_central: int = 64, max_boxes: int = 60000):
+    """(blo, bhi), arrays (n_boxes, d): the Cartesian product of the per-coordinate cells (``axis_cells``);
+    ``n_central`` shrinks until the product holds at most ``max_boxes`` boxes."""
+    lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
+    cl, ch = np.atleast_1d(np.asarray(central_lo, float)), np.atleast_1d(np.asarray(central_hi, float))
+    d = lo.size
+    nc = n_central
+    while True:
+        axes = [axis_cells(lo[i], hi[i], (cl[i], ch[i]), nc) for i in range(d)]
+        total = int(np.prod([a.size - 1 for a in axes]))
+        if total <= max_boxes or nc <= 2:
+            break
+        nc = max(2, nc // 2)
+    grids = np.meshgrid(*[np.arange(a.size - 1) for a in axes], indexing="ij")
+    idx = [g.ravel() for g in grids]
+    blo = np.stack([axes[i][idx[i]] for i in range(d)], 1)
+    bhi = np.stack([axes[i][idx[i] + 1] for i in range(d)], 1)
+    return blo, bhi
+
+
+def _affine_ranges(net: FNN, blo: np.ndarray, bhi: np.ndarray) -> list | None:
+    """Per-layer pre-activation ranges from the affine forms of ``verify.certify.interval`` on the boxes inside
+    |x| <= AFFINE_MAX (None for the others)."""
+    sel = np.flatnonzero(np.all((np.abs(blo) <= AFFINE_MAX) & (np.abs(bhi) <= AFFINE_MAX), axis=1))
+    if sel.size == 0:
+        return None
+    rec: list = []
+    IntervalNet(net).propagate(blo[sel], bhi[sel], layer_bounds=rec)
+    return [(sel, lb, ub) for lb, ub in rec]
+
+
+def float64_error(net: FNN, lo, hi, central_lo=None, central_hi=None, n_central: int = 64,
+                  max_boxes: int = 20000, affine: bool = False) -> Float64Bound:
+    """The bound E_fl of the module docstring over the box domain [lo, hi] (per coordinate; ±np.finfo(float).max
+    for an unbounded side).  ``central_lo/hi``: where the network has its features (uniform cells there)."""
+    _check_longdouble()
+    if not isinstance(net, FNN):
+        raise TypeError(f"float64_error needs an FNN, got {type(net).__name__}")
+    t0 = time.perf_counter()
+    lo = np.broadcast_to(np.asarray(lo, float), (net.d_in,))
+    hi = np.broadcast_to(np.asarray(hi, float), (net.d_in,))
+    central_lo = lo if central_lo is None else np.broadcast_to(np.asarray(central_lo, float), (net.d_in,))
+    central_hi = hi if central_hi is None else np.broadcast_to(np.asarray(central_hi, float), (net.d_in,))
+    blo, bhi = domain_boxes(lo, hi, central_lo, central_hi, n_central, max_boxes)
+    E, overflow, worst = bound_boxes(net, blo, bhi, affine)
+    per = [float(x) for x in E.max(axis=1)] if not overflow else [float("inf")] * net.d_out
+    Efl = max(per)
+    return Float64Bound(Efl, per, bool(overflow), blo.shape[0], time.perf_counter() - t0,
+                        (blo[worst].tolist(), bhi[worst].tolist()), (lo.tolist(), hi.tolist()))
+
+
+def _up(x) -> np.ndarray:
+    """A float64 upper bound of a nonnegative extended-precision array (inf where it exceeds the float range)."""
+    x = np.asarray(x, dtype=LD) * (1 + 4 * UL)
+    return np.nextafter(np.where(x < LD(FMAX), x, LD(np.inf)).astype(np.float64), np.inf)
+
+
+def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False, inet: IntervalNet | None = None):
+    """(E (d_out, n_boxes) float64 upper bounds of |float64 net - exact net| on each box, overflow flag, index of
+    the worst box).  Errors are propagated relationally (module docstring, "Relational errors")."""
+    _check_longdouble()
+    blo, bhi = np.asarray(blo, float), np.asarray(bhi, float)
+    maps = _prepare(net)
+    inet = IntervalNet(net) if inet is None else inet
+    aff = _affine_ranges(net, blo, bhi) if affine else None
+    nb = blo.shape[0]
+    lb, ub = blo.T.astype(LD), bhi.T.astype(LD)  # exact ranges of the current units
+    e = np.zeros((net.d_in, nb))  # float64 error bounds of the current units
+    E = F = np.zeros((net.d_in, nb))  # group-shared inherited errors (per row group) and own errors (per unit)
+    Dst = np.ones((net.d_in, nb))  # 1 where the unit passes its error with slope exactly 1 (stable active)
+    Dun = np.zeros((net.d_in, nb))  # 1 where the slope is unknown in [0, 1] (unstable)
+    overflow = False
+    last = len(maps) - 1
+    for i, (mp, lay) in enumerate(zip(maps, inet.layers)):
+        H = np.maximum(np.abs(lb), np.abs(ub))
+        W = mp.w[:, None]
+        X_lo, X_hi = lb[mp.cols], ub[mp.cols]
+        plo = np.where(W > 0, W * X_lo, W * X_hi)
+        phi = np.where(W > 0, W * X_hi, W * X_lo)
+        absw = np.abs(W)
+        mag_exact = mp.seg_sum(absw * H[mp.cols]) + np.abs(mp.b)[:, None]  # Σ|w| H + |b|
+        rl = UL * (mp.n + 2) * mag_exact + TINY_L  # rounding of the extended-precision sums themselves
+        zlo = mp.seg_sum(plo) + mp.b[:, None] - rl
+        zhi = mp.seg_sum(phi) + mp.b[:, None] + rl
+        if aff is not None:
+            sel, alb, aub = aff[0][0], aff[i][1], aff[i][2]
+            zlo[:, sel] = np.maximum(zlo[:, sel], alb.astype(LD))
+            zhi[:, sel] = np.minimum(zhi[:, sel], aub.astype(LD))
+        # inherited error, relationally: ξ_G = Σ_i R_Gi ε_i with ε_i = D_i s_i ξ_g(i) + η_i (|ξ_g| <= E_g, |η_i| <= F_i)
+        if lay.M is None:
+            Eg = lay.Rabs.apply_T(F) * (1 + 2 * _g64(lay.nR))
+        else:
+            C = np.abs(lay.M.apply_T(Dst)) + _g64(lay.nM) * lay.Mabs.apply_T(Dst) + lay.Mabs.apply_T(Dun)
+            Eg = lay.Q.apply_T(C * E[lay.pair_src]) * (1 + 2 * _g64(lay.nQ) + 8 * U64)
+            Eg = (Eg + lay.Rabs.apply_T(F) * (1 + 2 * _g64(lay.nR))) * (1 + 2 * U64)
+        inherited = Eg[lay.row_group]
+        mag = mp.seg_sum(absw * (H.astype(LD) + e.astype(LD))[mp.cols]) + np.abs(mp.b)[:, None]
+        Fk = _up(mp.g * mag * (1 + (mp.n + 2) * UL) + mp.eta)  # this row's own rounding
+        ez = (inherited + Fk) * (1 + 2 * U64)
+        # overflow: a single rounding overflows iff its (exact-input) value does; otherwise bound the partial sums
+        reach = np.where(mp.single, np.maximum(np.abs(zlo), np.abs(zhi)) + inherited.astype(LD),
+                         mag * (1 + mp.g) * (1 + (mp.n + 2) * UL))
+        if np.any(reach >= OVF) or not np.all(np.isfinite(ez)):
+            overflow = True
+        if i == last:
+            Eout = ez
+            break
+        ezL = ez.astype(LD)
+        dead = zhi + ezL <= 0  # float and exact pre-activations both <= 0: both ReLUs give exactly 0
+        active = zlo - ezL >= 0  # both >= 0: the error passes with slope 1
+        Dst = active.astype(float)
+        Dun = (~dead & ~active).astype(float)
+        E, F = Eg, np.where(dead, 0.0, Fk)
+        e = np.where(dead, 0.0, ez)
+        lb, ub = np.maximum(zlo, 0), np.maximum(zhi, 0)
+    Ef = np.where(np.isfinite(Eout), Eout, np.inf)
+    if overflow:
+        Ef = np.full_like(Ef, np.inf)
+    worst = int(np.argmax(Ef.max(axis=0))) if Ef.size else 0
+    return Ef, overflow, worst
+
+
+def _g64(n: int) -> float:
+    """γ_{n+2} with a 1 % margin: the float64 rounding of the error sums computed here (as in ``interval``)."""
+    nu = (n + 2) * U64
+    return 1.01 * nu / (1.0 - nu)
