@@ -26,7 +26,13 @@ Nonzeros of one level with p pairs and o carries (m >= 2): clip layer Σ over th
 rq layer 32 p + 2 o (u_s units 5 nonzeros each, u_a, u_b units 3 each), first transition 27 p + o
 (s channel 4 + 5 + 4, a and b channels 2 + 3 + 2 each), every later transition 24 p + o; in all
     S_level = Σ c(f) + (24 m + 11) p + (m + 1) o,     widths 2n (clip), 8p + o (rq), 9p + o (transitions).
-c(leaf x/C) = 4, c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
+c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
+The first level of a product tree reads the network inputs, which may be any floats up to the largest: the clip
+above, ρ(f + 1) - ρ(f - 1) merged into the rq layer, cancels in float64 for huge f (issue 15, item 7).  That
+level uses the float-robust clip of ``lemmas.clip`` instead (``level(..., robust=C)``): per leaf x two layers
+p = ρ(x + C), q = ρ(2C - p) (2 nonzeros each) and cx/C = 1 - q/C; the rq layer then reads one unit per input
+(u_s units 3 nonzeros each, u_a, u_b units 2 each: 20 p + 2 o instead of 32 p + 2 o), one more layer:
+so a robust first level has 12 p_1 fewer nonzeros and one more hidden layer than the plain one.
 
 Statement verified (``lemma-F.3-prod``, ``lemma-F.3-mult`` is d = 2, C = M).  For d >= 2, C > 0, 0 < ε:
 the tree network φ (leaves x_i / C, ⌈log2 d⌉ levels of pairwise blocks, an odd value carried, output C^d times
@@ -39,9 +45,10 @@ a node whose children err by <= E_{j-1} (true values in [-1, 1], clipping 1-Lips
 <= 2^{-2m} + 2 E_{j-1}, so E_k <= (2^k - 1) 2^{-2m}; and |Π c - Π x| <= d C^{d-1} ‖c - x‖_∞ <= d C^{d-1} ‖x' - x‖_∞.
 m is the smallest integer >= 2 with C^d (2^k - 1) 2^{-2m} <= ε.
 Counts (n_1 = d, n_{j+1} = ⌈n_j / 2⌉, p_j = ⌊n_j / 2⌋, o_j = n_j mod 2, j = 1..k):
-    L = k (m + 1) + 1,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/C, 2 C^d),
-    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9.
-For d = 2, C = M (``build_mult``): L = m + 2, W = 9, S = 24 m + 28, B = max(4, 1/M, 2M^2), and
+    L = k (m + 1) + 2,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/C, 2 C^d),
+    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9 - 12 p_1
+(the last term and the + 2 in L: the robust first level).
+For d = 2, C = M (``build_mult``): L = m + 3, W = 9, S = 24 m + 16, B = max(4, 1/M, 2M^2), and
 |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with the first term attained at x = y = M 2^{-m}.
 d = 1: φ = clip(x; -C, C) (``lemmas.clip``), exact.
 Float64: values are O(C^d); rounding error is a few hundred eps C^d (measured), so ε >= 1e-12 C^d is resolvable
@@ -70,19 +77,37 @@ def clip_cost(f: Fn) -> int:
     return 2 * k + (f.b + 1.0 != 0.0) + (f.b - 1.0 != 0.0)
 
 
-def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> list[Fn]:
+def _robust_clip_layers(c: Circuit, fs: list[Fn], C: float) -> list[Fn]:
+    """clip(f; -C, C) / C of every functional f by the float-robust clip of ``lemmas.clip`` (two layers, one unit
+    each per input: p = ρ(f + C), q = ρ(2C - p), clip(f)/C = 1 - q/C): nothing unbounded reaches the next layer,
+    so nothing cancels in float64 however large f is."""
+    P = c.layer([f + C for f in fs])
+    Q = c.layer([2.0 * C - p for p in P])
+    return [1.0 - q * (1.0 / C) for q in Q]
+
+
+def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine, robust: float | None = None
+                    ) -> list[Fn]:
     """One level of products by polarisation, squares and carried values (m + 1 hidden layers): the clip layer
     ρ(f ± 1) of every input, then per product the sawtooth channels of ``channels(ca, cb)`` (pairs (u, full):
     units ρ(±u), ρ(±u - 1/2) when ``full``, else ρ(±u) for |u| <= 1/2), m - 1 transitions, and the output
     ``combine([y per channel])``; per square ("square", a) the one channel u = ca and the output y = f_m(|ca|)
-    (0 <= y - ca^2 <= 2^{-2m-2}); a carried value as in the module docstring."""
+    (0 <= y - ca^2 <= 2^{-2m-2}); a carried value as in the module docstring.  ``robust = C``: the inputs are
+    raw values clipped to [-C, C] and scaled by 1/C by the float-robust two-layer clip (``_robust_clip_layers``,
+    m + 2 hidden layers); for a level that reads unbounded network inputs."""
     if m < 2:
         raise ValueError("a product level needs m >= 2")
-    clip_units = []
-    for op in ops:
-        for f in op[1:]:
-            clip_units += [f + 1.0, f - 1.0]
-    P = c.layer(clip_units)
+    if robust is not None:
+        cl = _robust_clip_layers(c, [f for op in ops for f in op[1:]], float(robust))
+        P = []
+        for v in cl:  # the functionals P_i - P_{i+1} - 1 = v of the plain clip below: P_i = v + 1, P_{i+1} = 0
+            P += [v + 1.0, Fn()]
+    else:
+        clip_units = []
+        for op in ops:
+            for f in op[1:]:
+                clip_units += [f + 1.0, f - 1.0]
+        P = c.layer(clip_units)
     rq, states, i = [], [], 0
     for op in ops:
         if op[0] == "mult":
@@ -126,12 +151,13 @@ def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> 
             else combine([sawtooth_out(*st, m) for st in ch]) for ch, op in zip(chans, ops)]
 
 
-def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+def level(c: Circuit, ops: list[tuple], m: int, robust: float | None = None) -> list[Fn]:
     """Emit one level (m + 1 hidden layers) of pairwise products and carried values; ``ops`` holds
     ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output functionals
-    (three squares: 2[f_m(|u_s|) - f_m(|u_a|) - f_m(|u_b|)], module docstring)."""
+    (three squares: 2[f_m(|u_s|) - f_m(|u_a|) - f_m(|u_b|)], module docstring).  ``robust = C``: raw inputs,
+    clipped to [-C, C] and divided by C by the float-robust clip (m + 2 hidden layers)."""
     return _sawtooth_level(c, ops, m, lambda ca, cb: [((ca + cb) * 0.5, True), (ca * 0.5, False), (cb * 0.5, False)],
-                           lambda ys: (ys[0] - ys[1] - ys[2]) * 2.0)
+                           lambda ys: (ys[0] - ys[1] - ys[2]) * 2.0, robust)
 
 
 def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
@@ -164,13 +190,13 @@ def prod_m(d: int, C: float, eps: float) -> int:
 def prod_formula(d: int, C: float, m: int) -> dict:
     ns = tree_shape(d)
     k = len(ns)
-    S = 4 * d + 9
+    S = 4 * d + 9 - 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
     for j, n in enumerate(ns):
         p, o = n // 2, n % 2
         if j > 0:
             S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
         S += (24 * m + 11) * p + (m + 1) * o
-    return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
+    return {"L": k * (m + 1) + 2, "W": 9 * (d // 2) + d % 2, "S": S,
             "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
 
 
@@ -202,12 +228,14 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
         raise ValueError(f"m must be an integer >= 2, got {m!r}")
     m = int(m)
     c = Circuit(d)
-    vals = [x * (1.0 / C) for x in c.inputs()]
+    vals = c.inputs()
+    first = True
     while len(vals) > 1:
         ops = [("mult", vals[i], vals[i + 1]) for i in range(0, len(vals) - 1, 2)]
         if len(vals) % 2:
             ops.append(("carry", vals[-1]))
-        vals = level(c, ops, m)
+        vals = level(c, ops, m, robust=C if first else None)  # the first level reads x: float-robust clip
+        first = False
     net = c.net([vals[0] * Cd])
     bound = prod_error_bound(d, C, m)
     return Construction(net, prod_formula(d, C, m), {"d": d, "C": C, "eps": eps, "m": m},
@@ -217,7 +245,7 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
 
 
 def mult_formula(M: float, m: int) -> dict:
-    return {"L": m + 2, "W": 9, "S": 24 * m + 28, "B": max(4.0, 1.0 / M, 2.0 * M * M)}
+    return {"L": m + 3, "W": 9, "S": 24 * m + 16, "B": max(4.0, 1.0 / M, 2.0 * M * M)}
 
 
 def build_mult(M: float, eps: float, m: int | None = None) -> Construction:
