@@ -35,7 +35,7 @@ Counts (clip costs c(f) of ``lemmas.mult``; N = K - 1 Horner levels; k_w = 1 if 
         + [N >= 1] (43 + 23 (N - 1) + 3 (N - 1) + [N >= 2] (20 + 3 (N - 2)) + (24m + 11) N + (m + 1)(2N - 1))
         + 23 + (24m + 11)                                  (level φ(w, h'_0))
         + 9                                                (output -2 · product),
-    B = max(8, 2|α|, |1 - 2β|),  |α| = |a| / (2^s π)    (8: w = 2 g_s - 1 = 4ρ(g_{s-1}) - 8ρ(g_{s-1} - 1/2) - 1 enters the clip
+    B = max(8 [s >= 2] or 4 [s = 1], 2|α|, |1 - 2β|),  |α| = |a| / (2^s π)    (4: the sawtooth; 8: w = 2 g_s - 1 = 4ρ(g_{s-1}) - 8ρ(g_{s-1} - 1/2) - 1 enters the clip
                                               layer of the first product level).
   (Horner level i reads z (20 at i = 1: 9 weights, no bias; 3 later), h' (20: 9 weights, bias c_j/2), carries z while
   i < N (20 at i = 1, 3 later) and w (3).)
@@ -98,7 +98,7 @@ def cos_formula(p: dict) -> dict:
             + (m + 1) * (2 * N - 1)
     S += 23 + (24 * m + 11) + 9
     return {"L": s + (K + 1) * (m + 1) + 2, "W": 11 if N >= 2 else 10, "S": S,
-            "B": max(8.0, 2.0 * abs(p["alpha"]), abs(1.0 - 2.0 * beta))}
+            "B": max(8.0 if s >= 2 else 4.0, 2.0 * abs(p["alpha"]), abs(1.0 - 2.0 * beta))}
 
 
 def emit_cos(c: Circuit, x: Fn, p: dict) -> Fn:
