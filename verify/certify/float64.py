@@ -23,14 +23,15 @@ Ranges.  Plain interval arithmetic in extended precision (``np.longdouble``, 64-
 to 1e4932) on every box, each sum widened by its own rounding bound, so values near the largest float are
 represented and compared with the overflow threshold 2^1024 - 2^970 without overflowing; on boxes of moderate
 size (|x| <= 2^60) the tighter affine-form bounds of ``verify.certify.interval`` are intersected in.  A robust
-clip (``lemmas.clip``) makes the rest of the net see a point once the input is beyond it, so dyadic bands of
-the tails (relative width 2^32, far below 2^53) suffice.
+clip (``lemmas.clip``) makes the rest of the net see a point once the input is beyond it: its saturating rows
+have one weight, and fl(fl(w ĥ) + b) <= 0 wherever w ĥ + b <= 0 over the float inputs' range (rounding is
+monotone), so their ReLU is exactly 0 on a whole tail band; coarse bands (ratio 2^128) suffice.
 
 Overflow.  A row whose computed value could reach 2^1024 - 2^970 in magnitude (its single rounding, or any
 partial sum bounded by (Σ|w||ĥ| + |b|)(1 + γ)) makes the bound infinite: the float64 net may return inf or NaN.
 
 Boxes.  Per coordinate: ``n_central`` equal cells of the central interval, then bands R·2^j (j = 1..8) and
-R·2^(8 + 32 i) to the domain end; boxes are the Cartesian product (capped by ``max_boxes``).  Vectorised over
+R·2^(8 + 128 i) to the domain end; boxes are the Cartesian product (capped by ``max_boxes``).  Vectorised over
 boxes: a few ms to a few hundred ms per net.  Needs ``np.longdouble`` with at least 63 significand bits (x86-64);
 elsewhere it refuses with a clear error rather than give an unsound bound.
 """
@@ -81,6 +82,16 @@ class _Map:
     eta: np.ndarray  # p_k η per row
     single: np.ndarray  # rows with at most one rounding (overflow iff the rounded value itself overflows)
     n: np.ndarray  # terms per row (for the extended-precision rounding bound)
+    groups: _Groups
+    b_f: np.ndarray  # float64 bias
+    nmax: int  # the most nonzeros of a row
+    absw: np.ndarray  # (nnz, 1) |w|, max(w, 0), min(w, 0); (d_out, 1) |b| and b
+    wpos: np.ndarray
+    wneg: np.ndarray
+    babs: np.ndarray
+    bcol: np.ndarray
+    one_weight: np.ndarray = None  # (d_out, 1): rows with exactly one nonzero weight
+    chains: "_Chains | None" = None
 
     def seg_sum(self, P: np.ndarray) -> np.ndarray:
         """Row sums Σ_{j in row} P[j] of a (nnz, n_boxes) array; rows without weights give 0."""
@@ -90,7 +101,14 @@ class _Map:
         return out
 
 
+_CACHE: dict = {}
+
+
 def _prepare(net: FNN) -> list[_Map]:
+    """The maps of ``net`` prepared for ``bound_boxes`` (the last few nets are cached, held with the net)."""
+    hit = _CACHE.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]
     maps = []
     for (r, c, v), b, (d_out, _) in net.affine_maps():
         keep = v != 0.0
@@ -105,7 +123,15 @@ def _prepare(net: FNN) -> list[_Map]:
         nonempty = np.flatnonzero(nnz > 0)
         maps.append(_Map(r, c, v.astype(LD), b.astype(LD), d_out, np.searchsorted(r, nonempty), nonempty,
                          gamma(k)[:, None], (LD(ETA) * inexact.astype(LD))[:, None], (k <= 1)[:, None],
-                         terms.astype(LD)[:, None]))
+                         terms.astype(LD)[:, None], _groups(r, c, v, d_out), b, int(nnz.max()) if nnz.size else 0,
+                         np.abs(v).astype(LD)[:, None], np.maximum(v, 0).astype(LD)[:, None],
+                         np.minimum(v, 0).astype(LD)[:, None], np.abs(b).astype(LD)[:, None], b.astype(LD)[:, None]))
+        maps[-1].one_weight = (nnz == 1)[:, None]
+        if len(maps) > 1:
+            maps[-1].chains = _chains(maps[-1].groups, maps[-2].groups, maps[-2].b_f)
+    if len(_CACHE) >= 4:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(net)] = (net, maps)
     return maps
 
 
@@ -129,7 +155,7 @@ class Float64Bound:
 
 def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int) -> np.ndarray:
     """Cell edges of one coordinate of [lo, hi]: ``n_central`` equal cells on ``central`` ∩ [lo, hi], then
-    dyadic bands outward (ratios 2 eight times, then 2^32) to the domain ends."""
+    dyadic bands outward (ratios 2 eight times, then 2^128) to the domain ends."""
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
         raise ValueError(f"domain ends must be finite floats with lo <= hi, got {lo!r}, {hi!r}")
@@ -143,7 +169,7 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
         e = sgn * end
         pts, j = [], 1
         while True:
-            k = j if j <= 8 else 8 + 32 * (j - 8)
+            k = j if j <= 8 else 8 + 128 * (j - 8)
             t = float(np.ldexp(base, k)) if np.log2(base) + k < 1024 else np.inf
             if not np.isfinite(t) or t >= e:
                 break
@@ -213,64 +239,194 @@ def _up(x) -> np.ndarray:
     return np.nextafter(np.where(x < LD(FMAX), x, LD(np.inf)).astype(np.float64), np.inf)
 
 
-def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False, inet: IntervalNet | None = None):
+@dataclass
+class _Chains:
+    """The ξ-coefficients of one map, grouped for the monotone bound (module docstring, "Relational errors"):
+    for every pair p = (row group G of this map, row group g of the previous map) and sign family s, the members
+    i of g with sign s sorted by bias descending, their coefficients c_i = R_Gi s_i, and the prefix sums."""
+
+    e_pos: np.ndarray  # position of each member in its chain (members sorted by chain, then position)
+    e_unit: np.ndarray
+    starts: np.ndarray  # first member of each chain
+    length: np.ndarray  # members per chain
+    t_seq: np.ndarray  # prefix table: chain, position j (0..len) and prefix sum P_j
+    t_pos: np.ndarray
+    t_P: np.ndarray
+    t_starts: np.ndarray
+    absum: np.ndarray  # Σ|c| per chain
+    chain_pair: np.ndarray  # pair of each chain
+    n_pairs: int
+    pair_src: np.ndarray  # previous group of each pair
+    pair_starts: np.ndarray  # pairs are sorted by group: first pair of each group that has one
+    pair_groups: np.ndarray  # the groups that have pairs
+
+
+@dataclass
+class _Groups:
+    """Rows of one map equal up to sign (bias ignored): group and sign per row, |representative rows|."""
+
+    group: np.ndarray
+    sign: np.ndarray
+    n: int
+    rep_rows: np.ndarray  # COO of the representative rows, sorted by group
+    rep_cols: np.ndarray
+    rep_vals: np.ndarray
+    rep_starts: np.ndarray
+    rep_nonempty: np.ndarray
+
+    def abs_sum(self, F: np.ndarray) -> np.ndarray:
+        """Σ_i |R_Gi| F_i per group (float64, not yet rounded up)."""
+        out = np.zeros((self.n, F.shape[1]))
+        if self.rep_rows.size:
+            out[self.rep_nonempty] = np.add.reduceat(np.abs(self.rep_vals)[:, None] * F[self.rep_cols],
+                                                     self.rep_starts, axis=0)
+        return out
+
+
+def _groups(r, c, v, d_out) -> _Groups:
+    starts = np.searchsorted(r, np.arange(d_out + 1))
+    keys, group, sign = {}, np.zeros(d_out, dtype=np.int64), np.ones(d_out)
+    reps = []
+    for k in range(d_out):
+        cc, vv = c[starts[k]:starts[k + 1]], v[starts[k]:starts[k + 1]]
+        sg = -1.0 if vv.size and vv[0] < 0 else 1.0
+        key = (cc.tobytes(), (sg * vv).tobytes())
+        if key not in keys:
+            keys[key] = len(reps)
+            reps.append((cc, sg * vv))
+        group[k], sign[k] = keys[key], sg
+    lens = np.array([len(cc) for cc, _ in reps], dtype=np.int64)
+    rr = np.repeat(np.arange(len(reps)), lens)
+    rc = np.concatenate([cc for cc, _ in reps]).astype(np.int64) if rr.size else np.zeros(0, np.int64)
+    rv = np.concatenate([vv for _, vv in reps]) if rr.size else np.zeros(0)
+    ne = np.flatnonzero(lens > 0)
+    return _Groups(group, sign, len(reps), rr, rc, rv, np.searchsorted(rr, ne), ne)
+
+
+def _chains(g: _Groups, prev: _Groups, prev_b: np.ndarray) -> _Chains | None:
+    if g.rep_rows.size == 0:
+        return None
+    G, i, R = g.rep_rows, g.rep_cols, g.rep_vals
+    pg, ps = prev.group[i], prev.sign[i]
+    fam = (ps < 0).astype(np.int64)
+    order = np.lexsort((-prev_b[i], fam, pg, G))
+    G, i, cv, pg, fam = G[order], i[order], (R * ps)[order], pg[order], fam[order]
+    pkey = G * (prev.n + 1) + pg
+    upk, pidx = np.unique(pkey, return_inverse=True)
+    key = pidx * 2 + fam
+    uk, starts, length = np.unique(key, return_index=True, return_counts=True)
+    pos = np.arange(G.size) - np.repeat(starts, length)
+    t_len = length + 1
+    t_seq = np.repeat(np.arange(uk.size), t_len)
+    t_pos = np.arange(t_len.sum()) - np.repeat(np.cumsum(t_len) - t_len, t_len)
+    Pj = np.zeros(uk.size)
+    t_P = np.zeros(t_len.sum())
+    t_start = np.cumsum(t_len) - t_len
+    for j in range(1, int(length.max()) + 1):  # prefix sums chain by chain (rounding: _pair_coefficients)
+        has = length >= j
+        Pj = np.where(has, Pj + np.where(has, cv[np.minimum(starts + j - 1, cv.size - 1)], 0.0), Pj)
+        t_P[t_start[has] + j] = Pj[has]
+    absum = np.add.reduceat(np.abs(cv), starts)
+    pair_G = upk // (prev.n + 1)
+    ug, pstarts = np.unique(pair_G, return_index=True)
+    return _Chains(pos, i, starts, length, t_seq, t_pos, t_P, np.cumsum(t_len) - t_len, absum, uk // 2,
+                   upk.size, upk % (prev.n + 1), pstarts, ug)
+
+
+def _pair_coefficients(ch: _Chains, active: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Per pair and box, a bound on |Σ_i c_i D_i| over the slopes D_i ∈ [0, 1] that are nonincreasing along each
+    chain (a unit with a larger bias is at least as active) and equal 1 (active) or 0 (dead) where known: the
+    extreme values are prefix sums P_j with j between the last known-active position + 1 and the first
+    known-dead one."""
+    nb = active.shape[1]
+    A1 = active[ch.e_unit]
+    A0 = dead[ch.e_unit]
+    pos = ch.e_pos[:, None].astype(float)
+    j1 = np.maximum.reduceat(np.where(A1, pos + 1, 0.0), ch.starts, axis=0)
+    n_el = np.repeat(ch.length, ch.length)[:, None].astype(float)
+    j0 = np.minimum.reduceat(np.where(A0, pos, n_el), ch.starts, axis=0)
+    tp = ch.t_pos[:, None].astype(float)
+    valid = (tp >= j1[ch.t_seq]) & (tp <= j0[ch.t_seq])
+    P = ch.t_P[:, None]
+    lo = np.minimum.reduceat(np.where(valid, P, np.inf), ch.t_starts, axis=0)
+    hi = np.maximum.reduceat(np.where(valid, P, -np.inf), ch.t_starts, axis=0)
+    bad = ~np.isfinite(lo) | ~np.isfinite(hi)  # inconsistent knowledge (cannot happen in truth): no monotonicity
+    lo = np.where(bad, -ch.absum[:, None], lo)
+    hi = np.where(bad, ch.absum[:, None], hi)
+    # the rounding of the prefix sums (P_0 = 0 is exact)
+    sl = np.where(np.maximum(np.abs(lo), np.abs(hi)) > 0, (ch.absum * (ch.length + 2) * U64 * 1.01)[:, None], 0.0)
+    plo = np.zeros((ch.n_pairs, nb))
+    phi = np.zeros((ch.n_pairs, nb))
+    np.add.at(plo, ch.chain_pair, lo - sl)
+    np.add.at(phi, ch.chain_pair, hi + sl)
+    return np.maximum(np.abs(plo), np.abs(phi)) * (1 + 4 * U64)
+
+
+def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False):
     """(E (d_out, n_boxes) float64 upper bounds of |float64 net - exact net| on each box, overflow flag, index of
     the worst box).  Errors are propagated relationally (module docstring, "Relational errors")."""
     _check_longdouble()
     blo, bhi = np.asarray(blo, float), np.asarray(bhi, float)
     maps = _prepare(net)
-    inet = IntervalNet(net) if inet is None else inet
     aff = _affine_ranges(net, blo, bhi) if affine else None
     nb = blo.shape[0]
     lb, ub = blo.T.astype(LD), bhi.T.astype(LD)  # exact ranges of the current units
     e = np.zeros((net.d_in, nb))  # float64 error bounds of the current units
     E = F = np.zeros((net.d_in, nb))  # group-shared inherited errors (per row group) and own errors (per unit)
-    Dst = np.ones((net.d_in, nb))  # 1 where the unit passes its error with slope exactly 1 (stable active)
-    Dun = np.zeros((net.d_in, nb))  # 1 where the slope is unknown in [0, 1] (unstable)
+    active = np.ones((net.d_in, nb), dtype=bool)
+    dead = np.zeros((net.d_in, nb), dtype=bool)
     overflow = False
     last = len(maps) - 1
-    for i, (mp, lay) in enumerate(zip(maps, inet.layers)):
-        H = np.maximum(np.abs(lb), np.abs(ub))
-        W = mp.w[:, None]
-        X_lo, X_hi = lb[mp.cols], ub[mp.cols]
-        plo = np.where(W > 0, W * X_lo, W * X_hi)
-        phi = np.where(W > 0, W * X_hi, W * X_lo)
-        absw = np.abs(W)
-        mag_exact = mp.seg_sum(absw * H[mp.cols]) + np.abs(mp.b)[:, None]  # Σ|w| H + |b|
-        rl = UL * (mp.n + 2) * mag_exact + TINY_L  # rounding of the extended-precision sums themselves
-        zlo = mp.seg_sum(plo) + mp.b[:, None] - rl
-        zhi = mp.seg_sum(phi) + mp.b[:, None] + rl
+    prev = None
+    FM = LD(FMAX)
+    for i, mp in enumerate(maps):
+        eL = e.astype(LD)
+        # the float values of the units: within e of the exact ones, and floats (no overflow so far)
+        Hf = np.minimum(np.maximum(np.abs(lb), np.abs(ub)) + eL, FM)
+        mag = (mp.seg_sum(mp.absw * Hf[mp.cols]) + mp.babs) * (1 + (mp.n + 2) * UL)  # >= Σ|w||ĥ| + |b|
+        rl = UL * (mp.n + 2) * mag + TINY_L  # rounding of the extended-precision sums themselves
+        lg, ug = lb[mp.cols], ub[mp.cols]
+        zlo = mp.seg_sum(mp.wpos * lg + mp.wneg * ug) + mp.bcol - rl
+        zhi = mp.seg_sum(mp.wpos * ug + mp.wneg * lg) + mp.bcol + rl
         if aff is not None:
             sel, alb, aub = aff[0][0], aff[i][1], aff[i][2]
             zlo[:, sel] = np.maximum(zlo[:, sel], alb.astype(LD))
             zhi[:, sel] = np.minimum(zhi[:, sel], aub.astype(LD))
         # inherited error, relationally: ξ_G = Σ_i R_Gi ε_i with ε_i = D_i s_i ξ_g(i) + η_i (|ξ_g| <= E_g, |η_i| <= F_i)
-        if lay.M is None:
-            Eg = lay.Rabs.apply_T(F) * (1 + 2 * _g64(lay.nR))
-        else:
-            C = np.abs(lay.M.apply_T(Dst)) + _g64(lay.nM) * lay.Mabs.apply_T(Dst) + lay.Mabs.apply_T(Dun)
-            Eg = lay.Q.apply_T(C * E[lay.pair_src]) * (1 + 2 * _g64(lay.nQ) + 8 * U64)
-            Eg = (Eg + lay.Rabs.apply_T(F) * (1 + 2 * _g64(lay.nR))) * (1 + 2 * U64)
-        inherited = Eg[lay.row_group]
-        mag = mp.seg_sum(absw * (H.astype(LD) + e.astype(LD))[mp.cols]) + np.abs(mp.b)[:, None]
-        Fk = _up(mp.g * mag * (1 + (mp.n + 2) * UL) + mp.eta)  # this row's own rounding
+        ch = mp.chains
+        Eg = mp.groups.abs_sum(F)
+        if ch is not None:
+            C = _pair_coefficients(ch, active, dead)
+            C = np.where(C > 0, C * E[ch.pair_src], 0.0)  # (0 · inf: a dead unit whose error is unbounded)
+            Eg[ch.pair_groups] += np.add.reduceat(C, ch.pair_starts, axis=0)
+        Eg = Eg * (1 + (mp.nmax + 4) * 2 * U64)
+        inherited = Eg[mp.groups.group]
+        Fk = _up(mp.g * mag + mp.eta)  # this row's own rounding
         ez = (inherited + Fk) * (1 + 2 * U64)
-        # overflow: a single rounding overflows iff its (exact-input) value does; otherwise bound the partial sums
-        reach = np.where(mp.single, np.maximum(np.abs(zlo), np.abs(zhi)) + inherited.astype(LD),
-                         mag * (1 + mp.g) * (1 + (mp.n + 2) * UL))
-        if np.any(reach >= OVF) or not np.all(np.isfinite(ez)):
+        # overflow: a single rounding overflows iff the value it rounds does (|.| <= Σ|w||ĥ| + |b|); otherwise
+        # bound the partial sums by (Σ|w||ĥ| + |b|)(1 + γ)
+        reach = np.where(mp.single, mag, mag * (1 + mp.g))
+        # a one-weight row fl(fl(w ĥ) + b) is <= 0 (or -inf) wherever w ĥ + b <= 0 for the float inputs ĥ (rounding
+        # is monotone): its ReLU is exactly 0, and an overflow to -inf there is harmless
+        if i < last:
+            flo, fhi = lb - eL, ub + eL
+            shi = mp.seg_sum(mp.wpos * np.minimum(fhi, FM)[mp.cols] + mp.wneg * np.maximum(flo, -FM)[mp.cols]) \
+                + mp.bcol + rl
+            dead_f = mp.one_weight & (shi <= 0)
+        else:
+            dead_f = np.zeros(reach.shape, dtype=bool)
+        if np.any((reach >= OVF) & ~dead_f) or not np.all(np.isfinite(ez) | dead_f):
             overflow = True
         if i == last:
             Eout = ez
             break
-        ezL = ez.astype(LD)
-        dead = zhi + ezL <= 0  # float and exact pre-activations both <= 0: both ReLUs give exactly 0
+        ezL = np.where(dead_f, LD(0), ez.astype(LD))
+        dead = (zhi + ezL <= 0) | dead_f  # float and exact pre-activations both <= 0: both ReLUs give exactly 0
         active = zlo - ezL >= 0  # both >= 0: the error passes with slope 1
-        Dst = active.astype(float)
-        Dun = (~dead & ~active).astype(float)
-        E, F = Eg, np.where(dead, 0.0, Fk)
+        E, F = np.where(np.isfinite(Eg), Eg, np.inf), np.where(dead, 0.0, Fk)
         e = np.where(dead, 0.0, ez)
         lb, ub = np.maximum(zlo, 0), np.maximum(zhi, 0)
+        prev = mp
     Ef = np.where(np.isfinite(Eout), Eout, np.inf)
     if overflow:
         Ef = np.full_like(Ef, np.inf)

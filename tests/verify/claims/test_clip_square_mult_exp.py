@@ -120,10 +120,10 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
     """A perturbed weight in the y-channel of the rq layer breaks the cancellation f(|y|/2) - f(|y|/2)."""
     c = lmult.build_mult(1.0, 1e-4)
     net = c.net
-    # rq layer (map index 1) rows 6, 7 read the y clip units; perturb one of them
-    r, cc, v = net.affine_maps()[1][0]
+    # rq layer (map index 2, after the two float-robust clip layers) rows 6, 7 read the y clip unit; perturb one
+    r, cc, v = net.affine_maps()[2][0]
     k = int(np.flatnonzero(r == 6)[0])
-    mut = mu.perturb_weight(net, 1, k, 1e-6)
+    mut = mu.perturb_weight(net, 2, k, 1e-6)
     chk = cmult.prod_checks(Construction(mut, c.formula, c.params, c.notes), np.random.default_rng(0), n=500,
                          grid=11, exact_pts=4)
     zero = [x for x in chk if x.name.startswith("exact zero")][0]
