@@ -25,13 +25,14 @@ represented and compared with the overflow threshold 2^1024 - 2^970 without over
 size (|x| <= 2^60) the tighter affine-form bounds of ``verify.certify.interval`` are intersected in.  A robust
 clip (``lemmas.clip``) makes the rest of the net see a point once the input is beyond it: its saturating rows
 have one weight, and fl(fl(w ĥ) + b) <= 0 wherever w ĥ + b <= 0 over the float inputs' range (rounding is
-monotone), so their ReLU is exactly 0 on a whole tail band; coarse bands (ratio 2^128) suffice.
+monotone), so their ReLU is exactly 0 on a whole tail band as long as the band is narrow enough for the
+input's own rounding error (about 2^-53 of the band's top) to stay below its bottom: bands of ratio 2^40 suffice.
 
 Overflow.  A row whose computed value could reach 2^1024 - 2^970 in magnitude (its single rounding, or any
 partial sum bounded by (Σ|w||ĥ| + |b|)(1 + γ)) makes the bound infinite: the float64 net may return inf or NaN.
 
 Boxes.  Per coordinate: ``n_central`` equal cells of the central interval, then bands R·2^j (j = 1..8) and
-R·2^(8 + 128 i) to the domain end; boxes are the Cartesian product (capped by ``max_boxes``).  Vectorised over
+R·2^(8 + 40 i) to the domain end; boxes are the Cartesian product (capped by ``max_boxes``).  Vectorised over
 boxes: a few ms to a few hundred ms per net.  Needs ``np.longdouble`` with at least 63 significand bits (x86-64);
 elsewhere it refuses with a clear error rather than give an unsound bound.
 """
@@ -155,7 +156,7 @@ class Float64Bound:
 
 def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int) -> np.ndarray:
     """Cell edges of one coordinate of [lo, hi]: ``n_central`` equal cells on ``central`` ∩ [lo, hi], then
-    dyadic bands outward (ratios 2 eight times, then 2^128) to the domain ends."""
+    dyadic bands outward (ratios 2 eight times, then 2^40) to the domain ends."""
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
         raise ValueError(f"domain ends must be finite floats with lo <= hi, got {lo!r}, {hi!r}")
@@ -169,7 +170,7 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
         e = sgn * end
         pts, j = [], 1
         while True:
-            k = j if j <= 8 else 8 + 128 * (j - 8)
+            k = j if j <= 8 else 8 + 40 * (j - 8)
             t = float(np.ldexp(base, k)) if np.log2(base) + k < 1024 else np.inf
             if not np.isfinite(t) or t >= e:
                 break
