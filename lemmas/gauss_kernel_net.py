@@ -43,15 +43,14 @@ Counts (exact; m_s, L_exp, S_exp, W_exp, B_exp = A from ``lemmas.exp``; S_k, L_k
 ``lemmas.mult.prod_formula``; S_0 = 6, L_0 = 3 for the (float-robust) clip net; N_k = C(k + d - 1, d - 1) terms of degree k;
 Σ_α |α| = d C(K - 1 + d, d + 1)):
     L1 = m_s + 3,  L2 = L_exp,  L3 = max_k L_k,                   L = L1 + L2 + L3 - 2;
-    S1 = d (24 m_s + 26) + 2 d L1,   S2 = S_exp + 2 d L2,
+    S1 = d (24 m_s + 16) + 2 d L1,   S2 = S_exp + 2 d L2,
     S3 = Σ_k N_k (S_k + [L_k < L3] (s_k + 2 (L3 - L_k)))         (s_0 = 2, s_k = 9: a padded net's last map
                                                                   doubled, then 2 nonzeros per pad layer),
-    S  = S1 + S2 + S3 - 1 + (16 T + 2 Σ_α |α| - 17 - 2d)          (the two merged joins: N2's first row ρ(s')
-         reads the 9d-term sum s' (1 row, no bias) and 2 entries per carried x; N3's two robust-clip rows ρ(±e')
-         per leaf e' read the 9-term output of exp (the α = 0 clip net: one row, + bias 1), its two rows per leaf
-         x_i/R read 2 entries);
+    S  = S1 + S2 + S3 - 1 + (8 T + Σ_α |α| - 9 - 2d)              (the two merged joins: N2's first row ρ(s')
+         reads the 9d-term sum s' (1 row, no bias) and 2 entries per carried x; N3's one robust-clip row per
+         leaf e' reads the 9-term output of exp (+ bias 1), its one row per leaf x_i/R reads 2 entries (+ bias));
     W  = max(11 d, W_exp + 2 d, max_j Σ_k N_k w_j(k), T)          (w_j(k): hidden widths of the padded product
-         net: first tree level 2n, 2n (the robust clip), 8p + o, then 9p + o (m_k - 1 times); later levels 2n,
+         net: first tree level n, n (the robust clip), 8p + o, then 9p + o (m_k - 1 times); later levels 2n,
          8p + o, 9p + o ...; 2 on padded layers);
 (every stage reads its unbounded inputs through the float-robust clip of ``lemmas.clip``: issue 15, item 7)
     B  = max(4, 1/R, 2R², A, 2 G_α over unpadded products, G_α over padded ones (and the clip term), 1).
@@ -152,7 +151,7 @@ def _prod_hidden_widths(n: int, m: int) -> list[int]:
     out = []
     for j, nj in enumerate(tree_shape(n)):
         p, o = nj // 2, nj % 2
-        out += ([2 * nj, 2 * nj] if j == 0 else [2 * nj]) + [8 * p + o] + [9 * p + o] * (m - 1)
+        out += ([nj, nj] if j == 0 else [2 * nj]) + [8 * p + o] + [9 * p + o] * (m - 1)
     return out
 
 
@@ -171,10 +170,10 @@ def kernel_features_formula(d: int, R: float, eps: float, item: int, K: int | No
     Lk = [3] + [len(tree_shape(k + 1)) * (m_k[k] + 1) + 2 for k in range(1, K)]
     Sk = [6] + [prod_formula(k + 1, 1.0, m_k[k])["S"] for k in range(1, K)]
     L3 = max(Lk)
-    S1 = d * (24 * m_s + 26) + 2 * d * L1
+    S1 = d * (24 * m_s + 16) + 2 * d * L1
     S2 = ef["S"] + 2 * d * L2
     S3 = sum(N[k] * (Sk[k] + (Lk[k] < L3) * ((2 if k == 0 else 9) + 2 * (L3 - Lk[k]))) for k in range(K))
-    S = S1 + S2 + S3 - 1 + (16 * T + 2 * sum_deg - 17 - 2 * d)
+    S = S1 + S2 + S3 - 1 + (8 * T + sum_deg - 9 - 2 * d)
     W3 = [0] * (L3 - 1)
     for k in range(K):
         w = _prod_hidden_widths(k + 1, m_k[k])

@@ -30,10 +30,11 @@ c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
 The first level of a product tree reads the network inputs, which may be any floats up to the largest: the clip
 above, ρ(f + 1) - ρ(f - 1) merged into the rq layer, cancels in float64 for huge f (issue 15, item 7).  That
 level uses the float-robust clip of ``lemmas.clip`` instead (``level(..., robust=C)``): per leaf x two layers
-p± = ρ(±x), q± = ρ(1 - p±/C) (2 + 4 nonzeros) and clip(x/C; -1, 1) = q- - q+ (0 exactly at x = 0, ±1 exactly
-beyond ±C; only weights ±1 touch x); the rq layer reads two units per input (u_s units 4 + 1 or 4 nonzeros, u_a,
-u_b units 2 each; a carried w = q- - q+ + 1: 3): 26 p + 3 o instead of 32 p + 2 o.  So a robust
-first level has 2 p_1 fewer and 3 o_1 more nonzeros, and one more hidden layer, than the plain one.
+p = ρ(x/C + 1), q = ρ(2 - p), cx = 1 - q for C >= 1, and p = ρ(x + C), q = ρ(2C - p), cx = (C - q)/C for C < 1
+(2 + 2 nonzeros; no weight above 1 touches x, so nothing overflows at the largest float; affine on [-C, C], which
+the separable certificates need); the rq layer then reads one unit per input (u_s units 3 nonzeros each, u_a,
+u_b units 2 each; a carried w = cx + 1: 2): 20 p + 2 o instead of 32 p + 2 o.  So a robust first level has
+12 p_1 fewer nonzeros and one more hidden layer than the plain one.
 
 Statement verified (``lemma-F.3-prod``, ``lemma-F.3-mult`` is d = 2, C = M).  For d >= 2, C > 0, 0 < ε:
 the tree network φ (leaves x_i / C, ⌈log2 d⌉ levels of pairwise blocks, an odd value carried, output C^d times
@@ -41,15 +42,16 @@ the root) satisfies, for every x ∈ [-C, C]^d and every x' ∈ R^d,
 
     |φ(x') - Π_i x_i| <= C^d (2^k - 1) 2^{-2m} + d C^{d-1} ‖x' - x‖_∞ <= ε + d C^{d-1} ‖x' - x‖_∞,   k = ⌈log2 d⌉,
 
-and φ(x) = 0 exactly when some x_i = 0.  Proof: the first layer clips, so φ(x') = φ(clip(x'; -C, C)); on the box
+and φ(x) = 0 exactly when some x_i = 0 (in exact arithmetic when C >= 1 or C is a power of two; in float64 always).  Proof: the first layer clips, so φ(x') = φ(clip(x'; -C, C)); on the box
 a node whose children err by <= E_{j-1} (true values in [-1, 1], clipping 1-Lipschitz) errs by
 <= 2^{-2m} + 2 E_{j-1}, so E_k <= (2^k - 1) 2^{-2m}; and |Π c - Π x| <= d C^{d-1} ‖c - x‖_∞ <= d C^{d-1} ‖x' - x‖_∞.
 m is the smallest integer >= 2 with C^d (2^k - 1) 2^{-2m} <= ε.
 Counts (n_1 = d, n_{j+1} = ⌈n_j / 2⌉, p_j = ⌊n_j / 2⌋, o_j = n_j mod 2, j = 1..k):
-    L = k (m + 1) + 2,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/C, 2 C^d),
-    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9 - 2 p_1 + 3 o_1
-(the last terms and the + 2 in L: the robust first level),
-For d = 2, C = M (``build_mult``): L = m + 3, W = 9, S = 24 m + 26, B = max(4, 1/M, 2M^2), and
+    L = k (m + 1) + 2,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/(2C) (d even) or 1/C (d odd), 2 C^d)
+    (the weight 1/C of the spec's leaf x/C now multiplies bounded clip units: halved in u = (cx + cy)/2),
+    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9 - 12 p_1
+(the - 12 p_1 and the + 2 in L: the robust first level),
+For d = 2, C = M (``build_mult``): L = m + 3, W = 9, S = 24 m + 16, B = max(4, 1/(2M), 2M^2), and
 |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with the first term attained at x = y = M 2^{-m}.
 d = 1: φ = clip(x; -C, C) (``lemmas.clip``), exact.
 Float64: values are O(C^d); rounding error is a few hundred eps C^d (measured), so ε >= 1e-12 C^d is resolvable
@@ -79,15 +81,19 @@ def clip_cost(f: Fn) -> int:
 
 
 def _robust_clip_layers(c: Circuit, fs: list[Fn], C: float) -> list[Fn]:
-    """clip(f/C; -1, 1) of every functional f by the float-robust clip of ``lemmas.clip``, symmetric: two layers
-    of two units per input, p± = ρ(±f), q± = ρ(1 - p±/C), and clip(f/C) = min(ρ(f/C), 1) - min(ρ(-f/C), 1) =
-    q- - q+.  Nothing unbounded reaches the next layer (no cancellation in float64 however large f is), only
-    weights ±1 touch f, and f = 0 gives exactly 0 (q+ = q- = 1).  For C < 1, p±/C overflows to +inf when
-    |f| > C · 1.8e308; the ReLU then gives exactly 0 (the right value) and ``verify.certify.float64`` treats such a
-    dead one-weight row as harmless."""
-    P = c.layer([g for f in fs for g in (f, -f)])
-    Q = c.layer([1.0 - p * (1.0 / C) for p in P])
-    return [Q[2 * i + 1] - Q[2 * i] for i in range(len(fs))]
+    """clip(f/C; -1, 1) of every functional f by the float-robust clip of ``lemmas.clip`` (two layers, one unit
+    each per input), nothing unbounded reaching the next layer (no cancellation in float64 however large f is):
+      C >= 1:  p = ρ(f/C + 1), q = ρ(2 - p), clip = 1 - q          (weight 1/C <= 1 on f: no overflow);
+      C < 1:   p = ρ(f + C),   q = ρ(2C - p), clip = (C - q)/C    (weight 1 on f: no overflow at the largest float).
+    Both are affine on the box |f| <= C (every pre-activation >= 0 there), f = 0 gives exactly 0 in float64 (and in
+    exact arithmetic when C >= 1 or C is a power of two)."""
+    if C >= 1.0:
+        P = c.layer([f * (1.0 / C) + 1.0 for f in fs])
+        Q = c.layer([2.0 - p for p in P])
+        return [1.0 - q for q in Q]
+    P = c.layer([f + C for f in fs])
+    Q = c.layer([2.0 * C - p for p in P])
+    return [(C - q) * (1.0 / C) for q in Q]
 
 
 def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine, robust: float | None = None
@@ -194,14 +200,14 @@ def prod_m(d: int, C: float, eps: float) -> int:
 def prod_formula(d: int, C: float, m: int) -> dict:
     ns = tree_shape(d)
     k = len(ns)
-    S = 4 * d + 9 - 2 * (d // 2) + 3 * (d % 2)  # - 2 p_1 + 3 o_1: the float-robust clip of the first level
+    S = 4 * d + 9 - 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
     for j, n in enumerate(ns):
         p, o = n // 2, n % 2
         if j > 0:
             S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
         S += (24 * m + 11) * p + (m + 1) * o
     return {"L": k * (m + 1) + 2, "W": 9 * (d // 2) + d % 2, "S": S,
-            "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
+            "B": max(4.0, (1.0 if d % 2 else 0.5) / C, 2.0 * (float(C) ** d))}
 
 
 def prod_error_bound(d: int, C: float, m: int) -> float:
@@ -249,7 +255,7 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
 
 
 def mult_formula(M: float, m: int) -> dict:
-    return {"L": m + 3, "W": 9, "S": 24 * m + 26, "B": max(4.0, 1.0 / M, 2.0 * M * M)}
+    return {"L": m + 3, "W": 9, "S": 24 * m + 16, "B": max(4.0, 0.5 / M, 2.0 * M * M)}
 
 
 def build_mult(M: float, eps: float, m: int | None = None) -> Construction:

@@ -154,9 +154,10 @@ class Float64Bound:
                 "seconds": round(self.seconds, 4), "worst_box": self.worst_box, "domain": self.domain, **self.detail}
 
 
-def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int) -> np.ndarray:
+def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int, bands: bool = True) -> np.ndarray:
     """Cell edges of one coordinate of [lo, hi]: ``n_central`` equal cells on ``central`` ∩ [lo, hi], then
-    dyadic bands outward (ratios 2 eight times, then 2^40) to the domain ends."""
+    dyadic bands outward (ratios 2 eight times, then 2^40) to the domain ends; ``bands=False``: one cell of
+    ratio 2, then one cell to each end (enough where the first layer reads the input exactly, e.g. ρ(±x))."""
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
         raise ValueError(f"domain ends must be finite floats with lo <= hi, got {lo!r}, {hi!r}")
@@ -170,9 +171,9 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
         e = sgn * end
         pts, j = [], 1
         while True:
-            k = j if j <= 8 else 8 + 40 * (j - 8)
+            k = (j if j <= 8 else 8 + 40 * (j - 8)) if bands else j
             t = float(np.ldexp(base, k)) if np.log2(base) + k < 1024 else np.inf
-            if not np.isfinite(t) or t >= e:
+            if not np.isfinite(t) or t >= e or (not bands and j > 1):
                 break
             if t > s:
                 pts.append(sgn * t)
@@ -183,19 +184,22 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
     return np.unique(np.concatenate(edges))
 
 
-def domain_boxes(lo, hi, central_lo, central_hi, n_central: int = 64, max_boxes: int = 60000):
+def domain_boxes(lo, hi, central_lo, central_hi, n_central: int = 64, max_boxes: int = 60000, bands: bool = True):
     """(blo, bhi), arrays (n_boxes, d): the Cartesian product of the per-coordinate cells (``axis_cells``);
-    ``n_central`` shrinks until the product holds at most ``max_boxes`` boxes."""
+    ``n_central`` shrinks until the product holds at most ``max_boxes`` boxes (ValueError if it cannot)."""
     lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
     cl, ch = np.atleast_1d(np.asarray(central_lo, float)), np.atleast_1d(np.asarray(central_hi, float))
     d = lo.size
     nc = n_central
     while True:
-        axes = [axis_cells(lo[i], hi[i], (cl[i], ch[i]), nc) for i in range(d)]
-        total = int(np.prod([a.size - 1 for a in axes]))
-        if total <= max_boxes or nc <= 2:
+        axes = [axis_cells(lo[i], hi[i], (cl[i], ch[i]), nc, bands) for i in range(d)]
+        total = int(np.prod([a.size - 1 for a in axes], dtype=float))
+        if total <= max_boxes:
             break
-        nc = max(2, nc // 2)
+        if nc <= 1:
+            raise ValueError(f"{total} boxes needed at the coarsest partition (cap {max_boxes}); "
+                             "use bands=False or a smaller domain")
+        nc = max(1, nc // 2)
     grids = np.meshgrid(*[np.arange(a.size - 1) for a in axes], indexing="ij")
     idx = [g.ravel() for g in grids]
     blo = np.stack([axes[i][idx[i]] for i in range(d)], 1)
@@ -215,7 +219,7 @@ def _affine_ranges(net: FNN, blo: np.ndarray, bhi: np.ndarray) -> list | None:
 
 
 def float64_error(net: FNN, lo, hi, central_lo=None, central_hi=None, n_central: int = 64,
-                  max_boxes: int = 20000, affine: bool = False) -> Float64Bound:
+                  max_boxes: int = 20000, affine: bool = False, bands: bool = True) -> Float64Bound:
     """The bound E_fl of the module docstring over the box domain [lo, hi] (per coordinate; ±np.finfo(float).max
     for an unbounded side).  ``central_lo/hi``: where the network has its features (uniform cells there)."""
     _check_longdouble()
@@ -226,7 +230,7 @@ def float64_error(net: FNN, lo, hi, central_lo=None, central_hi=None, n_central:
     hi = np.broadcast_to(np.asarray(hi, float), (net.d_in,))
     central_lo = lo if central_lo is None else np.broadcast_to(np.asarray(central_lo, float), (net.d_in,))
     central_hi = hi if central_hi is None else np.broadcast_to(np.asarray(central_hi, float), (net.d_in,))
-    blo, bhi = domain_boxes(lo, hi, central_lo, central_hi, n_central, max_boxes)
+    blo, bhi = domain_boxes(lo, hi, central_lo, central_hi, n_central, max_boxes, bands)
     E, overflow, worst = bound_boxes(net, blo, bhi, affine)
     per = [float(x) for x in E.max(axis=1)] if not overflow else [float("inf")] * net.d_out
     Efl = max(per)
