@@ -92,6 +92,7 @@ class _Map:
     babs: np.ndarray
     bcol: np.ndarray
     one_weight: np.ndarray = None  # (d_out, 1): rows with exactly one nonzero weight
+    exact_sum: np.ndarray = None  # (d_out, 1): rows w x with w = ±1 and no bias (computed exactly)
     chains: "_Chains | None" = None
 
     def seg_sum(self, P: np.ndarray) -> np.ndarray:
@@ -128,6 +129,7 @@ def _prepare(net: FNN) -> list[_Map]:
                          np.abs(v).astype(LD)[:, None], np.maximum(v, 0).astype(LD)[:, None],
                          np.minimum(v, 0).astype(LD)[:, None], np.abs(b).astype(LD)[:, None], b.astype(LD)[:, None]))
         maps[-1].one_weight = (nnz == 1)[:, None]
+        maps[-1].exact_sum = ((terms <= 1) & (inexact == 0))[:, None]
         if len(maps) > 1:
             maps[-1].chains = _chains(maps[-1].groups, maps[-2].groups, maps[-2].b_f)
     if len(_CACHE) >= 4:
@@ -154,10 +156,12 @@ class Float64Bound:
                 "seconds": round(self.seconds, 4), "worst_box": self.worst_box, "domain": self.domain, **self.detail}
 
 
-def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int, bands: bool = True) -> np.ndarray:
+def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: int, bands: bool = True,
+               thin: bool = True) -> np.ndarray:
     """Cell edges of one coordinate of [lo, hi]: ``n_central`` equal cells on ``central`` ∩ [lo, hi], then
-    dyadic bands outward (ratios 2 eight times, then 2^40) to the domain ends; ``bands=False``: one cell of
-    ratio 2, then one cell to each end (enough where the first layer reads the input exactly, e.g. ρ(±x))."""
+    dyadic bands outward (ratios 2 eight times, then 2^40) to the domain ends; ``bands=False``: a thin cell
+    (1/256 of the central end's size), then one cell to each end (enough for the float-robust clips, whose saturating rows are decided from the
+    float range of their single nonzero input, see ``bound_boxes``)."""
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
         raise ValueError(f"domain ends must be finite floats with lo <= hi, got {lo!r}, {hi!r}")
@@ -170,10 +174,12 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
         base = max(abs(s), 1.0)
         e = sgn * end
         pts, j = [], 1
-        while True:
-            k = (j if j <= 8 else 8 + 40 * (j - 8)) if bands else j
+        if not bands and thin and s + base / 256 < e:  # a thin cell first: saturating rows are then strictly negative
+            pts.append(sgn * (s + base / 256))
+        while bands:
+            k = j if j <= 8 else 8 + 40 * (j - 8)
             t = float(np.ldexp(base, k)) if np.log2(base) + k < 1024 else np.inf
-            if not np.isfinite(t) or t >= e or (not bands and j > 1):
+            if not np.isfinite(t) or t >= e:
                 break
             if t > s:
                 pts.append(sgn * t)
@@ -186,13 +192,14 @@ def axis_cells(lo: float, hi: float, central: tuple[float, float], n_central: in
 
 def domain_boxes(lo, hi, central_lo, central_hi, n_central: int = 64, max_boxes: int = 60000, bands: bool = True):
     """(blo, bhi), arrays (n_boxes, d): the Cartesian product of the per-coordinate cells (``axis_cells``);
-    ``n_central`` shrinks until the product holds at most ``max_boxes`` boxes (ValueError if it cannot)."""
+    ``n_central`` shrinks until the product holds at most ``max_boxes`` boxes (ValueError if it cannot); the thin
+    cells of ``axis_cells`` only for d = 1 (for d >= 2 the central box should reach beyond the clip's kinks)."""
     lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
     cl, ch = np.atleast_1d(np.asarray(central_lo, float)), np.atleast_1d(np.asarray(central_hi, float))
     d = lo.size
     nc = n_central
     while True:
-        axes = [axis_cells(lo[i], hi[i], (cl[i], ch[i]), nc, bands) for i in range(d)]
+        axes = [axis_cells(lo[i], hi[i], (cl[i], ch[i]), nc, bands, thin=d == 1) for i in range(d)]
         total = int(np.prod([a.size - 1 for a in axes], dtype=float))
         if total <= max_boxes:
             break
@@ -376,23 +383,25 @@ def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False
     aff = _affine_ranges(net, blo, bhi) if affine else None
     nb = blo.shape[0]
     lb, ub = blo.T.astype(LD), bhi.T.astype(LD)  # exact ranges of the current units
+    Flo, Fhi = lb.copy(), ub.copy()  # ranges of their float64 values
     e = np.zeros((net.d_in, nb))  # float64 error bounds of the current units
     E = F = np.zeros((net.d_in, nb))  # group-shared inherited errors (per row group) and own errors (per unit)
     active = np.ones((net.d_in, nb), dtype=bool)
     dead = np.zeros((net.d_in, nb), dtype=bool)
     overflow = False
     last = len(maps) - 1
-    prev = None
     FM = LD(FMAX)
     for i, mp in enumerate(maps):
-        eL = e.astype(LD)
-        # the float values of the units: within e of the exact ones, and floats (no overflow so far)
-        Hf = np.minimum(np.maximum(np.abs(lb), np.abs(ub)) + eL, FM)
+        # |float values| <= Hf (floats: no overflow so far)
+        Hf = np.minimum(np.maximum(np.abs(Flo), np.abs(Fhi)), FM)
         mag = (mp.seg_sum(mp.absw * Hf[mp.cols]) + mp.babs) * (1 + (mp.n + 2) * UL)  # >= Σ|w||ĥ| + |b|
-        rl = UL * (mp.n + 2) * mag + TINY_L  # rounding of the extended-precision sums themselves
         lg, ug = lb[mp.cols], ub[mp.cols]
-        zlo = mp.seg_sum(mp.wpos * lg + mp.wneg * ug) + mp.bcol - rl
-        zhi = mp.seg_sum(mp.wpos * ug + mp.wneg * lg) + mp.bcol + rl
+        tlo, thi = mp.wpos * lg + mp.wneg * ug, mp.wpos * ug + mp.wneg * lg  # the terms of each end
+        # each end widened by the rounding of its own extended-precision sum (γ of its terms' magnitudes)
+        zlo = mp.seg_sum(tlo) + mp.bcol
+        zlo = zlo - (UL * (mp.n + 2) * (mp.seg_sum(np.abs(tlo)) + mp.babs) + TINY_L) * ~mp.exact_sum
+        zhi = mp.seg_sum(thi) + mp.bcol
+        zhi = zhi + (UL * (mp.n + 2) * (mp.seg_sum(np.abs(thi)) + mp.babs) + TINY_L) * ~mp.exact_sum
         if aff is not None:
             sel, alb, aub = aff[0][0], aff[i][1], aff[i][2]
             zlo[:, sel] = np.maximum(zlo[:, sel], alb.astype(LD))
@@ -408,30 +417,45 @@ def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False
         inherited = Eg[mp.groups.group]
         Fk = _up(mp.g * mag + mp.eta)  # this row's own rounding
         ez = (inherited + Fk) * (1 + 2 * U64)
-        # overflow: a single rounding overflows iff the value it rounds does (|.| <= Σ|w||ĥ| + |b|); otherwise
-        # bound the partial sums by (Σ|w||ĥ| + |b|)(1 + γ)
-        reach = np.where(mp.single, mag, mag * (1 + mp.g))
-        # a one-weight row fl(fl(w ĥ) + b) is <= 0 (or -inf) wherever w ĥ + b <= 0 for the float inputs ĥ (rounding
-        # is monotone): its ReLU is exactly 0, and an overflow to -inf there is harmless
-        if i < last:
-            flo, fhi = lb - eL, ub + eL
-            shi = mp.seg_sum(mp.wpos * np.minimum(fhi, FM)[mp.cols] + mp.wneg * np.maximum(flo, -FM)[mp.cols]) \
-                + mp.bcol + rl
-            dead_f = mp.one_weight & (shi <= 0)
+        ezL = ez.astype(LD)
+        # float range of each row: within ez of the exact one; and where all inputs but one are exactly 0 on the box,
+        # the row is fl(fl(w ĥ) + b) (or fl(w ĥ + b) with an FMA), monotone in ĥ: its range is read off the ends
+        flo, fhi = zlo - ezL, zhi + ezL
+        nz = ((Flo != 0) | (Fhi != 0))[mp.cols]
+        one = mp.seg_sum(nz.astype(LD)) <= 1
+        if np.any(one):
+            wsel = mp.seg_sum(np.where(nz, mp.w[:, None], 0)).astype(np.float64)
+            ends = [mp.seg_sum(np.where(nz, X[mp.cols], LD(0))).astype(np.float64) for X in (Flo, Fhi)]
+            b64 = mp.b_f[:, None]
+            with np.errstate(over="ignore", invalid="ignore"):
+                cands = []
+                for a_ in ends:
+                    cands.append((wsel * a_) + b64)  # two roundings
+                    cands.append((wsel.astype(LD) * a_.astype(LD) + mp.bcol).astype(np.float64))  # FMA (+1 ulp)
+                c_lo = np.nextafter(np.minimum.reduce(cands), -np.inf).astype(LD)
+                c_hi = np.nextafter(np.maximum.reduce(cands), np.inf).astype(LD)
+            okc = one & ~np.isnan(c_lo) & ~np.isnan(c_hi)
+            flo = np.where(okc, np.maximum(flo, c_lo), flo)
+            fhi = np.where(okc, np.minimum(fhi, c_hi), fhi)
+            dead_f = okc & (c_hi <= 0) & (i < last)  # float value <= 0 (or -inf): its ReLU is exactly 0
         else:
-            dead_f = np.zeros(reach.shape, dtype=bool)
+            dead_f = np.zeros(ez.shape, dtype=bool)
+        # overflow: a single rounding overflows iff the value it rounds does (|.| <= Σ|w||ĥ| + |b|); otherwise
+        # bound the partial sums by (Σ|w||ĥ| + |b|)(1 + γ); harmless where the row is dead by its float range
+        reach = np.where(mp.single, mag, mag * (1 + mp.g))
         if np.any((reach >= OVF) & ~dead_f) or not np.all(np.isfinite(ez) | dead_f):
             overflow = True
         if i == last:
             Eout = ez
             break
-        ezL = np.where(dead_f, LD(0), ez.astype(LD))
+        ezL = np.where(dead_f, LD(0), ezL)
         dead = (zhi + ezL <= 0) | dead_f  # float and exact pre-activations both <= 0: both ReLUs give exactly 0
         active = zlo - ezL >= 0  # both >= 0: the error passes with slope 1
         E, F = np.where(np.isfinite(Eg), Eg, np.inf), np.where(dead, 0.0, Fk)
         e = np.where(dead, 0.0, ez)
         lb, ub = np.maximum(zlo, 0), np.maximum(zhi, 0)
-        prev = mp
+        Flo = np.where(dead, LD(0), np.maximum(flo, 0))
+        Fhi = np.where(dead, LD(0), np.maximum(fhi, 0))
     Ef = np.where(np.isfinite(Eout), Eout, np.inf)
     if overflow:
         Ef = np.full_like(Ef, np.inf)

@@ -204,7 +204,7 @@ def run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         checks.append(chk)
         # d > 2: the first layer reads x exactly (ρ(±x)), so one tail cell per side suffices (float64.axis_cells)
         checks.append(float64_check(c, -FMAX, FMAX, (-2 * C, 2 * C), eps, _clipped_product(C), chk, V=C ** d,
-                                    n_central=16 if d <= 2 else 2, bands=d <= 2, max_boxes=20000,
+                                    n_central=16 if d <= 2 else 1, max_boxes=20000,
                                     domain_text=f"R^{d}", inner=0.5 * C))
     else:  # as in mult: the 2-D branch-and-bound on an auxiliary instance
         ca = mutated(lmult.build_prod(2, C, CERT_EPS_AUX), mutate)
