@@ -425,7 +425,8 @@ def bound_boxes(net: FNN, blo: np.ndarray, bhi: np.ndarray, affine: bool = False
         one = mp.seg_sum(nz.astype(LD)) <= 1
         if np.any(one):
             wsel = mp.seg_sum(np.where(nz, mp.w[:, None], 0)).astype(np.float64)
-            ends = [mp.seg_sum(np.where(nz, X[mp.cols], LD(0))).astype(np.float64) for X in (Flo, Fhi)]
+            ends = [np.clip(mp.seg_sum(np.where(nz, X[mp.cols], LD(0))), -FM, FM).astype(np.float64)
+                    for X in (Flo, Fhi)]  # (float values: within the float range)
             b64 = mp.b_f[:, None]
             with np.errstate(over="ignore", invalid="ignore"):
                 cands = []

@@ -153,15 +153,16 @@ def extreme_points(d: int, lo, hi, inner) -> np.ndarray:
 
 def float64_check(c, lo, hi, central, eps: float, target, cert: Check | None, V: float = 1.0, inner=0.0,
                   n_central: int = 64, output: int = 0, domain_text: str = "R", bands: bool = False,
-                  max_boxes: int | None = None) -> Check:
+                  max_boxes: int | None = None, points: np.ndarray | None = None) -> Check:
     """The float64 net over the whole domain [lo, hi] (per coordinate, up to ±the largest float): E_fl by
     ``verify.certify.float64``, the extreme inputs against ``target`` (X (n, d) -> exact values of output
-    ``output``, the clipped continuation where the lemma defines the net on all of R^d), and whether ``cert``
+    ``output``, the clipped continuation where the lemma defines the net on all of R^d; ``points`` replaces the
+    extreme inputs where the domain is not a box), and whether ``cert``
     (a passed certificate of the claim at its parameters) plus E_fl stays within ε."""
     d = c.net.d_in
     res = float64_error(c.net, lo, hi, central[0], central[1], n_central=n_central, bands=bands,
                         max_boxes=max_boxes or (6000 if d > 1 else 20000))
-    P = extreme_points(d, lo, hi, inner)
+    P = extreme_points(d, lo, hi, inner) if points is None else np.asarray(points, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         err = np.abs(c.net(P)[:, output] - target(P))
     tau = allowance(c.net, V)
