@@ -15,8 +15,9 @@ of two unbounded ramps: merged into the next layer it cancels in float64 (at x =
 0 or a power of two, not b - a).  Here the second ReLU saturates instead: for x >= b + (b - a) the rounded
 (b - a) - fl(x - a) is <= 0, so ρ gives exactly 0 and the output is exactly b; for x <= a, ρ(x - a) = 0 exactly
 and the output is b - fl(b - a).  Every value after the first layer lies in [0, b - a], so the float64 error
-of the net is at most 3 u max(|a|, |b|, |x|) on [a, b] and 2 u max(|a|, |b|) outside, for every float x up
-to the largest (``verify.certify.float64`` proves the bound per claim).  Depth 3 instead of the spec's 2.
+of the net is at most 8 u max(|a|, |b|, 1) on all of R (three roundings of values of size at most |x - a|,
+b - a + |x - a|, |b| + b - a; outside [a, b] at most u |a|), for every float x up to the largest
+(``verify.certify.float64`` proves it per claim).  Depth 3 instead of the spec's 2.
 
 Also exact, depth 2:
     abs:  |x| = ρ(x) + ρ(-x)                      (d -> d): W = 2d, S = 4d, B = 1;
@@ -62,7 +63,7 @@ def build_clip(d: int = 1, a: float = 0.0, b: float = 1.0) -> Construction:
     return Construction(net, clip_formula(d, a, b), {"d": d, "a": a, "b": b},
                         {"exact": True, "min_eps_float64": 0.0,
                          "precision": "exact function; float-robust (no cancelling ramps): float64 rounding <= "
-                                      "3 eps max(|x|, |a|, |b|) on [a, b], 2 eps max(|a|, |b|) outside"})
+                                      "8 u max(|a|, |b|, 1) on all of R (u = 2^-53)"})
 
 
 def abs_formula(d: int) -> dict:
