@@ -64,7 +64,9 @@ import math
 
 import numpy as np
 
+from constructions.affine import Affine
 from constructions.circuit import Circuit, Fn
+from constructions.fnn import FNN
 from constructions.validate import check_eps, check_positive
 
 from .base import Construction
@@ -197,9 +199,18 @@ def prod_m(d: int, C: float, eps: float) -> int:
     return m
 
 
-def prod_formula(d: int, C: float, m: int) -> dict:
+def prod_formula(d: int, C: float, m: int, robust: bool = True) -> dict:
     ns = tree_shape(d)
     k = len(ns)
+    if not robust:  # the spec's one-layer clip pairs at the leaves (for leaves that are bounded already)
+        S = 4 * d + 9
+        for j, n in enumerate(ns):
+            p, o = n // 2, n % 2
+            if j > 0:
+                S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
+            S += (24 * m + 11) * p + (m + 1) * o
+        return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
+                "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
     S = 4 * d + 9 - 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
     for j, n in enumerate(ns):
         p, o = n // 2, n % 2
@@ -217,12 +228,19 @@ def prod_error_bound(d: int, C: float, m: int) -> float:
 
 
 
-def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Construction:
+def build_prod(d: int, C: float, eps: float, m: int | None = None, robust: bool = True) -> Construction:
     """φ(x) ≈ Π_i x_i on [-C, C]^d with error <= ε and the perturbed-input form (module docstring);
-    ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound)."""
+    ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound).
+    ``robust=False``: the leaves are clipped by the spec's one-layer pairs ρ(x/C ± 1) (one layer fewer), for
+    callers whose leaves are bounded already (a float-robust clip in front; ``lemmas.gauss_kernel_net``)."""
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
     d, C, eps = int(d), check_positive("C", C), check_eps(eps)
+    if d == 1 and not robust:  # clip(x; -C, C) = ρ(x + C) - ρ(x - C) - C, the spec's pair (bounded inputs only)
+        net = FNN([Affine.dense(np.array([[1.0], [1.0]]), np.array([C, -C])),
+                   Affine.dense(np.array([[1.0, -1.0]]), np.array([-C]))])
+        return Construction(net, {"L": 2, "W": 2, "S": 7, "B": max(1.0, C)}, {"d": 1, "C": C, "eps": eps},
+                            {"exact": True, "error_bound": 0.0, "lipschitz": 1.0})
     if d == 1:
         cl = build_clip(1, -C, C)
         return Construction(cl.net, cl.formula, {"d": 1, "C": C, "eps": eps},
@@ -238,8 +256,8 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
         raise ValueError(f"m must be an integer >= 2, got {m!r}")
     m = int(m)
     c = Circuit(d)
-    vals = c.inputs()
-    first = True
+    vals = c.inputs() if robust else [x * (1.0 / C) for x in c.inputs()]
+    first = robust
     while len(vals) > 1:
         ops = [("mult", vals[i], vals[i + 1]) for i in range(0, len(vals) - 1, 2)]
         if len(vals) % 2:
@@ -248,7 +266,7 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
         first = False
     net = c.net([vals[0] * Cd])
     bound = prod_error_bound(d, C, m)
-    return Construction(net, prod_formula(d, C, m), {"d": d, "C": C, "eps": eps, "m": m},
+    return Construction(net, prod_formula(d, C, m, robust), {"d": d, "C": C, "eps": eps, "m": m},
                         {"error_bound": bound, "lipschitz": d * C ** (d - 1),
                          "min_eps_float64": MIN_REL_EPS * Cd,
                          "claimed": "L = O(log d (log 1/ε + d log C)), W = 48d, S = O(d log 1/ε + d log C), B = C^d"})

@@ -51,7 +51,7 @@ def test_list_and_selected_run(tmp_path):
         assert all(set(c) == CHECK_KEYS for c in x["checks"])
     res = {x["claim"]: x for x in rep["results"]}
     assert res["ssm-evaluation-paths"]["params"]["N"] == 64 and res["lemma-F.2-clip"]["params"]["a"] == -2.0
-    assert res["lemma-F.2-clip"]["counts"] == {"L": 2, "W": 6, "S": 21, "B": 2.0}
+    assert res["lemma-F.2-clip"]["counts"] == {"L": 3, "W": 3, "S": 18, "B": 3.25}
     assert md.read_text().startswith("| claim |")
     r = run("--claim", "algebra-counts", "--quiet")
     assert r.returncode == 0 and r.stderr == ""
