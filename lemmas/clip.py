@@ -2,16 +2,22 @@
 
 Statement verified (``lemma-F.2-clip``).  For a < b (finite reals) and d >= 1, the network
 
-    clip(x; a, b) = min(b, max(x, a)) = ρ(x - a) - ρ(x - b) + a          (coordinate-wise on R^d)
+    clip(x; a, b) = min(b, max(x, a)) = b - ρ((b - a) - ρ(x - a))          (coordinate-wise on R^d)
 
-has depth L = 2, width W = 2d,
-    S = 4d + 2d [a != 0] + d [b != 0]         (weights [I; I] and [I, -I]: 4d; biases [-a; -b]: d[a!=0] + d[b!=0];
-                                               output bias a: d[a!=0]; the spec's 7d when a, b != 0),
-    B = max(|a|, |b|, 1),
-and equals clip exactly on all of R^d (error 0 in exact arithmetic; in float64 the only rounding is in
-x - a, x - b and the final sums, so the check allows 4 eps max(|x|, |a|, |b|)); it is 1-Lipschitz in ‖.‖_∞.
-Proof: x <= a: ρ(x - a) = ρ(x - b) = 0, output a;
-a <= x <= b: output (x - a) + a = x; x >= b: (x - a) - (x - b) + a = b.
+has depth L = 3, width W = d,
+    S = 4d + d [a != 0] + d [b != 0]          (weights I, -I, -I: 3d; biases -a: d[a!=0], b - a: d, b: d[b!=0]),
+    B = max(|a|, |b|, b - a, 1),
+and equals clip exactly on all of R^d (error 0 in exact arithmetic); it is 1-Lipschitz in ‖.‖_∞.
+Proof: x <= a: ρ(x - a) = 0, output b - (b - a) = a; a <= x <= b: b - (b - a - (x - a)) = x; x >= b: the inner
+ρ is 0, output b.
+Float-robust form (issue 15, item 7).  The spec's one-hidden-layer form ρ(x - a) - ρ(x - b) + a is a difference
+of two unbounded ramps: merged into the next layer it cancels in float64 (at x = 1e18, fl(x - a) - fl(x - b) is
+0 or a power of two, not b - a).  Here the second ReLU saturates instead: for x >= b + (b - a) the rounded
+(b - a) - fl(x - a) is <= 0, so ρ gives exactly 0 and the output is exactly b; for x <= a, ρ(x - a) = 0 exactly
+and the output is b - fl(b - a).  Every value after the first layer lies in [0, b - a], so the float64 error
+of the net is at most 8 u max(|a|, |b|, 1) on all of R (three roundings of values of size at most |x - a|,
+b - a + |x - a|, |b| + b - a; outside [a, b] at most u |a|), for every float x up to the largest
+(``verify.certify.float64`` proves it per claim).  Depth 3 instead of the spec's 2.
 
 Also exact, depth 2:
     abs:  |x| = ρ(x) + ρ(-x)                      (d -> d): W = 2d, S = 4d, B = 1;
@@ -39,7 +45,7 @@ def _dim(d) -> int:
 
 
 def clip_formula(d: int, a: float, b: float) -> dict:
-    return {"L": 2, "W": 2 * d, "S": 4 * d + 2 * d * (a != 0) + d * (b != 0), "B": max(abs(a), abs(b), 1.0)}
+    return {"L": 3, "W": d, "S": 4 * d + d * (a != 0) + d * (b != 0), "B": max(abs(a), abs(b), b - a, 1.0)}
 
 
 def build_clip(d: int = 1, a: float = 0.0, b: float = 1.0) -> Construction:
@@ -47,13 +53,17 @@ def build_clip(d: int = 1, a: float = 0.0, b: float = 1.0) -> Construction:
     d, a, b = _dim(d), check_finite("a", a), check_finite("b", b)
     if not a < b:
         raise ValueError(f"clip needs a < b, got a={a}, b={b}")
+    if not np.isfinite(b - a):
+        raise ValueError(f"clip needs b - a finite in float64, got a={a}, b={b}")
     eye = np.eye(d)
-    l1 = Affine.dense(np.vstack([eye, eye]), np.concatenate([np.full(d, -a), np.full(d, -b)]))
-    l2 = Affine.dense(np.hstack([eye, -eye]), np.full(d, a))
-    net = FNN([l1, l2])
+    l1 = Affine.dense(eye, np.full(d, -a))
+    l2 = Affine.dense(-eye, np.full(d, b - a))
+    l3 = Affine.dense(-eye, np.full(d, b))
+    net = FNN([l1, l2, l3])
     return Construction(net, clip_formula(d, a, b), {"d": d, "a": a, "b": b},
                         {"exact": True, "min_eps_float64": 0.0,
-                         "precision": "exact function; float64 rounding <= 4 eps max(|x|, |a|, |b|)"})
+                         "precision": "exact function; float-robust (no cancelling ramps): float64 rounding <= "
+                                      "8 u max(|a|, |b|, 1) on all of R (u = 2^-53)"})
 
 
 def abs_formula(d: int) -> dict:

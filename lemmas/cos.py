@@ -13,7 +13,9 @@ Construction.  θ = a x - b ∈ [θ_lo, θ_hi] = [-|a| D - b, |a| D - b];  θ_0 
 2^s π >= θ_hi - θ_0;  t = (θ - θ_0) / (2^s π) ∈ [0, 1] (an affine function of x: t = α x + β).
   1. Exact folding.  With the tooth g(t) = 2ρ(t) - 4ρ(t - 1/2) + 2ρ(t - 1) (= 1 - |2t - 1| on [0, 1]),
      cos(π g(t)) = -cos(π |2t - 1|) = cos(2π t), so by induction cos(π g_s(t)) = cos(2^s π t) = cos(θ - θ_0) = cos θ.
-     g_s is emitted exactly: layer 1 = (ρ(t), ρ(t - 1/2), ρ(t - 1)), then s - 1 layers (ρ(g_k), ρ(g_k - 1/2)), g_{k+1} =
+     g_s is emitted exactly: layers 1-2 = (ρ(2t - 1), ρ(1 - 2t)), g_1 = ρ(1 - ρ(2t - 1) - ρ(1 - 2t)) (the tooth in its
+     float-robust form: the spec's 2ρ(t) - 4ρ(t - 1/2) + 2ρ(t - 1) cancels in float64 for huge t, so the float
+     net was not its own exact continuation outside [-D, D]), then s - 1 layers (ρ(g_k), ρ(g_k - 1/2)), g_{k+1} =
      2ρ(g_k) - 4ρ(g_k - 1/2) (g_k ∈ [0, 1]).
   2. On u = g_s ∈ [0, 1], w = 2u - 1 ∈ [-1, 1]:  cos(π u) = -sin(π w / 2) = -w Q(w^2),
      Q(z) = Σ_{k=0}^{K} c_k z^k,  c_k = (-1)^k (π/2)^{2k+1} / (2k+1)!,  truncation <= T_K = (π/2)^{2K+3} / (2K+3)!
@@ -24,16 +26,16 @@ Construction.  θ = a x - b ∈ [θ_lo, θ_hi] = [-|a| D - b, |a| D - b];  θ_0 
   Error (exact arithmetic): e_z <= η; e_{K-1} <= η/2; e_j <= η + η + e_{j+1} (clipping is 1-Lipschitz, |h'|, |z| <= 1);
   the last product adds η; so |φ - cos θ| <= T_K + 2(η + e_0) <= T_K + (4K - 1) η  (``error_bound``).  K >= 1 the
   smallest with T_K <= ε/2, m >= 2 the smallest with (4K - 1) 2^{-2m} <= ε/2.
-Counts (clip costs c(f) of ``lemmas.mult``; N = K - 1 Horner levels; k_w = 3 if s = 1 else 2 weights in w = 2g_s - 1):
-    L = s + (K + 1)(m + 1) + 1,
+Counts (clip costs c(f) of ``lemmas.mult``; N = K - 1 Horner levels; k_w = 1 if s = 1 else 2 weights in w = 2g_s - 1):
+    L = s + (K + 1)(m + 1) + 2,
     W = 11 (N >= 2: z and w carried beside a product), 10 (N <= 1),
-    S = [3 + n_β]                                          (layer 1; n_β = #{β, β - 1/2, β - 1 nonzero})
-        + [s >= 2] (7 + 5 (s - 2))                         (folding layers)
+    S = [2 + 2 n_β] + 3                                    (layers 1-2; n_β = [2β - 1 != 0])
+        + [s >= 2] (3 + 5 (s - 2))                         (folding layers)
         + 3 (2 k_w + 1) + (24m + 11) + (m + 1)             (level z = φ(w, w), carry w)
         + [N >= 1] (43 + 23 (N - 1) + 3 (N - 1) + [N >= 2] (20 + 3 (N - 2)) + (24m + 11) N + (m + 1)(2N - 1))
         + 23 + (24m + 11)                                  (level φ(w, h'_0))
         + 9                                                (output -2 · product),
-    B = max(8, |α|),  |α| = |a| / (2^s π)    (8: w = 2 g_s - 1 = 4ρ(g_{s-1}) - 8ρ(g_{s-1} - 1/2) - 1 enters the clip
+    B = max(8 [s >= 2] or 4 [s = 1], 2|α|, |1 - 2β|),  |α| = |a| / (2^s π)    (4: the sawtooth; 8: w = 2 g_s - 1 = 4ρ(g_{s-1}) - 8ρ(g_{s-1} - 1/2) - 1 enters the clip
                                               layer of the first product level).
   (Horner level i reads z (20 at i = 1: 9 weights, no bias; 3 later), h' (20: 9 weights, bias c_j/2), carries z while
   i < N (20 at i = 1, 3 later) and w (3).)
@@ -86,23 +88,24 @@ def cos_params(a: float, b: float, D: float, eps: float) -> dict:
 def cos_formula(p: dict) -> dict:
     s, K, m, beta = p["folds"], p["K"], p["m"], p["beta"]
     N = K - 1
-    kw = 3 if s == 1 else 2
-    S = 3 + (beta != 0) + (beta - 0.5 != 0) + (beta - 1.0 != 0)
+    kw = 1 if s == 1 else 2
+    S = 2 + 2 * (2.0 * beta - 1.0 != 0) + 3
     if s >= 2:
-        S += 7 + 5 * (s - 2)
+        S += 3 + 5 * (s - 2)
     S += 3 * (2 * kw + 1) + (24 * m + 11) + (m + 1)
     if N >= 1:
         S += 43 + 23 * (N - 1) + 3 * (N - 1) + (20 + 3 * (N - 2) if N >= 2 else 0) + (24 * m + 11) * N \
             + (m + 1) * (2 * N - 1)
     S += 23 + (24 * m + 11) + 9
-    return {"L": s + (K + 1) * (m + 1) + 1, "W": 11 if N >= 2 else 10, "S": S, "B": max(8.0, abs(p["alpha"]))}
+    return {"L": s + (K + 1) * (m + 1) + 2, "W": 11 if N >= 2 else 10, "S": S,
+            "B": max(8.0 if s >= 2 else 4.0, 2.0 * abs(p["alpha"]), abs(1.0 - 2.0 * beta))}
 
 
 def emit_cos(c: Circuit, x: Fn, p: dict) -> Fn:
     """Emit the folding layers and the polynomial levels on the input functional x; returns φ ≈ cos(a x - b)."""
     t = x * p["alpha"] + p["beta"]
-    u = c.layer([t, t - 0.5, t - 1.0])
-    g = 2.0 * u[0] - 4.0 * u[1] + 2.0 * u[2]
+    v = c.layer([2.0 * t - 1.0, 1.0 - 2.0 * t])
+    (g,) = c.layer([1.0 - v[0] - v[1]])  # the tooth ρ(1 - |2t - 1|), float-robust (no cancelling ramps)
     for _ in range(p["folds"] - 1):
         A, B = c.layer([g, g - 0.5])
         g = 2.0 * A - 4.0 * B

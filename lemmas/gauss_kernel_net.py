@@ -40,17 +40,20 @@ x ∈ R^d the network returns F(clip(x; -R, R)) (coordinate-wise; exactly in exa
 box and outside the ball the per-factor bound still holds but the truncation bound does not (it needs
 ‖x‖ <= R); outside the box the features are those of the clipped point.
 Counts (exact; m_s, L_exp, S_exp, W_exp, B_exp = A from ``lemmas.exp``; S_k, L_k = j_k (m_k + 1) + 1 from
-``lemmas.mult.prod_formula``; S_0 = 7, L_0 = 2 for the clip net; N_k = C(k + d - 1, d - 1) terms of degree k;
+``lemmas.mult.prod_formula`` with robust=False (N3's leaves are bounded: x arrives clipped); S_0 = 7, L_0 = 2 for the clip net; N_k = C(k + d - 1, d - 1) terms of degree k;
 Σ_α |α| = d C(K - 1 + d, d + 1)):
-    L1 = m_s + 2,  L2 = L_exp,  L3 = max_k L_k,                   L = L1 + L2 + L3 - 2;
-    S1 = d (24 m_s + 28) + 2 d L1,   S2 = S_exp + 2 d L2,
+    L1 = m_s + 3,  L2 = L_exp,  L3 = max_k L_k,                   L = L1 + L2 + L3 - 2;
+    S1 = d (24 m_s + 16) + 2 d L1 + 2d (x carried clipped to [-R, R] by the float-robust clip),   S2 = S_exp + 2 d L2,
     S3 = Σ_k N_k (S_k + [L_k < L3] (s_k + 2 (L3 - L_k)))         (s_0 = 3, s_k = 9: a padded net's last map
                                                                   doubled, then 2 nonzeros per pad layer),
-    S  = S1 + S2 + S3 + (9d - 2) + (16 T + 2 Σ_α |α| - 9 - 2d)    (the two merged joins: N2's first rows read
-         the 9d-term sum s' (2 rows, bias -A once) and 2 entries per carried x; N3's 2 clip rows per leaf e'
+    S  = S1 + S2 + S3 - 1 + (16 T + 2 Σ_α |α| - 9 - 2d)          (the two merged joins: N2's first row ρ(s')
+         reads the 9d-term sum s' (1 row, no bias) and 2 entries per carried x; N3's 2 clip rows per leaf e'
          read the 9-term output of exp (+ bias ±1), its 2 rows per leaf x_i/R read 2 entries (+ bias));
     W  = max(11 d, W_exp + 2 d, max_j Σ_k N_k w_j(k), T)          (w_j(k): hidden widths of the padded product
          net: per tree level 2n, 8p + o, then 9p + o (m_k - 1 times); 2 on padded layers);
+(N1 and N2 read the unbounded x through float-robust clips (mult's first level, and x carried as
+clip(x; -R, R) by ``lemmas.clip``); N3's leaves are then bounded and keep the spec's clip pairs, whose layer is
+the leaf cut of the F.6 certificate: issue 15, item 7)
     B  = max(4, 1/R, 2R², A, 2 G_α over unpadded products, G_α over padded ones (and the clip term), 1).
 Growth at fixed d, R: K ~ ln(1/ε)/ln ln(1/ε), T = C(K-1+d, d) = O(log^d 1/ε); m_s, m_k = O(log 1/ε);
 L = O(log² 1/ε) (exp dominates; products add O(log K · log 1/ε)); W = O(T K) = O(log^{d+1} 1/ε);
@@ -74,6 +77,7 @@ from constructions.validate import EPS64
 
 from . import gauss_kernel as gk
 from .base import Construction
+from .clip import build_clip
 from .exp import MIN_EPS as EXP_MIN_EPS
 from .exp import build_exp, exp_formula, exp_params
 from .mult import build_mult, build_prod, prod_formula, prod_m, tree_shape
@@ -147,7 +151,7 @@ def _prod_hidden_widths(n: int, m: int) -> list[int]:
     if n == 1:
         return [2]
     out = []
-    for nj in tree_shape(n):
+    for j, nj in enumerate(tree_shape(n)):
         p, o = nj // 2, nj % 2
         out += [2 * nj, 8 * p + o] + [9 * p + o] * (m - 1)
     return out
@@ -164,14 +168,14 @@ def kernel_features_formula(d: int, R: float, eps: float, item: int, K: int | No
     deg = p["alphas"].sum(axis=1)
     N = [math.comb(k + d - 1, d - 1) for k in range(K)]
     sum_deg = d * math.comb(K - 1 + d, d + 1)
-    L1, L2 = m_s + 2, ef["L"]
+    L1, L2 = m_s + 3, ef["L"]
     Lk = [2] + [len(tree_shape(k + 1)) * (m_k[k] + 1) + 1 for k in range(1, K)]
-    Sk = [7] + [prod_formula(k + 1, 1.0, m_k[k])["S"] for k in range(1, K)]
+    Sk = [7] + [prod_formula(k + 1, 1.0, m_k[k], robust=False)["S"] for k in range(1, K)]
     L3 = max(Lk)
-    S1 = d * (24 * m_s + 28) + 2 * d * L1
+    S1 = d * (24 * m_s + 16) + 2 * d * L1 + 2 * d  # + 2d: x carried through the float-robust clip
     S2 = ef["S"] + 2 * d * L2
     S3 = sum(N[k] * (Sk[k] + (Lk[k] < L3) * ((3 if k == 0 else 9) + 2 * (L3 - Lk[k]))) for k in range(K))
-    S = S1 + S2 + S3 + (9 * d - 2) + (16 * T + 2 * sum_deg - 9 - 2 * d)
+    S = S1 + S2 + S3 - 1 + (16 * T + 2 * sum_deg - 9 - 2 * d)
     W3 = [0] * (L3 - 1)
     for k in range(K):
         w = _prod_hidden_widths(k + 1, m_k[k])
@@ -219,7 +223,9 @@ def build_kernel_features(d: int, R: float, eps: float, item: int = 1, K: int | 
     M1 = np.zeros((1 + d, 2 * d))
     M1[0, :d] = 1.0
     M1[1:, d:] = np.eye(d)
-    N1 = algebra.linear(algebra.parallel(*sq, algebra.identity(d, L1)), M1)
+    # x is carried clipped to [-R, R] by the float-robust clip (then N3's leaves x/R are bounded)
+    carry = algebra.compose(algebra.identity(d, L1 - 2), build_clip(d, -R, R).net)
+    N1 = algebra.linear(algebra.parallel(*sq, carry), M1)
     # N2: e' = exp(-s'), x carried
     ex = build_exp(p["eta_e"])
     N2 = algebra.parallel(ex.net, algebra.identity(d, ex.net.depth), shared_input=False)
@@ -229,7 +235,8 @@ def build_kernel_features(d: int, R: float, eps: float, item: int = 1, K: int | 
     for a in alphas:
         k = int(a.sum())
         if k not in prods:
-            prods[k] = build_prod(k + 1, 1.0, p["eps_k"][k] if k else 1.0, m=p["m_k"][k] if k else None)
+            prods[k] = build_prod(k + 1, 1.0, p["eps_k"][k] if k else 1.0, m=p["m_k"][k] if k else None,
+                                  robust=False)  # leaves bounded: x arrives clipped to [-R, R] (N1)
         rows = [(0, 1.0)] + [(1 + i, 1.0 / R) for i in range(d) for _ in range(int(a[i]))]
         nets.append(algebra.compose(prods[k].net, _selection(rows, 1 + d)))
     N3 = algebra.linear(algebra.parallel(*nets), np.diag(G_al))

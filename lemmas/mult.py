@@ -26,7 +26,15 @@ Nonzeros of one level with p pairs and o carries (m >= 2): clip layer Σ over th
 rq layer 32 p + 2 o (u_s units 5 nonzeros each, u_a, u_b units 3 each), first transition 27 p + o
 (s channel 4 + 5 + 4, a and b channels 2 + 3 + 2 each), every later transition 24 p + o; in all
     S_level = Σ c(f) + (24 m + 11) p + (m + 1) o,     widths 2n (clip), 8p + o (rq), 9p + o (transitions).
-c(leaf x/C) = 4, c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
+c(pair output) = 2·9 + 2 = 20, c(carry output w - 1) = 1 + 2 = 3.
+The first level of a product tree reads the network inputs, which may be any floats up to the largest: the clip
+above, ρ(f + 1) - ρ(f - 1) merged into the rq layer, cancels in float64 for huge f (issue 15, item 7).  That
+level uses the float-robust clip of ``lemmas.clip`` instead (``level(..., robust=C)``): per leaf x two layers
+p = ρ(x/C + 1), q = ρ(2 - p), cx = 1 - q for C >= 1, and p = ρ(x + C), q = ρ(2C - p), cx = (C - q)/C for C < 1
+(2 + 2 nonzeros; no weight above 1 touches x, so nothing overflows at the largest float; affine on [-C, C], which
+the separable certificates need); the rq layer then reads one unit per input (u_s units 3 nonzeros each, u_a,
+u_b units 2 each; a carried w = cx + 1: 2): 20 p + 2 o instead of 32 p + 2 o.  So a robust first level has
+12 p_1 fewer nonzeros and one more hidden layer than the plain one.
 
 Statement verified (``lemma-F.3-prod``, ``lemma-F.3-mult`` is d = 2, C = M).  For d >= 2, C > 0, 0 < ε:
 the tree network φ (leaves x_i / C, ⌈log2 d⌉ levels of pairwise blocks, an odd value carried, output C^d times
@@ -34,14 +42,16 @@ the root) satisfies, for every x ∈ [-C, C]^d and every x' ∈ R^d,
 
     |φ(x') - Π_i x_i| <= C^d (2^k - 1) 2^{-2m} + d C^{d-1} ‖x' - x‖_∞ <= ε + d C^{d-1} ‖x' - x‖_∞,   k = ⌈log2 d⌉,
 
-and φ(x) = 0 exactly when some x_i = 0.  Proof: the first layer clips, so φ(x') = φ(clip(x'; -C, C)); on the box
+and φ(x) = 0 exactly when some x_i = 0 (in exact arithmetic when C >= 1 or C is a power of two; in float64 always).  Proof: the first layer clips, so φ(x') = φ(clip(x'; -C, C)); on the box
 a node whose children err by <= E_{j-1} (true values in [-1, 1], clipping 1-Lipschitz) errs by
 <= 2^{-2m} + 2 E_{j-1}, so E_k <= (2^k - 1) 2^{-2m}; and |Π c - Π x| <= d C^{d-1} ‖c - x‖_∞ <= d C^{d-1} ‖x' - x‖_∞.
 m is the smallest integer >= 2 with C^d (2^k - 1) 2^{-2m} <= ε.
 Counts (n_1 = d, n_{j+1} = ⌈n_j / 2⌉, p_j = ⌊n_j / 2⌋, o_j = n_j mod 2, j = 1..k):
-    L = k (m + 1) + 1,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/C, 2 C^d),
-    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9.
-For d = 2, C = M (``build_mult``): L = m + 2, W = 9, S = 24 m + 28, B = max(4, 1/M, 2M^2), and
+    L = k (m + 1) + 2,   W = 9 ⌊d/2⌋ + (d mod 2),   B = max(4, 1/(2C) (d even) or 1/C (d odd), 2 C^d)
+    (the weight 1/C of the spec's leaf x/C now multiplies bounded clip units: halved in u = (cx + cy)/2),
+    S = 4d + Σ_{j>=2} (20 p_{j-1} + 3 o_{j-1}) + Σ_j ((24m + 11) p_j + (m + 1) o_j) + 9 - 12 p_1
+(the - 12 p_1 and the + 2 in L: the robust first level),
+For d = 2, C = M (``build_mult``): L = m + 3, W = 9, S = 24 m + 16, B = max(4, 1/(2M), 2M^2), and
 |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with the first term attained at x = y = M 2^{-m}.
 d = 1: φ = clip(x; -C, C) (``lemmas.clip``), exact.
 Float64: values are O(C^d); rounding error is a few hundred eps C^d (measured), so ε >= 1e-12 C^d is resolvable
@@ -54,7 +64,9 @@ import math
 
 import numpy as np
 
+from constructions.affine import Affine
 from constructions.circuit import Circuit, Fn
+from constructions.fnn import FNN
 from constructions.validate import check_eps, check_positive
 
 from .base import Construction
@@ -70,19 +82,44 @@ def clip_cost(f: Fn) -> int:
     return 2 * k + (f.b + 1.0 != 0.0) + (f.b - 1.0 != 0.0)
 
 
-def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> list[Fn]:
+def _robust_clip_layers(c: Circuit, fs: list[Fn], C: float) -> list[Fn]:
+    """clip(f/C; -1, 1) of every functional f by the float-robust clip of ``lemmas.clip`` (two layers, one unit
+    each per input), nothing unbounded reaching the next layer (no cancellation in float64 however large f is):
+      C >= 1:  p = ρ(f/C + 1), q = ρ(2 - p), clip = 1 - q          (weight 1/C <= 1 on f: no overflow);
+      C < 1:   p = ρ(f + C),   q = ρ(2C - p), clip = (C - q)/C    (weight 1 on f: no overflow at the largest float).
+    Both are affine on the box |f| <= C (every pre-activation >= 0 there), f = 0 gives exactly 0 in float64 (and in
+    exact arithmetic when C >= 1 or C is a power of two)."""
+    if C >= 1.0:
+        P = c.layer([f * (1.0 / C) + 1.0 for f in fs])
+        Q = c.layer([2.0 - p for p in P])
+        return [1.0 - q for q in Q]
+    P = c.layer([f + C for f in fs])
+    Q = c.layer([2.0 * C - p for p in P])
+    return [(C - q) * (1.0 / C) for q in Q]
+
+
+def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine, robust: float | None = None
+                    ) -> list[Fn]:
     """One level of products by polarisation, squares and carried values (m + 1 hidden layers): the clip layer
     ρ(f ± 1) of every input, then per product the sawtooth channels of ``channels(ca, cb)`` (pairs (u, full):
     units ρ(±u), ρ(±u - 1/2) when ``full``, else ρ(±u) for |u| <= 1/2), m - 1 transitions, and the output
     ``combine([y per channel])``; per square ("square", a) the one channel u = ca and the output y = f_m(|ca|)
-    (0 <= y - ca^2 <= 2^{-2m-2}); a carried value as in the module docstring."""
+    (0 <= y - ca^2 <= 2^{-2m-2}); a carried value as in the module docstring.  ``robust = C``: the inputs are
+    raw values clipped to [-C, C] and scaled by 1/C by the float-robust two-layer clip (``_robust_clip_layers``,
+    m + 2 hidden layers); for a level that reads unbounded network inputs."""
     if m < 2:
         raise ValueError("a product level needs m >= 2")
-    clip_units = []
-    for op in ops:
-        for f in op[1:]:
-            clip_units += [f + 1.0, f - 1.0]
-    P = c.layer(clip_units)
+    if robust is not None:
+        cl = _robust_clip_layers(c, [f for op in ops for f in op[1:]], float(robust))
+        P = []
+        for v in cl:  # the functionals P_i - P_{i+1} - 1 = v of the plain clip below: P_i = v + 1, P_{i+1} = 0
+            P += [v + 1.0, Fn()]
+    else:
+        clip_units = []
+        for op in ops:
+            for f in op[1:]:
+                clip_units += [f + 1.0, f - 1.0]
+        P = c.layer(clip_units)
     rq, states, i = [], [], 0
     for op in ops:
         if op[0] == "mult":
@@ -126,12 +163,13 @@ def _sawtooth_level(c: Circuit, ops: list[tuple], m: int, channels, combine) -> 
             else combine([sawtooth_out(*st, m) for st in ch]) for ch, op in zip(chans, ops)]
 
 
-def level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
+def level(c: Circuit, ops: list[tuple], m: int, robust: float | None = None) -> list[Fn]:
     """Emit one level (m + 1 hidden layers) of pairwise products and carried values; ``ops`` holds
     ("mult", a, b) or ("carry", v) with functionals of the current layer; returns the output functionals
-    (three squares: 2[f_m(|u_s|) - f_m(|u_a|) - f_m(|u_b|)], module docstring)."""
+    (three squares: 2[f_m(|u_s|) - f_m(|u_a|) - f_m(|u_b|)], module docstring).  ``robust = C``: raw inputs,
+    clipped to [-C, C] and divided by C by the float-robust clip (m + 2 hidden layers)."""
     return _sawtooth_level(c, ops, m, lambda ca, cb: [((ca + cb) * 0.5, True), (ca * 0.5, False), (cb * 0.5, False)],
-                           lambda ys: (ys[0] - ys[1] - ys[2]) * 2.0)
+                           lambda ys: (ys[0] - ys[1] - ys[2]) * 2.0, robust)
 
 
 def pair_level(c: Circuit, ops: list[tuple], m: int) -> list[Fn]:
@@ -161,17 +199,26 @@ def prod_m(d: int, C: float, eps: float) -> int:
     return m
 
 
-def prod_formula(d: int, C: float, m: int) -> dict:
+def prod_formula(d: int, C: float, m: int, robust: bool = True) -> dict:
     ns = tree_shape(d)
     k = len(ns)
-    S = 4 * d + 9
+    if not robust:  # the spec's one-layer clip pairs at the leaves (for leaves that are bounded already)
+        S = 4 * d + 9
+        for j, n in enumerate(ns):
+            p, o = n // 2, n % 2
+            if j > 0:
+                S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
+            S += (24 * m + 11) * p + (m + 1) * o
+        return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
+                "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
+    S = 4 * d + 9 - 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
     for j, n in enumerate(ns):
         p, o = n // 2, n % 2
         if j > 0:
             S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
         S += (24 * m + 11) * p + (m + 1) * o
-    return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
-            "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
+    return {"L": k * (m + 1) + 2, "W": 9 * (d // 2) + d % 2, "S": S,
+            "B": max(4.0, (1.0 if d % 2 else 0.5) / C, 2.0 * (float(C) ** d))}
 
 
 def prod_error_bound(d: int, C: float, m: int) -> float:
@@ -181,12 +228,19 @@ def prod_error_bound(d: int, C: float, m: int) -> float:
 
 
 
-def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Construction:
+def build_prod(d: int, C: float, eps: float, m: int | None = None, robust: bool = True) -> Construction:
     """φ(x) ≈ Π_i x_i on [-C, C]^d with error <= ε and the perturbed-input form (module docstring);
-    ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound)."""
+    ``m`` overrides the sawtooth depth chosen from ε (for experiments; the bound is then prod_error_bound).
+    ``robust=False``: the leaves are clipped by the spec's one-layer pairs ρ(x/C ± 1) (one layer fewer), for
+    callers whose leaves are bounded already (a float-robust clip in front; ``lemmas.gauss_kernel_net``)."""
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
     d, C, eps = int(d), check_positive("C", C), check_eps(eps)
+    if d == 1 and not robust:  # clip(x; -C, C) = ρ(x + C) - ρ(x - C) - C, the spec's pair (bounded inputs only)
+        net = FNN([Affine.dense(np.array([[1.0], [1.0]]), np.array([C, -C])),
+                   Affine.dense(np.array([[1.0, -1.0]]), np.array([-C]))])
+        return Construction(net, {"L": 2, "W": 2, "S": 7, "B": max(1.0, C)}, {"d": 1, "C": C, "eps": eps},
+                            {"exact": True, "error_bound": 0.0, "lipschitz": 1.0})
     if d == 1:
         cl = build_clip(1, -C, C)
         return Construction(cl.net, cl.formula, {"d": 1, "C": C, "eps": eps},
@@ -202,22 +256,24 @@ def build_prod(d: int, C: float, eps: float, m: int | None = None) -> Constructi
         raise ValueError(f"m must be an integer >= 2, got {m!r}")
     m = int(m)
     c = Circuit(d)
-    vals = [x * (1.0 / C) for x in c.inputs()]
+    vals = c.inputs() if robust else [x * (1.0 / C) for x in c.inputs()]
+    first = robust
     while len(vals) > 1:
         ops = [("mult", vals[i], vals[i + 1]) for i in range(0, len(vals) - 1, 2)]
         if len(vals) % 2:
             ops.append(("carry", vals[-1]))
-        vals = level(c, ops, m)
+        vals = level(c, ops, m, robust=C if first else None)  # the first level reads x: float-robust clip
+        first = False
     net = c.net([vals[0] * Cd])
     bound = prod_error_bound(d, C, m)
-    return Construction(net, prod_formula(d, C, m), {"d": d, "C": C, "eps": eps, "m": m},
+    return Construction(net, prod_formula(d, C, m, robust), {"d": d, "C": C, "eps": eps, "m": m},
                         {"error_bound": bound, "lipschitz": d * C ** (d - 1),
                          "min_eps_float64": MIN_REL_EPS * Cd,
                          "claimed": "L = O(log d (log 1/ε + d log C)), W = 48d, S = O(d log 1/ε + d log C), B = C^d"})
 
 
 def mult_formula(M: float, m: int) -> dict:
-    return {"L": m + 2, "W": 9, "S": 24 * m + 28, "B": max(4.0, 1.0 / M, 2.0 * M * M)}
+    return {"L": m + 3, "W": 9, "S": 24 * m + 16, "B": max(4.0, 0.5 / M, 2.0 * M * M)}
 
 
 def build_mult(M: float, eps: float, m: int | None = None) -> Construction:

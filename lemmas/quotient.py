@@ -29,9 +29,10 @@ Counts (rec counts of ``lemmas.rec`` with P, H, m = m_r; clip costs of ``lemmas.
     L = H (m_r + 1) + m_q + 4,
     W = 10 P + 1 (H >= 2),  9 P + 1 (H = 1),
     S = P [20 + 26 (H - 1) + (24 m_r + 11) H + (m_r + 1)(H - 1)] + 1 - (9P + 1)   (rec without its output map)
-        + 6 + H (m_r + 4)                                   (carry of a: layers A, B; one carry per level)
+        + 4 + H (m_r + 4)                                   (carry of a: the float-robust clip ρ(a/A + 1),
+                                                             ρ(2 - ·) in layers A, B; one carry per level)
         + 18 P + 5 + 24 m_q + 11 + 9                        (product level: c(y) = 18P + 2, c(α') = 3; output)
-      = P [29 + 26 (H - 1) + (24 m_r + 11) H + (m_r + 1)(H - 1)] + H (m_r + 4) + 24 m_q + 31,
+      = P [29 + 26 (H - 1) + (24 m_r + 11) H + (m_r + 1)(H - 1)] + H (m_r + 4) + 24 m_q + 29,
     B = max(4, a_P, 2/Δ_0, 1/A, 2A/b_min).
 Float64: the output is of size A/b_min; the verifier's allowance τ = S eps64 A / b_min; ε below 1000 τ is
 INCONCLUSIVE there.  The builder refuses ε_r b_min < 1e-13 (``lemmas.rec.MIN_REL``).
@@ -63,7 +64,7 @@ def quotient_params(A: float, b_min: float, b_max: float, eps: float) -> dict:
 
 def quotient_formula(A: float, b_min: float, p: dict) -> dict:
     P, H, m, mq = p["P"], p["H"], p["m"], p["m_q"]
-    S = P * (29 + 26 * (H - 1) + (24 * m + 11) * H + (m + 1) * (H - 1)) + H * (m + 4) + 24 * mq + 31
+    S = P * (29 + 26 * (H - 1) + (24 * m + 11) * H + (m + 1) * (H - 1)) + H * (m + 4) + 24 * mq + 29
     return {"L": H * (m + 1) + mq + 4, "W": 10 * P + 1 if H >= 2 else 9 * P + 1, "S": S,
             "B": max(4.0, p["a"][-1], 2.0 / p["D"][0], 1.0 / A, 2.0 * (A / b_min))}
 

@@ -131,18 +131,18 @@ def rec_formula(p: dict) -> dict:
 
 def emit_rec(c: Circuit, x: Fn, p: dict, extras: tuple = ()) -> tuple[Fn, list[Fn]]:
     """Emit the rec layers on the input functional ``x``; every functional in ``extras`` is clipped to [-1, 1]
-    and carried alongside (2 units in layer A, 1 in layer B, one carry per level).  Returns the functional
+    and carried alongside (1 unit in layer A, 1 in layer B: the float-robust clip 1 - ρ(2 - ρ(e + 1)); one carry
+    per level).  Returns the functional
     φ(x) ≈ 1/clip(x; a_0, a_P) of the last layer and the carried clip(e; -1, 1)."""
     P, a, D, rho, H, m = p["P"], p["a"], p["D"], p["rho"], p["H"], p["m"]
     unitsA = [a[j + 1] - x for j in range(P)]
-    for e in extras:
-        unitsA += [e + 1.0, e - 1.0]
+    unitsA += [e + 1.0 for e in extras]  # float-robust clip (lemmas.clip): ρ(2 - ρ(e + 1)) = 1 - clip(e; -1, 1)
     UA = c.layer(unitsA)
-    unitsB = [D[j] - UA[j] for j in range(P)] + [UA[P + 2 * i] - UA[P + 2 * i + 1] for i in range(len(extras))]
+    unitsB = [D[j] - UA[j] for j in range(P)] + [2.0 - UA[P + i] for i in range(len(extras))]
     UB = c.layer(unitsB)
     v = [UB[j] * (2.0 / D[j]) - 1.0 for j in range(P)]
     g = [(1.0 - rho[j]) - v[j] * (rho[j] * (1.0 - rho[j])) for j in range(P)]
-    car = [UB[P + i] - 1.0 for i in range(len(extras))]
+    car = [1.0 - UB[P + i] for i in range(len(extras))]
     g, car = horner_levels(c, v, g, rho, H, m, car)
     phi = Fn()
     for j in range(P):

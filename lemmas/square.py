@@ -11,17 +11,19 @@ Then f_m interpolates t^2 linearly on the grid k 2^{-m} (k = 0..2^m), so f_m(t) 
 
 (on one cell of width h = 2^{-m} the chord of t^2 lies above it by at most h^2/4, reached at the midpoint).
 
-Construction (m >= 1).  Hidden layer k carries three functionals of its units: α_k = ρ(g_{k-1}),
+Construction (m >= 1).  Hidden layer k + 1 carries three functionals of its units: α_k = ρ(g_{k-1}),
 β_k = ρ(g_{k-1} - 1/2) and the accumulator γ_k = y_{k-1} = t - Σ_{s<k} g_s / 4^s (>= t^2 >= 0, so it passes ReLU),
 with g_k = 2α_k - 4β_k and y_k = γ_k - g_k / 4^k:
-    layer 1 (1 -> 3): u = (ρ(x), ρ(x - 1/2), ρ(x - 1)); α_1 = u_0 - u_2 = t, β_1 = u_1 - u_2 = ρ(t - 1/2), γ_1 = t;
-    layer k+1 (3 -> 3), k = 1..m-1: A = ρ(2α_k - 4β_k), B = ρ(2α_k - 4β_k - 1/2), C = ρ(γ_k - (2α_k - 4β_k)/4^k);
+    layer 1 (1 -> 1): r = ρ(x);  layer 2 (1 -> 2): q = (ρ(1 - r), ρ(1/2 - r)) = (1 - t, ρ(1/2 - t)), t = clip(x; 0, 1);
+    α_1 = 1 - q_0 = t, β_1 = 1/2 - q_0 + q_1 = ρ(t - 1/2), γ_1 = 1 - q_0 = t   (the float-robust clip of
+    ``lemmas.clip``: the spec's ρ(x), ρ(x - 1/2), ρ(x - 1) with α_1 = u_0 - u_2 cancels in float64 for huge x);
+    layer k+2 (3 -> 3), k = 1..m-1: A = ρ(2α_k - 4β_k), B = ρ(2α_k - 4β_k - 1/2), C = ρ(γ_k - (2α_k - 4β_k)/4^k);
     output: y_m = γ_m - (2α_m - 4β_m)/4^m.
 Counts (every coefficient below is nonzero):
-    L = m + 1,  W = 3,
-    S = 5 + 3 = 8                                 (m = 1: layer 1 has 3 weights + 2 biases; output 3 weights),
-    S = 5 + 10 + 8 (m - 2) + 3 = 8m + 2          (m >= 2: the transition out of layer 1 reads u_0, u_1, u_2:
-                                                  A 3, B 3 + 1 bias, C = u_0/2 + u_1 - 3u_2/2 3; later ones 2, 3, 3),
+    L = m + 2,  W = 3 (2 for m = 1),
+    S = 1 + 4 + 3 = 8                             (m = 1: r 1 weight; q 2 weights + 2 biases; output 1 - 3q_0/2 + q_1),
+    S = 1 + 4 + 8 + 8 (m - 2) + 3 = 8m           (m >= 2: the transition out of layer 2 reads q_0, q_1:
+                                                  A = 2q_0 - 4q_1 2, B 2 + 1 bias, C = 1 - 3q_0/2 + q_1 3; later 2, 3, 3),
     B = 3/2 (m = 1: output coefficient -3/2),  B = 4 (m >= 2: the -4 of 2α - 4β).
 Choice of m for an accuracy ε: the smallest m >= 1 with 2^{-2m-2} <= ε, i.e. m = max(1, ⌈(log2(1/ε) - 2)/2⌉).
 Float64: every weight is dyadic; rounding in g_k grows like 2^k eps but enters with weight 4^{-k}, so the
@@ -64,7 +66,7 @@ def m_for_eps(eps: float) -> int:
 
 
 def square_formula(m: int) -> dict:
-    return {"L": m + 1, "W": 3, "S": 8 if m == 1 else 8 * m + 2, "B": 1.5 if m == 1 else 4.0}
+    return {"L": m + 2, "W": 2 if m == 1 else 3, "S": 8 * m, "B": 1.5 if m == 1 else 4.0}
 
 
 def square_error_bound(m: int) -> float:
@@ -89,8 +91,9 @@ def build_square(eps: float | None = None, m: int | None = None) -> Construction
     m = int(m)
     c = Circuit(1)
     (x,) = c.inputs()
-    u = c.layer([x, x - 0.5, x - 1.0])
-    alpha, beta, gamma = u[0] - u[2], u[1] - u[2], u[0] - u[2]
+    (r,) = c.layer([x])
+    q = c.layer([1.0 - r, 0.5 - r])  # q_0 = 1 - t, q_1 = ρ(1/2 - t): bounded, t = clip(x; 0, 1) = 1 - q_0
+    alpha, beta, gamma = 1.0 - q[0], 0.5 - q[0] + q[1], 1.0 - q[0]
     for k in range(1, m):
         alpha, beta, gamma = c.layer(sawtooth_step(alpha, beta, gamma, k))
     net = c.net([sawtooth_out(alpha, beta, gamma, m)])

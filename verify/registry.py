@@ -82,6 +82,19 @@ def accepts_mutate(claim: Claim) -> bool:
         return False
 
 
+def float64_coverage(checks) -> str:
+    """Whether the claim's certificate covers the float64 evaluation of the stored weights over the whole domain
+    (a passed ``verify.claims.common.float64_check`` with certified bound + E_fl <= ε), or exact arithmetic only."""
+    f64 = [c for c in checks if "float64_covered" in c.detail]
+    if f64 and all(c.detail["float64_covered"] for c in f64):
+        return ("certificate covers the float64 evaluation over the whole domain ("
+                + "; ".join(c.detail["float64_reason"] for c in f64) + ")")
+    why = "; ".join(c.detail["float64_reason"] for c in f64 if not c.detail["float64_covered"]) \
+        or "no float64 rounding analysis for this claim"
+    # a certificate (verify/certify/) bounds the network in exact arithmetic on its stored float64 weights
+    return f"certificate: exact arithmetic on the stored weights only (not the float64 evaluation: {why})"
+
+
 def run_claim(claim: Claim, params: dict | None = None, seed: int = 0, mutate=None) -> Result:
     """Run one claim at ``params`` (defaults filled in) with a reproducible generator; ``mutate`` (a map
     construction -> construction) is handed to runs that accept it (the mutation self-test)."""
@@ -100,7 +113,5 @@ def run_claim(claim: Claim, params: dict | None = None, seed: int = 0, mutate=No
     res.params = p
     res.growth = res.growth or claim.growth
     if any(c.certified and c.passed is True for c in res.checks) and "certificate" not in res.precision:
-        # a certificate (verify/certify/) bounds the network in exact arithmetic on its stored float64 weights; the
-        # float64 evaluation of those weights is covered only by the sampled checks' allowance
-        res.precision += "; certificate: exact arithmetic on the stored weights (not the float64 evaluation)"
+        res.precision += "; " + float64_coverage(res.checks)
     return res

@@ -86,9 +86,28 @@ def table(results: list[Result]) -> str:
     return "\n".join([line(HEADER), line(["-" * x for x in w])] + [line(r) for r in body])
 
 
+def float64_coverage_lines(results: list[Result]) -> list[str]:
+    """Per claim with a float64 rounding analysis (``verify.claims.common.float64_check``): whether its certificate
+    covers the float64 evaluation over the whole domain (certified bound + E_fl <= ε) or exact arithmetic only."""
+    out = []
+    for r in results:
+        f64 = [c for c in r.checks if "float64_covered" in c.detail]
+        if not f64:
+            continue
+        ok = all(c.detail["float64_covered"] for c in f64)
+        why = "; ".join(c.detail["float64_reason"] for c in f64)
+        E = max(c.detail["E_fl"] for c in f64)
+        out.append(f"- {r.claim}: {'float64 evaluation covered' if ok else 'exact arithmetic only'} "
+                   f"(E_fl = {fmt_value(E)}; {why})")
+    return out
+
+
 def markdown(results: list[Result]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows(results)]
+    cov = float64_coverage_lines(results)
+    if cov:
+        lines += ["", "Float64 evaluation (docs/certification.md):"] + cov
     for r in results:
         bad = [c for c in r.checks if c.status != "PASS"]
         if bad or r.error:

@@ -38,7 +38,7 @@ def test_list_and_selected_run(tmp_path):
     # clip is certified exactly (verify/certify/, certify_pl_exact): CERTIFIED, a pass
     want = {"algebra-counts": "PASS", "ssm-evaluation-paths": "PASS", "lemma-F.2-clip": "CERTIFIED"}
     assert all(ln.rstrip().endswith(want[k]) for k, ln in rows.items())
-    assert "a=-2" in rows["lemma-F.2-clip"] and "L=2 W=6 S=21" in rows["lemma-F.2-clip"]
+    assert "a=-2" in rows["lemma-F.2-clip"] and "L=3 W=3 S=18" in rows["lemma-F.2-clip"]
     assert "wall time" in r.stdout and "3 runs: 2 PASS, 1 CERTIFIED" in r.stdout
     assert re.search(r"^\[[123]/3\] algebra-counts \.\.\. PASS", r.stderr, re.M)  # progress on stderr
     rep = json.loads(out.read_text())
@@ -51,7 +51,7 @@ def test_list_and_selected_run(tmp_path):
         assert all(set(c) == CHECK_KEYS for c in x["checks"])
     res = {x["claim"]: x for x in rep["results"]}
     assert res["ssm-evaluation-paths"]["params"]["N"] == 64 and res["lemma-F.2-clip"]["params"]["a"] == -2.0
-    assert res["lemma-F.2-clip"]["counts"] == {"L": 2, "W": 6, "S": 21, "B": 2.0}
+    assert res["lemma-F.2-clip"]["counts"] == {"L": 3, "W": 3, "S": 18, "B": 3.25}
     assert md.read_text().startswith("| claim |")
     r = run("--claim", "algebra-counts", "--quiet")
     assert r.returncode == 0 and r.stderr == ""
@@ -187,7 +187,7 @@ def test_crashing_claim_is_a_fail(monkeypatch, tmp_path, capsys):
 def test_inspect_and_export(tmp_path):
     r = run("inspect", "lemma-F.3-square", "--param", "m=3", "--export", str(tmp_path / "sq"))
     assert r.returncode == 0, r.stderr
-    assert "L=4  W=3  S=26  B=4" in r.stdout  # L = m + 1, S = 8m + 2
+    assert "L=5  W=3  S=24  B=4" in r.stdout  # L = m + 2, S = 8m (the float-robust clip)
     assert "A_1" in r.stdout and "affine+ReLU" in r.stdout and "bit-identical on random inputs: True" in r.stdout
     from constructions import export
     from lemmas import square

@@ -247,7 +247,7 @@ class IntervalNet:
                 if "M" in cd:
                     lay.M, lay.Mabs, lay.Q = (Affine.from_coo(*cd[k][:3], cd[k][3]) for k in ("M", "Mabs", "Q"))
 
-    def propagate(self, lo, hi, return_forms: bool = False):
+    def propagate(self, lo, hi, return_forms: bool = False, layer_bounds: list | None = None):
         """Sound bounds (lb, ub), each (n_boxes, d_out), of the exact-arithmetic network over the boxes
         [lo_i, hi_i] (arrays (n_boxes, d_in), lo <= hi).  With ``return_forms`` also (a, c, e, m, r) of the
         outputs: a (n, d_out, d_in), c and e (n, d_out), centre m and half-width r (n, d_in).
@@ -256,6 +256,8 @@ class IntervalNet:
         only: the products by ``_MatOp`` (dense or CSR, M and |M| in one product), the outward roundings in place,
         and the ReLU relaxation computed on the unstable units only (gathered by index; the stable and dead
         units are the identity and 0 as before), which on a breakpoint-seeded partition are a few per box."""
+        if layer_bounds is not None:  # the per-layer bounds (``verify.certify.float64``) come from the reference path
+            return self.propagate_reference(lo, hi, return_forms, layer_bounds)
         lo = np.asarray(lo, dtype=np.float64)
         hi = np.asarray(hi, dtype=np.float64)
         if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
@@ -380,10 +382,12 @@ class IntervalNet:
         return lb, ub
 
 
-    def propagate_reference(self, lo, hi, return_forms: bool = False):
+    def propagate_reference(self, lo, hi, return_forms: bool = False, layer_bounds: list | None = None):
         """The first implementation of ``propagate`` (block-group products, every ReLU rule evaluated on every
         unit with np.where): the same bounds up to the summation order of the products, several times slower.
-        Kept for ``benchmarks/bench_certificates.py`` and the agreement tests."""
+        Kept for ``benchmarks/bench_certificates.py``, the agreement tests and ``layer_bounds``: a list given there
+        receives the sound (lb, ub) of every map's outputs before its ReLU, each (width, n_boxes)
+        (``verify.certify.float64``)."""
         self._affine()
         lo = np.asarray(lo, dtype=np.float64)
         hi = np.asarray(hi, dtype=np.float64)
@@ -435,6 +439,8 @@ class IntervalNet:
                 break
             rad = round_up(ar + e)
             lb, ub = round_down(c - rad), round_up(c + rad)
+            if layer_bounds is not None:
+                layer_bounds.append((lb, ub))
             dead = ub <= 0
             unstable = (lb < 0) & ~dead
             D = np.where(dead, 0.0, 1.0)
@@ -459,6 +465,8 @@ class IntervalNet:
                 ar = np.where(dead, 0.0, ar)
         rad = round_up(ar + e)
         lb, ub = round_down(c - rad).T, round_up(c + rad).T
+        if layer_bounds is not None:
+            layer_bounds.append((lb.T, ub.T))
         if return_forms:
             return lb, ub, (np.transpose(a, (1, 0, 2)), c.T, e.T, m, r)
         return lb, ub

@@ -18,7 +18,7 @@ from ..certify.tails import affine_on_ray
 from ..checks import EPS64, counts_match, counts_of, err_check
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import bnb_check, mutated
+from .common import FMAX, bnb_check, float64_check, mutated
 
 
 def clip_checks(c, rng: np.random.Generator, n: int = 4000) -> list[Check]:
@@ -64,9 +64,13 @@ def run_clip(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                         [a - 3 * span], [b + 3 * span], 1e-12, False, aux=True,
                         note="the net is exact in exact arithmetic; the bound is the rounding slack of the "
                              "bounding itself; the d-dimensional net is d copies of this one"))
-    checks.append(clip_exact_certificate(c.net, a, b))
+    cert = clip_exact_certificate(c.net, a, b)
+    checks.append(cert)
+    # the float64 net on all of R (the d-dimensional net is d copies of the d = 1 one: proven by the certificate)
+    checks.append(float64_check(c1, -FMAX, FMAX, (a - span, b + span), 0.0, lambda X: np.clip(X[:, 0], a, b), cert,
+                                V=max(abs(a), abs(b), 1.0), inner=(a + b) / 2, domain_text="R (d = 1 copy)"))
     return Result("lemma-F.2-clip", params, checks, counts=counts_of(c.net), formula=c.formula,
-                  growth="exact; L = 2, W = 2d, S = 7d (a, b ≠ 0), B = max(|a|, |b|, 1)")
+                  growth="exact; L = 3, W = d, S = 6d (a, b ≠ 0), B = max(|a|, |b|, b - a, 1)")
 
 
 def clip_exact_certificate(net, a: float, b: float) -> Check:
@@ -126,8 +130,9 @@ def clip_exact_certificate(net, a: float, b: float) -> Check:
 register(Claim(
     id="lemma-F.2-clip",
     paper_ref="Lemma F.2",
-    statement=("For a < b, clip(x; a, b) = ρ(x - a) - ρ(x - b) + a coordinate-wise on R^d, exactly, with L = 2, W = 2d, "
-               "S = 4d + 2d[a≠0] + d[b≠0] (7d when a, b ≠ 0), B = max(|a|, |b|, 1); also |x| = ρ(x) + ρ(-x) "
+    statement=("For a < b, clip(x; a, b) = b - ρ((b - a) - ρ(x - a)) coordinate-wise on R^d, exactly (the float-robust "
+               "form of the spec's ρ(x - a) - ρ(x - b) + a, which cancels in float64 for huge x), with L = 3, W = d, "
+               "S = 4d + d[a≠0] + d[b≠0] (6d when a, b ≠ 0), B = max(|a|, |b|, b - a, 1); also |x| = ρ(x) + ρ(-x) "
                "(S = 4d) and max(x, y) = ρ(x - y) + ρ(y) - ρ(-y) (S = 7), exact."),
     params={"d": 3, "a": -0.5, "b": 1.25},
     sweep=tuple({"d": d, "a": a, "b": b} for d in (1, 4, 16) for a, b in ((0.0, 1.0), (-2.0, 3.0), (-1.0, 0.0))),

@@ -22,6 +22,13 @@ builds its network through the builder in ``lemmas/`` and checks
       certificate (``bnb_check`` and the exact certificates of ``verify.certify``).
 Targets (x^2, xy, Π x_i, e^{-x}, 1/x, a/b, cos, sin) come from numpy / mpmath, never from the networks.
 
+Float64 evaluation (``float64_check``, issue 15 item 7).  A certificate bounds the exact-arithmetic net; the
+float64 net that is exported and run differs from it by at most E_fl over the whole domain up to the largest
+float (``verify.certify.float64``).  The check evaluates the float64 net at the extreme inputs (±1e18, ±1e300,
+±np.finfo(float).max, -0.0, ±5e-324) against the exact target (FAIL above ε + τ), and says whether the
+certificate covers the float64 evaluation: certified bound + E_fl <= ε (``detail['float64_covered']``, read by
+``verify.registry.run_claim`` for the report's precision text).
+
 Float64 decision rule.  The statements are about exact arithmetic; the stored weights are float64 and the forward
 pass rounds.  The allowance τ = S · eps64 · V (S nonzeros, V the size of the output: 1, M^2, C^d, 1/x_min, A/b_min)
 is added to every bound; a bound below 1000 τ cannot be decided and is reported INCONCLUSIVE.
@@ -34,6 +41,7 @@ import dataclasses
 import numpy as np
 
 from ..certify.bnb import cert_check, certify_fnn
+from ..certify.float64 import float64_error
 from ..certify.highprec import float64_agreement, fnn_arb
 from ..certify.piecewise import pl_breakpoints
 from ..checks import SWEEP_EPS, allowance, counts_of
@@ -119,3 +127,63 @@ def rebuilt(build):
 def sweep_eps(lo: float) -> tuple:
     """The ε of the growth sweep (``checks.SWEEP_EPS``) down to ``lo`` (a float64 floor)."""
     return tuple(e for e in SWEEP_EPS if e >= lo * (1 - 1e-12))
+
+
+FMAX = float(np.finfo(np.float64).max)
+EXTREMES = (1e18, -1e18, 1e300, -1e300, FMAX, -FMAX, 0.0, -0.0, 5e-324, -5e-324)
+
+
+def extreme_points(d: int, lo, hi, inner) -> np.ndarray:
+    """Inputs at the extremes of float64 (``EXTREMES`` and the domain ends) inside [lo, hi]: every combination for
+    d <= 2; for d > 2 one coordinate at a time at every extreme, the others at ``inner`` (a point of the domain)."""
+    lo, hi = np.broadcast_to(np.asarray(lo, float), (d,)), np.broadcast_to(np.asarray(hi, float), (d,))
+    inner = np.broadcast_to(np.asarray(inner, float), (d,))
+    vals = [np.array([v for v in EXTREMES + (lo[i], hi[i]) if lo[i] <= v <= hi[i]]) for i in range(d)]
+    if d <= 2:
+        grids = np.meshgrid(*vals, indexing="ij")
+        return np.stack([g.ravel() for g in grids], 1)
+    rows = []
+    for i in range(d):
+        for v in vals[i]:
+            r = inner.copy()
+            r[i] = v
+            rows.append(r)
+    return np.array(rows)
+
+
+def float64_check(c, lo, hi, central, eps: float, target, cert: Check | None, V: float = 1.0, inner=0.0,
+                  n_central: int = 64, output: int = 0, domain_text: str = "R", bands: bool = False,
+                  max_boxes: int | None = None, points: np.ndarray | None = None) -> Check:
+    """The float64 net over the whole domain [lo, hi] (per coordinate, up to ±the largest float): E_fl by
+    ``verify.certify.float64``, the extreme inputs against ``target`` (X (n, d) -> exact values of output
+    ``output``, the clipped continuation where the lemma defines the net on all of R^d; ``points`` replaces the
+    extreme inputs where the domain is not a box), and whether ``cert``
+    (a passed certificate of the claim at its parameters) plus E_fl stays within ε."""
+    d = c.net.d_in
+    res = float64_error(c.net, lo, hi, central[0], central[1], n_central=n_central, bands=bands,
+                        max_boxes=max_boxes or (6000 if d > 1 else 20000))
+    P = extreme_points(d, lo, hi, inner) if points is None else np.asarray(points, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        err = np.abs(c.net(P)[:, output] - target(P))
+    tau = allowance(c.net, V)
+    worst = int(np.argmax(err))
+    ok = bool(err[worst] <= eps + tau)
+    cb = None
+    if cert is not None and cert.certified and cert.passed is True and cert.measured is not None:
+        cb = float(cert.measured)
+    E = float(res.per_output[output])
+    covered = cb is not None and np.isfinite(E) and cb + E <= eps
+    if covered:
+        reason = f"certified bound {cb:.4g} + E_fl {E:.3g} <= ε = {eps:g}"
+    elif cb is None:
+        reason = "no certificate of the claim at its parameters (exact arithmetic or sampled only)"
+    elif not np.isfinite(E):
+        reason = "E_fl unbounded (a possible overflow in the float64 evaluation)"
+    else:
+        reason = f"certified bound {cb:.4g} + E_fl {E:.3g} > ε = {eps:g}: the bound is too tight for the rounding"
+    name = (f"float64 net over x ∈ {domain_text} up to ±{FMAX:.4g}: the extreme inputs (±1e18, ±1e300, ±max, -0.0, "
+            f"±5e-324) within ε + τ of the target, and E_fl = sup |float64 net - exact net| (verify/certify/float64)")
+    det = {"E_fl": E, "certified_bound": cb, "float64_covered": bool(covered), "float64_reason": reason,
+           "float64_analysis": res.as_dict(), "extreme_points": len(P), "worst_extreme": P[worst].tolist(),
+           "worst_extreme_error": float(err[worst]), "float64_allowance": tau}
+    return Check(name, ok, float(err[worst]), eps + tau, det, None if ok else {"x": P[worst].tolist()})

@@ -19,7 +19,7 @@ from ..certify.highprec import net_mp
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import bnb_check, mutated, own_seed, sweep_eps
+from .common import FMAX, bnb_check, float64_check, mutated, own_seed, sweep_eps
 
 # Certification (docs/certification.md): the branch-and-bound of verify/certify/ seeded with the network's
 # float64 breakpoints, at the claim's own parameters whenever that fits ``common.CERT_WORK_MAX`` (rec at its
@@ -140,9 +140,17 @@ def run_cos(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         ea = eps if own else max(eps, COS_CERT_EPS)
         Dc = D if own else Da
         aux = "" if own else f" (auxiliary instance ε = {ea:g}" + ("" if Da == D else f", D = {Da:g}") + ")"
-        checks.append(bnb_check(f"certified{aux}: sup over [-D, D] of |φ_{fn} - {fn}(a x - b)| <= {ea:g} (exact "
-                            f"arithmetic on the stored weights)", cc, trig_enclosure_fast(a, b, fn, -Dc, Dc), [-Dc], [Dc], ea,
-                            own, aux=not own, seed=seed if own else True))
+        chk = bnb_check(f"certified{aux}: sup over [-D, D] of |φ_{fn} - {fn}(a x - b)| <= {ea:g} (exact "
+                        f"arithmetic on the stored weights)", cc, trig_enclosure_fast(a, b, fn, -Dc, Dc), [-Dc], [Dc], ea,
+                        own, aux=not own, seed=seed if own else True)
+        checks.append(chk)
+        # the float64 net on all of R: cos(π g_s(t)) with t = α x + β, i.e. the target where t ∈ [0, 1], else 1
+        al, be = net.notes["alpha"], net.notes["beta"]
+        f = np.cos if fn == "cos" else np.sin
+        t_ends = sorted(((0.0 - be) / al, (1.0 - be) / al))  # where t = α x + β ∈ [0, 1]: the folding region
+        checks.append(float64_check(net, -FMAX, FMAX, (min(-D, t_ends[0]), max(D, t_ends[1])), eps, lambda X, f=f, al=al, be=be: np.where(
+            (al * X[:, 0] + be >= 0) & (al * X[:, 0] + be <= 1), f(a * X[:, 0] - b), 1.0), chk if own else None,
+            V=net.notes["V"], domain_text=f"R ({fn}; outside t ∈ [0, 1] the net's exact continuation is 1)"))
     floor = _cos_floor(a, b, D)
     lo = float(params.get("growth_to", floor))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed a, b, D (float64 floor {floor:g})",

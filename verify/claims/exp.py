@@ -16,7 +16,7 @@ from ..certify.tails import certify_decreasing_tail
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import CERT_EPS_AUX, bnb_check, f64_vs_arb, mutated, own_seed, rebuilt
+from .common import CERT_EPS_AUX, FMAX, bnb_check, f64_vs_arb, float64_check, mutated, own_seed, rebuilt
 
 
 def exp_checks(c, rng: np.random.Generator, n: int = 20000, grid: int = 20001) -> list[Check]:
@@ -30,8 +30,9 @@ def exp_checks(c, rng: np.random.Generator, n: int = 20000, grid: int = 20001) -
     X = np.concatenate([rng.uniform(0, A, (n // 2, 1)), rng.exponential(A, (n // 2, 1))])
     e = err(X)
     out.append(err_check(f"random, {n} points (uniform on [0, A], exponential tail)", e, eps, tau, X))
-    ends = np.array([[0.0], [A], [np.nextafter(A, 0)], [2 * A], [1e3], [1e12], [A / 2 ** c.params["s"]]])
-    out.append(err_check("ends: 0, A, beyond A, huge x", err(ends), eps, tau, ends))
+    ends = np.array([[0.0], [A], [np.nextafter(A, 0)], [2 * A], [1e3], [1e12], [1e18], [1e300], [FMAX],
+                     [A / 2 ** c.params["s"]]])
+    out.append(err_check("ends: 0, A, beyond A, huge x (up to the largest float)", err(ends), eps, tau, ends))
     top = X[np.argsort(-e)[:16]]
     Ls = local_search(err, top, 0.0, 2 * A, rng)
     out.append(err_check("local search from the 16 worst random points", err(Ls), eps, tau, Ls))
@@ -81,6 +82,9 @@ def run_exp(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     elif chk.passed and chk.measured is not None:
         chk.measured = max(chk.measured, tail["bound"])
     checks.append(chk)
+    # the float64 net on all of R (φ(x') = φ(clip(x'; 0, A)): the target e^{-max(x, 0)})
+    checks.append(float64_check(c, -FMAX, FMAX, (0.0, 2 * c.params["A"]), eps, lambda X: np.exp(-np.maximum(X[:, 0], 0)),
+                                chk if own else None, inner=1.0))
     checks.append(growth_check("growth over ε = 1e-1..1e-8", lexp.build_exp, SWEEP_EPS,
                                {"L": 2.0, "W": 0.0, "S": 2.0, "log B": 1.0}, _exp_sample_error,
                                lambda c: 1.0, lexp.MIN_EPS))
@@ -93,7 +97,7 @@ register(Claim(
     paper_ref="Lemma F.3 (exp) (Oko et al. 2023 Lemma F.12)",
     statement=("For 0 < ε < 1, x >= 0 and any x' ∈ R: |φ_exp(x') - e^{-x}| <= ε + |x' - x|.  φ = clip to [0, A], A = ln(2/ε), "
                "Horner for e^{-rz} (degree n) with approximate products, then s squarings; L = (n-1+s)(m+1) + 2, W = 10, "
-               "B = max(4, A), S by the formula in lemmas/exp.py."),
+               "B = max(4, A), S by the formula in lemmas/exp.py; the clip is the float-robust A - ρ(A - ρ(x)), so L = (n-1+s)(m+1) + 3."),
     params={"eps": 1e-6},
     switches={"samples": 20000},
     sweep=tuple({"eps": e, "samples": 100000} for e in (0.5, 1e-2, 1e-5, 1e-8, 1e-10)),

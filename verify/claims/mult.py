@@ -20,7 +20,7 @@ from ..certify.twostage import NotSplittable
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import CERT_EPS_AUX, bnb_check, f64_vs_arb, mutated, rebuilt
+from .common import CERT_EPS_AUX, FMAX, bnb_check, f64_vs_arb, float64_check, mutated, rebuilt
 
 
 def prod_checks(c, rng: np.random.Generator, n: int = 20000, grid: int = 201, exact_pts: int = 6) -> list[Check]:
@@ -140,6 +140,11 @@ def cascade_prod_check(c, d: int, C: float, eps: float) -> Check:
     return chk
 
 
+def _clipped_product(C: float):
+    """The target on all of R^d: Π_i clip(x_i; -C, C) (the net clips its inputs first)."""
+    return lambda X: np.prod(np.clip(X, -C, C), axis=1)
+
+
 def run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     M, eps = float(params["M"]), float(params["eps"])
     c = mutated(lmult.build_mult(M, eps), mutate)
@@ -148,6 +153,8 @@ def run_mult(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     chk = separable_mult_check(c, M, eps) if c.params["m"] <= SEPARABLE_MAX_M else None
     if chk is not None and chk.detail.get("separable_proved"):
         checks.append(chk)
+        checks.append(float64_check(c, -FMAX, FMAX, (-2 * M, 2 * M), eps, _clipped_product(M), chk, V=M * M,
+                                    n_central=16, domain_text="R^2"))
     else:  # beyond ~2^15 pieces per component, or not separable on the box (e.g. a non-dyadic M puts the clip
         # kink a rounding inside it): the 2-D branch-and-bound on an auxiliary instance
         ca = mutated(lmult.build_mult(M, CERT_EPS_AUX), mutate)
@@ -166,7 +173,9 @@ register(Claim(
     paper_ref="Lemma F.3 (mult), d = 2 (Oko et al. 2023 Lemma F.6)",
     statement=("φ(x, y) = M^2 · 2[f_m(|cx+cy|/2) - f_m(|cx|/2) - f_m(|cy|/2)], c = clip(·/M; -1, 1): for (x, y) ∈ [-M, M]^2 and any "
                "(x', y'), |φ(x', y') - xy| <= M^2 2^{-2m} + 2M ‖(x', y') - (x, y)‖_∞ with M^2 2^{-2m} <= ε (attained at "
-               "x = y = M 2^{-m}); φ = 0 exactly when x = 0 or y = 0; L = m + 2, W = 9, S = 24m + 28, B = max(4, 1/M, 2M^2) (" + "the factor 2 against the cited B = M^2 is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale M^2; reaching M^2 exactly would need one more layer to split the scale)."),
+               "x = y = M 2^{-m}); φ = 0 exactly when x = 0 or y = 0; the inputs are clipped by the float-robust symmetric clip "
+               "1 - ρ(2 - ρ(x/M + 1)) (M >= 1; (M - ρ(2M - ρ(x + M)))/M for M < 1); L = m + 3, W = 9, S = 24m + 16, "
+               "B = max(4, 1/(2M), 2M^2) (" + "the factor 2 against the cited B = M^2 is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale M^2; reaching M^2 exactly would need one more layer to split the scale)."),
     params={"M": 2.0, "eps": 1e-6},
     sweep=tuple({"M": M, "eps": e} for M in (0.5, 1.0, 4.0) for e in (1e-2, 1e-6, 1e-9)),
     run=run_mult,
@@ -193,6 +202,10 @@ def run_prod(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         chk = separable_mult_check(c, C, eps) if d == 2 else cascade_prod_check(c, d, C, eps)
     if chk is not None and (chk.detail.get("separable_proved") or chk.detail.get("cascade_proved")):
         checks.append(chk)
+        # d > 2: the first layer reads x exactly (ρ(±x)), so one tail cell per side suffices (float64.axis_cells)
+        checks.append(float64_check(c, -FMAX, FMAX, (-2 * C, 2 * C), eps, _clipped_product(C), chk, V=C ** d,
+                                    n_central=16 if d <= 2 else 1, max_boxes=20000,
+                                    domain_text=f"R^{d}", inner=0.5 * C))
     else:  # as in mult: the 2-D branch-and-bound on an auxiliary instance
         ca = mutated(lmult.build_prod(2, C, CERT_EPS_AUX), mutate)
         checks.append(bnb_check(f"certified (auxiliary instance d = 2, ε = {CERT_EPS_AUX:g}): sup over [-C,C]^2 of "
@@ -215,8 +228,8 @@ register(Claim(
     paper_ref="Lemma F.3 (mult), d-fold (Oko et al. 2023 Lemma F.6)",
     statement=("Binary tree of pairwise products on [-1,1]^2 with clipping between levels, leaves x_i/C, output C^d · root: for "
                "x ∈ [-C, C]^d and any x', |φ(x') - Π x_i| <= C^d (2^k - 1) 2^{-2m} + d C^{d-1} ‖x' - x‖_∞ <= ε + d C^{d-1} ‖x' - x‖_∞, "
-               "k = ⌈log2 d⌉; φ = 0 exactly when some x_i = 0; L = k(m+1) + 1, W = 9⌊d/2⌋ + (d mod 2), "
-               "B = max(4, 1/C, 2C^d) (the factor 2 against the cited B = C^d is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale C^d; reaching C^d exactly would need one more layer to split the scale), S by the level formula of lemmas/mult.py."),
+               "k = ⌈log2 d⌉; φ = 0 exactly when some x_i = 0; the leaves through the float-robust clip of lemmas/mult.py; "
+               "L = k(m+1) + 2, W = 9⌊d/2⌋ + (d mod 2), B = max(4, 1/(2C) (d even) or 1/C (d odd), 2C^d) (the factor 2 against the cited B = C^d is the polarisation coefficient of xy = 2[((x+y)/2)^2 - (x/2)^2 - (y/2)^2], which the output map multiplies by the scale C^d; reaching C^d exactly would need one more layer to split the scale), S by the level formula of lemmas/mult.py."),
     params={"d": 5, "C": 1.5, "eps": 1e-4},
     sweep=tuple({"d": d, "C": C, "eps": e} for d in (2, 3, 8) for C in (0.8, 2.0) for e in (1e-3, 1e-7)),
     run=run_prod,

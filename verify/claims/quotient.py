@@ -18,7 +18,7 @@ from ..certify.twostage import twostage_check
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import mutated, sweep_eps
+from .common import FMAX, float64_check, mutated, sweep_eps
 
 
 def quotient_checks(c, rng: np.random.Generator, n: int = 6000, grid: int = 121) -> list[Check]:
@@ -98,9 +98,15 @@ def run_quotient(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     A, b_min, b_max, eps = (float(params[k]) for k in ("A", "b_min", "b_max", "eps"))
     c = mutated(lq.build_quotient(A, b_min, b_max, eps), mutate)
     checks = quotient_checks(c, rng, n=int(params.get("samples", 6000)))
-    checks.append(twostage_check("certified (two-stage: 1-D stages a, b and the exact separable product level, composed): "
-                           "sup over |a| <= A, b ∈ [b_min, b_max] of |φ - a/b| <= ε (exact arithmetic on the stored "
-                           "weights)", certify_quotient(c.net, A, b_min, b_max, eps), eps))
+    cert = twostage_check("certified (two-stage: 1-D stages a, b and the exact separable product level, composed): "
+                          "sup over |a| <= A, b ∈ [b_min, b_max] of |φ - a/b| <= ε (exact arithmetic on the stored "
+                          "weights)", certify_quotient(c.net, A, b_min, b_max, eps), eps)
+    checks.append(cert)
+    # the float64 net on all of R^2: φ(a', b') = φ(clip(a'; -A, A), clip(b'; b_min, a_P))
+    aP = c.params["a_P"]
+    checks.append(float64_check(c, -FMAX, FMAX, ([-2 * A, 0.0], [2 * A, 1.25 * aP]), eps,
+                                lambda X: np.clip(X[:, 0], -A, A) / np.clip(X[:, 1], b_min, aP), cert, V=A / b_min,
+                                n_central=8, inner=[0.5 * A, b_min], domain_text="R^2 (outside the box: the clipped point)"))
     floor = _quotient_floor(A, b_min, b_max)
     lo = float(params.get("growth_to", floor))
     checks.append(growth_check(f"growth over ε = 1e-1..{lo:g} at fixed A, b range (float64 floor {floor:g})",

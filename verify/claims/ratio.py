@@ -40,7 +40,7 @@ from ..checks import (
 )
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import mutated
+from .common import float64_check, mutated
 
 
 def wedge_points(C, b_min, b_max, rng, n):
@@ -207,10 +207,19 @@ def run_ratio(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     meth = str(params.get("method", "auto"))
     c = mutated(lr.build_ratio(C, b_min, b_max, eps, meth), mutate)
     checks = ratio_checks(c, rng, n=int(params.get("samples", 6000)), outside=bool(int(params.get("outside", 0))))
-    checks.append(twostage_check("certified (two-stage per cell of b: exact α_j, branch-and-bound β_j, exact separable "
-                           "ψ level, composed): sup over the wedge |a| <= C b, b ∈ [b_min, b_max] of |φ - a/b| <= ε "
-                           "(exact arithmetic on the stored weights)",
-                           certify_ratio(c.net, C, b_min, b_max, eps, c.notes["break_points"]), eps))
+    cert = twostage_check("certified (two-stage per cell of b: exact α_j, branch-and-bound β_j, exact separable "
+                          "ψ level, composed): sup over the wedge |a| <= C b, b ∈ [b_min, b_max] of |φ - a/b| <= ε "
+                          "(exact arithmetic on the stored weights)",
+                          certify_ratio(c.net, C, b_min, b_max, eps, c.notes["break_points"]), eps)
+    checks.append(cert)
+    # the float64 net over the wedge's bounding box (E_fl there bounds it on the wedge); the extreme inputs of the
+    # wedge: its corners, a = ±0, subnormal a
+    bs = np.array([b_min, np.nextafter(b_min, np.inf), 1.0, b_max])
+    wedge = np.concatenate([np.stack([s * C * bs, bs], 1) for s in (1.0, -1.0)] +
+                           [np.stack([np.full(4, v), bs], 1) for v in (0.0, -0.0, 5e-324, -5e-324)])
+    checks.append(float64_check(c, [-C * b_max, b_min], [C * b_max, b_max], ([-C * b_max, b_min], [C * b_max, b_max]),
+                                eps, lambda X: X[:, 0] / X[:, 1], cert, V=C, n_central=16, points=wedge,
+                                domain_text="the wedge's bounding box [-C b_max, C b_max] x [b_min, b_max]"))
     # the growth statement is the Horner pieces' (polylog in 1/ε); "auto" emits min(S_horner, S_chord) <= it.
     # The chord pieces alone grow like ε^{-1/2} per piece (no polylog claim; docs/lemmas/lemma-F.4-ratio.md).
     gm = "horner"

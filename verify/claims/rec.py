@@ -21,7 +21,7 @@ from ..certify.highprec import net_mp
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import bnb_check, mutated, own_seed, sweep_eps
+from .common import FMAX, bnb_check, float64_check, mutated, own_seed, sweep_eps
 
 # Certification (docs/certification.md): the branch-and-bound of verify/certify/ seeded with the network's
 # float64 breakpoints, at the claim's own parameters whenever that fits ``common.CERT_WORK_MAX`` (rec at its
@@ -133,12 +133,18 @@ def run_rec(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     ea = eps if own else REC_CERT_EPS
     dom = dom if own else (ea, 1 / ea)
     where = f"[{dom[0]:g}, {dom[1]:g}]" if interval and own else "[ε, 1/ε]"
-    checks.append(bnb_check(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over {where} of "
-                        f"|φ_rec - 1/x| <= {ea:g} (exact arithmetic on the stored weights)", ca,
-                        enclose_taylor_arb(arb_rec, arb_drec, arb_d2rec), [dom[0]], [dom[1]], ea, own,
-                        aux=not own, seed=seed if own else True,
-                        note="the sup-norm clause; the perturbed-input clause follows from it and the clipping "
-                             "(lemmas/rec.py) and is checked by sampling"))
+    chk = bnb_check(f"certified{'' if own else f' (auxiliary instance ε = {ea:g})'}: sup over {where} of "
+                    f"|φ_rec - 1/x| <= {ea:g} (exact arithmetic on the stored weights)", ca,
+                    enclose_taylor_arb(arb_rec, arb_drec, arb_d2rec), [dom[0]], [dom[1]], ea, own,
+                    aux=not own, seed=seed if own else True,
+                    note="the sup-norm clause; the perturbed-input clause follows from it and the clipping "
+                         "(lemmas/rec.py) and is checked by sampling")
+    checks.append(chk)
+    # the float64 net on all of R: φ(x') = φ(clip(x'; x_min, a_P)) (rec's float-robust piece clips)
+    xm, aP = c.params["x_min"], c.params["a_P"]
+    checks.append(float64_check(c, -FMAX, FMAX, (0.0, aP), eps, lambda X: 1.0 / np.clip(X[:, 0], xm, aP),
+                                chk if own else None, V=1.0 / xm, inner=1.0,
+                                domain_text="R (the stated domain [x_min, x_max] ⊂ R; outside, 1/clip(x; x_min, a_P))"))
     lo = float(params.get("growth_to", REC_FLOOR))
     checks.append(growth_check(f"growth on [ε, 1/ε] over ε = 1e-1..{lo:g} (float64 floor {REC_FLOOR:g})",
                                lrec.build_rec, sweep_eps(lo), {"L": 2.0, "W": 3.0, "S": 4.0, "log B": 1.0},

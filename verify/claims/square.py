@@ -15,7 +15,7 @@ from ..certify.piecewise import certify_pl_exact, pl_breakpoints, square_piece_e
 from ..checks import SWEEP_EPS, allowance, counts_match, counts_of, err_check, growth_check, growth_line, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import bnb_check, f64_vs_arb, mutated, rebuilt
+from .common import FMAX, bnb_check, f64_vs_arb, float64_check, mutated, rebuilt
 
 
 def square_checks(c, rng: np.random.Generator, n: int = 20000) -> list[Check]:
@@ -90,8 +90,13 @@ def run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                             "weights)", c, enclose_square, [0.0], [1.0], bnd * (1 + 1e-6), False,
                             note="with the attained check this pins the sup to [2^(-2m-2) - τ, 2^(-2m-2)(1 + 1e-6)]; "
                                  "an attained bound cannot be certified with no slack in floating point"))
+    cert = None
     if m <= SQUARE_EXACT_MAX_M:
-        checks.append(square_exact_certificate(c.net, m))
+        cert = square_exact_certificate(c.net, m)
+        checks.append(cert)
+    # the float64 net on all of R (f_m(clip(x; 0, 1)) approximates clip(x; 0, 1)^2 there)
+    checks.append(float64_check(c, -FMAX, FMAX, (-0.5, 1.5), lsq.square_error_bound(m),
+                                lambda X: np.clip(X[:, 0], 0.0, 1.0) ** 2, cert, inner=0.5))
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
@@ -102,8 +107,8 @@ register(Claim(
     id="lemma-F.3-square",
     paper_ref="Lemma F.3 (engine of mult; Yarotsky 2017)",
     statement=("f_m(x) = t - Σ_{s=1}^m g_s(t)/4^s, t = clip(x; 0, 1), g the tooth: sup_{[0,1]} |f_m(x) - x^2| = 2^{-2m-2}, "
-               "attained at the grid midpoints (2k+1)2^{-m-1}; L = m + 1, W = 3, S = 8m + 2 (m >= 2; 8 at m = 1), "
-               "B = 4 (m >= 2; 3/2 at m = 1)."),
+               "attained at the grid midpoints (2k+1)2^{-m-1}; t by the float-robust clip 1 - ρ(1 - ρ(x)); L = m + 2, "
+               "W = 3 (2 at m = 1), S = 8m, B = 4 (m >= 2; 3/2 at m = 1)."),
     params={"m": 8},
     sweep=tuple({"m": m} for m in (1, 2, 5, 12, 18)),
     run=run_square,

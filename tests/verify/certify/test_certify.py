@@ -267,8 +267,9 @@ def test_affine_on_ray_and_constant_tail():
             for x in (5.0, 17.25, 1e6):
                 assert hp.net_exact(net, [x])[0] == ab[0] * Fraction(x) + ab[1]
     assert found > 0
-    # mutant: the clip's two ReLUs no longer cancel, the net is not constant on the ray
-    bad = mu.perturb_weight(c.net, 1, 0, 1e-3)
+    # mutant: the clip's saturating unit ρ(A - ρ(x)) turned into ρ(A + 1e-3 ρ(x)), which grows on the ray (the
+    # float-robust clip is constant beyond A under any small perturbation of its weights)
+    bad = mu.perturb_weight(c.net, 1, 0, -1.001)
     assert not cf.certify_decreasing_tail(bad, 64 * A, lambda x: (-x).exp(), 0.0, 1e-2)["proved"]
 
 

@@ -80,13 +80,13 @@ def test_separable_range_contains_the_exact_error_of_random_separable_nets(seed)
 def test_cross_talk_or_a_second_form_is_not_separable():
     c = lmult.build_mult(2.0, 1e-4)
     maps = c.net.affine_maps()
-    (r, col, v), b, shape = maps[3]
+    (r, col, v), b, shape = maps[4]  # (maps 0, 1: the float-robust clip; 2: the rq layer; 3: sawtooth state 1)
     # units 0-2 carry the sawtooth state of (x + y)/2, 3-5 of x/2, 6-8 of y/2; a weight from unit 3 into
     # unit 0 joins two components: no longer a sum of 1-D nets of one linear form each
     other = 3
     r2, c2, v2 = np.append(r, 0), np.append(col, other), np.append(v, 1e-3)
-    bad = FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:3]] + [Affine.from_coo(r2, c2, v2, shape, b)]
-              + [Affine.from_coo(*m[0], m[2], m[1]) for m in maps[4:]])
+    bad = FNN([Affine.from_coo(*m[0], m[2], m[1]) for m in maps[:4]] + [Affine.from_coo(r2, c2, v2, shape, b)]
+              + [Affine.from_coo(*m[0], m[2], m[1]) for m in maps[5:]])
     res = certify_separable_quadratic(bad, XY, [-2.0, -2.0], [2.0, 2.0])
     assert not res.proved and "independent" in res.reason
     with pytest.raises(NotSeparable):

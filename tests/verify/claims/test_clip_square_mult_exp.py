@@ -120,10 +120,10 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
     """A perturbed weight in the y-channel of the rq layer breaks the cancellation f(|y|/2) - f(|y|/2)."""
     c = lmult.build_mult(1.0, 1e-4)
     net = c.net
-    # rq layer (map index 1) rows 6, 7 read the y clip units; perturb one of them
-    r, cc, v = net.affine_maps()[1][0]
+    # rq layer (map index 2, after the two float-robust clip layers) rows 6, 7 read the y clip unit; perturb one
+    r, cc, v = net.affine_maps()[2][0]
     k = int(np.flatnonzero(r == 6)[0])
-    mut = mu.perturb_weight(net, 1, k, 1e-6)
+    mut = mu.perturb_weight(net, 2, k, 1e-6)
     chk = cmult.prod_checks(Construction(mut, c.formula, c.params, c.notes), np.random.default_rng(0), n=500,
                          grid=11, exact_pts=4)
     zero = [x for x in chk if x.name.startswith("exact zero")][0]
@@ -279,13 +279,21 @@ def test_invalid_inputs_raise():
 
 
 def test_non_separable_product_falls_back_to_the_auxiliary_certificate():
-    # C = 0.8: fl(1/C) C > 1, so the clip kink sits a rounding inside [-C, C] and the net is not separable on
-    # the box; the 2-D branch-and-bound certifies the auxiliary ε = 1e-2 instance instead (verdict PASS)
+    # C = 1.25: fl(1/C) C > 1, so the clip kink of ρ(x fl(1/C) + 1) sits a rounding inside [-C, C] and the net is
+    # not separable on the box; the 2-D branch-and-bound certifies the auxiliary ε = 1e-2 instance instead (verdict
+    # PASS).  (For C < 1 the float-robust clip ρ(x + C), ρ(2C - ·) has its kinks exactly at ±C: e.g. C = 0.8 is
+    # separable now, see the next test.)
     from verify.certify.separable import certify_separable_quadratic
-    c = lmult.build_prod(2, 0.8, 1e-3)
-    res = certify_separable_quadratic(c.net, [[0, 0.5], [0.5, 0]], [-0.8, -0.8], [0.8, 0.8])
+    c = lmult.build_prod(2, 1.25, 1e-3)
+    res = certify_separable_quadratic(c.net, [[0, 0.5], [0.5, 0]], [-1.25, -1.25], [1.25, 1.25])
     assert not res.proved
-    r = cmult.run_prod({"d": 2, "C": 0.8, "eps": 1e-3}, np.random.default_rng(0))
+    r = cmult.run_prod({"d": 2, "C": 1.25, "eps": 1e-3}, np.random.default_rng(0))
     assert r.verdict == "PASS", _bad(r)
     aux = [ch for ch in r.checks if ch.name.startswith("certified (auxiliary instance d = 2, ε = 0.01)")]
     assert len(aux) == 1 and aux[0].passed and not aux[0].certified
+
+
+def test_robust_clip_below_one_is_separable_on_its_box():
+    from verify.certify.separable import certify_separable_quadratic
+    c = lmult.build_prod(2, 0.8, 1e-3)
+    assert certify_separable_quadratic(c.net, [[0, 0.5], [0.5, 0]], [-0.8, -0.8], [0.8, 0.8]).proved
