@@ -84,6 +84,15 @@ def sample_sequence(rng, N: int, d: int, d_v: int, delta: float, tau: float, kin
     q /= np.linalg.norm(q)
     s_top = 1.0 if tau >= 1 else rng.uniform(max(tau, delta - 1.0), 1.0)
     i_star = int(rng.integers(N)) if pos is None else int(pos)
+    if kind == "floor":  # top score at its floor max(τ, δ - 1), every other key -q (score -1): W near w_min
+        s_top = max(tau, delta - 1.0)
+        K = np.tile(-q, (N, 1))
+        v_top = rng.choice([-1.0, 1.0], size=d_v)
+        V = np.tile(-v_top, (N, 1))
+        K[i_star] = keys_with_scores(rng, q, np.array([s_top]), on_sphere=True)[0] if d > 1 \
+            else np.array([s_top / q[0]])
+        V[i_star] = v_top
+        return np.concatenate([K, V, np.tile(q, (N, 1))], axis=1), i_star
     if kind == "tight":
         s = np.full(N, s_top - delta)
         if d == 1:  # on the 'sphere' of R^1 only ±1: keep |k| <= 1 with the exact margin instead
@@ -152,7 +161,9 @@ def input_sets(rng, N, d, d_v, delta, tau, n_random: int, violate: bool, pooled:
     kind = "pooled" if pooled else "random"
     sets = {kind: [sample_sequence(rng, N, d, d_v, delta, tau, kind) for _ in range(n_random)],
             "tight (margin exactly δ, all keys at s*-δ, unit sphere, values ±1; i* first/middle/last)":
-                [sample_sequence(rng, N, d, d_v, delta, tau, "tight", p) for p in (0, N // 2, N - 1)]}
+                [sample_sequence(rng, N, d, d_v, delta, tau, "tight", p) for p in (0, N // 2, N - 1)],
+            "floor (top score exactly max(τ, δ-1), every other key at -q: W at its smallest; i* first/last)":
+                [sample_sequence(rng, N, d, d_v, delta, tau, "floor", p) for p in (0, N - 1)]}
     if violate:
         bad = []
         for p in (0, N - 1):
@@ -605,6 +616,14 @@ def _perturb(part: str, layer: int, rel: float):
     return mut
 
 
+def drop_tails(c):
+    """The kernel coefficients rounded to float64: every exact part (``constructions.affine.ExactTail``) of f_2 and
+    of the read-out dropped, the float64 arrays kept (what a float64-only builder would have stored)."""
+    def plain(net):
+        return type(net)([lay.with_tail(None) for lay in net.layers])
+    return dataclasses.replace(c, net=dataclasses.replace(c.net, f2=plain(c.net.f2), readout=plain(c.net.readout)))
+
+
 def own_mutants(params: dict) -> list:
     """The block's mutants for ``--mutants`` (the same breakages tests/verify/claims/test_attention.py checks)."""
     return [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
@@ -612,7 +631,8 @@ def own_mutants(params: dict) -> list:
             ("λ four times too small (block built for margin 4δ)", "perturb weight",
              _rebuild(delta=min(2.0, 4 * float(params["delta"])))),
             ("f_1 weight x(1+1e-3), map 3, largest entry", "perturb weight", _perturb("f1", 3, 1e-3)),
-            ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2))]
+            ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2)),
+            ("kernel coefficients rounded to float64 (exact tails dropped)", "perturb weight", drop_tails)]
 
 
 register(Claim(
