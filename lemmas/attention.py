@@ -2,7 +2,8 @@
 
 Statement verified (``lemma-3.3``).  Tokens x_i = (k_i, v_i, q_i) ∈ R^{d + d_v + d}, i = 1..N (N >= 2), with
 ‖k_i‖_2 <= 1, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1.  Let s_i = <k_i, q>, q = q_N.  Hypotheses: a unique maximiser i* with
-margin s_{i*} - s_i >= δ (i ≠ i*), and s_{i*} >= τ (τ given; without it τ = δ - 1, which always holds).  For
+margin s_{i*} - s_i >= δ (i ≠ i*) -- the paper's hypothesis, ``tau=None``, under which s_{i*} >= τ = δ - 1 is all
+that is known -- and, in the cheaper special case, s_{i*} >= τ for a given τ.  For
 every 0 < ε <= 1 the block F = f_2 ∘ g ∘ f_1 built below (f_1, f_2 token-wise ReLU FNNs, g one SSM layer with
 window U = N and only running-sum and identity channels) satisfies
 
@@ -115,10 +116,17 @@ is the ratio net's largest input scale, max_j Δ_j^{-1/2} (the √-split of ``bu
 had 8 N e^{λ(1-τ)}), at τ = 1 one piece of width Δ ≈ (ε/4 + 2ε/6.5)/N, so B ~ (N/ε)^{1/2} and
 log B = O(log(N/ε) + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| enters B of f_2 for the chebyshev route.
 
-Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
-needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
-(rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates the block in
-sound fixed-point interval arithmetic (``verify/claims/attention.py``) where N is small enough.
+Precision (issue 15).  Under the paper's hypothesis (margin only, τ = δ - 1, ``tau=None``) the sums must err by
+E = ε w_min / 6.5 with w_min = e^{-λ(1-τ)}/N, an absolute error far below float64's rounding of the c_α
+(Σ|c_α| 2^{-53}) at small δ: the builder then stores every c_α as a float64 expansion of as many 53-bit parts as
+``coefficient_bits`` asks (``exact_terms``; ``precision=`` bits overrides, and too few bits raise an error naming
+precision and the bits needed, not the degree), and f_2's read-out carries the tails exactly
+(``constructions.affine.ExactTail``: each read-out weight is c_α times a power of two, so the parts stay exact).
+The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block needs
+η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 evaluation bits, and
+the verifier evaluates the exact block (tails included) in sound P-bit fixed-point interval arithmetic
+(``verify/claims/attention.py``).  Default N = 1024, δ = 0.5, d = 1: 65 coefficient bits (106 stored), 95
+evaluation bits, m = 33; the same block with float64-rounded coefficients fails the lemma (docs/lemmas/lemma-3.3.md).
 Where this is loose or the spec is wrong: the spec's "e²λ terms per degree" for the Gaussian route is the
 closed-form K; the minimal K here is λ + O(√(λ log 1/E)).
 """
@@ -334,11 +342,12 @@ def budgets(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | Non
     why = (f"smallest denominator w_min = e^(-λ(1-τ))/N = {w_min:.3g} (λ = {lam:.4g}, τ = {tau_eff:.4g}); the sums "
            f"must err by <= E = ε w_min/{E_DIV} = {E:.3g}, while the coefficients reach Σ|c_α| = {sum_c:.3g}: "
            f"{need} coefficient bits (float64 holds {FLOAT_BITS}); the products resolve η_p = {eta_p:.3g}: "
-           f"{net_bits} evaluation bits ({'float64 suffices' if float64 else 'beyond float64'})")
+           + ("float64 suffices (η_p/2 >= 1e-12, lemmas.mult.MIN_REL_EPS)" if float64 else
+              f"{net_bits} evaluation bits (beyond float64)"))
     return {"lam": lam, "tau": tau_eff, "w_min": w_min, "W_max": W_max, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
             "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "m2": m2, "float64": bool(float64),
             "precision_bits": int(bits), "coef_bits_needed": int(need), "coef_parts": int(parts),
-            "coef_bits": FLOAT_BITS * int(parts), "eval_bits_needed": int(net_bits), "sum_abs_c": sum_c,
+            "coef_bits": FLOAT_BITS * int(parts), "eval_bits_needed": int(bits), "sum_abs_c": sum_c,
             "bits_why": why,
             "E_net_bound": (Gamma1 - Gamma) * pair_error(m) + Gamma * pair_error(m2)}
 

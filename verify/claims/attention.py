@@ -639,21 +639,29 @@ register(Claim(
     id="lemma-3.3",
     paper_ref="Lemma 3.3 (Appendix G)",
     statement=("For tokens (k_i, v_i, q_i) with ‖k_i‖, ‖q_N‖ <= 1, ‖v_i‖_∞ <= 1, a unique maximiser i* of "
-               "s_i = <k_i, q_N> with margin δ and s_{i*} >= τ: the emitted f_2∘g∘f_1 (g: running-sum and identity "
+               "s_i = <k_i, q_N> with margin δ (the paper's hypothesis, default; hypothesis=tau adds s_{i*} >= τ, the "
+               "cheaper special case): the emitted f_2∘g∘f_1 (g: running-sum and identity "
                "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
                "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
     params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0},
     switches={"random": 3, "route": "both", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
               "search": 0, "cert_f1": 1, "hypothesis": "margin", "precision": 0, "side": 1},
-    # the f_1 certificate (exact, ~30 s per block) runs at the default d = 1 block and the sweep's d = 2 block
+    # --full: the paper's hypothesis (margin only) up to N = 2^14 and d = 3, then the τ special case (top score >= τ)
+    # as before.  The f_1 cascade certificate runs where the sawtooth depth allows it (m <= 21: the τ cases, d = 2).
     sweep=tuple({**p, "cert_f1": 0} for p in
-                [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "search": 1} for N in (256, 4096)]
-                + [{"eps": e, "with_d2": 0} for e in (0.3, 0.02)]
-                + [{"delta": m, "with_d2": 0} for m in (1.0, 0.25)]  # δ = 0.25: chebyshev needs 69 bits, N > 128
-                + [{"tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
-                   {"tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
-                   {"delta": 0.15, "with_d2": 0, "N": 64, "random": 1}])
-          + ({"d": 2, "d_v": 1, "N": 512, "delta": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},),
+                [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "random": 2, "side": 0}
+                 for N in (256, 4096)]
+                + [{"N": 16384, "with_d2": 0, "random": 1, "route": "chebyshev", "side": 0}]
+                + [{"eps": e, "with_d2": 0, "side": 0} for e in (0.3, 0.02)]
+                + [{"delta": 1.0, "with_d2": 0, "search": 1}, {"delta": 0.25, "N": 64, "with_d2": 0, "random": 1}]
+                + [{"d": 3, "d_v": 1, "N": 1024, "delta": 1.5, "with_d2": 0, "random": 1, "route": "chebyshev",
+                    "side": 0}]
+                + [{"hypothesis": "tau", "tau": 1.0, "with_d2": 0, "search": 1, "N": N} for N in (256, 4096)]
+                + [{"hypothesis": "tau", "tau": 0.8, "with_d2": 0, "N": 512, "eps": 0.2},
+                   {"hypothesis": "tau", "tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
+                   {"hypothesis": "tau", "delta": 0.15, "with_d2": 0, "N": 64, "random": 1}])
+          + ({"d": 2, "d_v": 1, "N": 512, "delta": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},
+             {"hypothesis": "tau", "tau": 1.0, "cert_f1": 1}),
     run=run_attention,
     mutants=own_mutants,
     build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["delta"]), float(p["eps"]),
