@@ -389,12 +389,17 @@ def growth_rows(d, d_v, base: dict, route: str) -> dict:
             f = la.block_formula(d, d_v, p["N"], p["delta"], p["eps"], p["tau"], route, qb)
             rows.append({var: v, "n": b["n"], "T": b["T"], "m": b["m"], "D": f["D"], "f1.S": f["f1"]["S"],
                          "f1.L": f["f1"]["L"], "f2.S": f["f2"]["S"], "total": f["total_nonzeros"],
-                         "precision_bits": b["precision_bits"]})
+                         "B": max(f["f1"]["B"], f["f2"]["B"]), "precision_bits": b["precision_bits"],
+                         "coef_bits_needed": b["coef_bits_needed"]})
         x = [float(v) if var == "N" else 1.0 / float(v) for v in vals]
         tot = [r["total"] for r in rows]
+        logB = [math.log2(r["B"]) for r in rows]
         out[var] = {"rows": rows,
                     "exponent_vs_log": fit_slope([math.log(v) for v in x], tot) if var != "1/delta" else None,
-                    "exponent_loglog": fit_slope(x, tot)}
+                    "exponent_loglog": fit_slope(x, tot),
+                    # B beside S: B ~ x^a (log-log slope of B) and log B ~ (log x)^b (what a poly-log claim bounds)
+                    "B_exponent_loglog": fit_slope(x, [r["B"] for r in rows]),
+                    "logB_exponent_vs_log": fit_slope([math.log(v) for v in x], logB) if var != "1/delta" else None}
     return out
 
 
@@ -407,6 +412,11 @@ def growth_check(route: str, d: int, g: dict) -> Check:
     ok = bool(sN < 0.5 and se < 0.5 and sd <= d + 1)
     return Check(f"{route}: growth of the counts (formula, N 2^8..2^16, ε 1e-1..1e-4, δ 1..0.25)", ok,
                  max(sN, se), 0.5, {"slope_vs_N": sN, "slope_vs_1/eps": se, "slope_vs_1/delta": sd,
+                                    "B_slope_vs_N": g["N"]["B_exponent_loglog"],
+                                    "B_slope_vs_1/eps": g["1/eps"]["B_exponent_loglog"],
+                                    "logB_exponent_vs_logN": g["N"]["logB_exponent_vs_log"],
+                                    "B_reading": "the verdict reads S (total nonzeros) only; B is reported: B ~ N^a "
+                                                 "(log-log slope) is not poly-log, log B ~ (log N)^b is",
                                     "exponent_vs_logN": g["N"]["exponent_vs_log"],
                                     "exponent_vs_log(1/eps)": g["1/eps"]["exponent_vs_log"],
                                     "claimed": "poly-log in N/ε (paper), polynomial in 1/δ",

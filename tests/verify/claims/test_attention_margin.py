@@ -89,3 +89,40 @@ def test_hypothesis_switch():
     assert cl.hypothesis_tau({"delta": 0.5, "tau": 1.0, "hypothesis": "tau"}) == (1.0, 1.0)
     with pytest.raises(ValueError, match="hypothesis"):
         cl.hypothesis_tau({"delta": 0.5, "tau": 1.0, "hypothesis": "both"})
+
+
+# ------------------------------------------------------------------------ the public margin-only strategy
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from verify import reference as ref  # noqa: E402
+from verify.strategies import key_query_value_sets  # noqa: E402
+
+_BLOCK8 = {}
+
+
+def _block8():
+    """The margin-hypothesis block at N = 8, d = 1, δ = 0.5, ε = 0.1 (small enough to be float64-sound)."""
+    if not _BLOCK8:
+        _BLOCK8["c"] = la.build_attention(1, 1, 8, 0.5, 0.1, None, "gauss")
+    return _BLOCK8["c"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(key_query_value_sets(n=8, d=1, delta=0.5, floor=True))
+def test_floor_strategy_is_the_extreme(s):
+    assert s.gap >= 0.5 and s.scores[s.i_star] == pytest.approx(-0.5, abs=1e-12)
+    assert np.allclose(np.delete(s.scores, s.i_star), -1.0, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.one_of(key_query_value_sets(n=8, d=1, delta=0.5), key_query_value_sets(n=8, d=1, delta=0.5, floor=True)))
+def test_margin_block_on_strategy_inputs(s):
+    """Property test of the margin-only lemma on the public strategy (float64 block: the builder says so)."""
+    c = _block8()
+    assert c.notes["float64"]
+    X = np.concatenate([s.K, s.V, np.tile(s.q, (8, 1))], axis=1)[None]
+    y = c.net.last(X)[0]
+    att = ref.attention_last(s.K[None], s.V[None], s.q[None], c.notes["lam"])[0]
+    assert np.max(np.abs(y - s.target)) <= 0.1
+    assert np.max(np.abs(y - att)) <= 0.05
