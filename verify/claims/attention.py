@@ -679,7 +679,7 @@ register(Claim(
                                        precision=precision_arg(p)).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
     doc="docs/lemmas/lemma-3.3.md",
-    cost=24.0,
+    cost=15.0,
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
                  "route": ("both", *la.ROUTES), "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int, "hypothesis": ("margin", "tau"), "precision": int, "side": int},
