@@ -359,6 +359,68 @@ def local_search_check(c, sets: dict, delta: float, tau: float, rng, steps: int 
                  None if ok else {"i_star": ist, "error": best, "error_to_v*": ev})
 
 
+def _structured(N, d, d_v, q, s_top, s_tie, s_low, frac, v_sign, pos):
+    """Three distinct rows: top key at score s_top (position pos), round(frac (N - 1)) keys at s_low, the rest at
+    s_tie = s_top - δ (ties at exactly δ); keys along q (norm |s| <= 1), values v* = (1, -1, ...) and the others
+    v_sign v*.  Meets the margin hypothesis whenever s_low <= s_tie and |s_top| <= 1."""
+    u = q / np.linalg.norm(q)
+    K = np.tile(s_tie * u, (N, 1))
+    others = [i for i in range(N) if i != pos]
+    n_low = int(round(frac * (N - 1)))
+    for i in others[:n_low]:
+        K[i] = s_low * u
+    K[pos] = s_top * u
+    v = np.array([1.0 if c % 2 == 0 else -1.0 for c in range(d_v)])
+    V = np.tile(v_sign * v, (N, 1))
+    V[pos] = v
+    return np.concatenate([K, V, np.tile(u, (N, 1))], axis=1), pos
+
+
+def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, batch: int = 2) -> Check:
+    """Adversarial local search over hypothesis-satisfying configurations with three distinct token rows (so that
+    blocks beyond float64 are searched on their P-bit enclosures, cost per distinct row): top score s* in
+    [max(τ, δ-1), 1], a fraction of the other keys at a lower score, the rest tied at exactly s* - δ, values ±1,
+    N at the block's own N, top key first or last.  Seeded at the floor (s* = δ - 1, all others at -1).  The
+    objective is the largest of ‖F_N - v*‖/ε, ‖F_N - Attn‖/(ε/2) and chain/E; the climbed maximum must stay
+    <= 1."""
+    d, d_v, N, eps = c.params["d"], c.params["d_v"], c.params["N"], c.params["eps"]
+    E = c.notes["E"]
+    lo_top = max(tau, delta - 1.0)
+    q = np.zeros(d)
+    q[0] = 1.0
+
+    def score(cfg):
+        s_top, low, frac, vs, pos = cfg
+        s_tie = s_top - delta
+        X, i = _structured(N, d, d_v, q, s_top, s_tie, s_tie - low * (s_tie + 1.0), frac, vs, pos)
+        errs, _ = error_checks(c, {"s": [(X, i)]}, delta, tau)
+        vals = [ch.measured / ch.bound for ch in errs if ch.measured is not None and ch.bound]
+        return (max(vals) if vals else float("inf")), errs
+
+    cfg = (lo_top, 1.0, 1.0, -1.0, N - 1)
+    best, errs = score(cfg)
+    tried = 1
+    for step in range(steps):
+        for _ in range(batch):
+            s_top, low, frac, vs, pos = cfg
+            cand = (float(np.clip(s_top + 0.2 * rng.normal() * 0.5 ** step, lo_top, 1.0)),
+                    float(np.clip(low + 0.3 * rng.normal(), 0.0, 1.0)), float(np.clip(frac + 0.3 * rng.normal(), 0, 1)),
+                    float(rng.choice([-1.0, 1.0])), int(rng.choice([0, N - 1])))
+            v, e = score(cand)
+            tried += 1
+            if v > best:
+                cfg, best, errs = cand, v, e
+    ok = bool(best <= 1.0)
+    return Check(f"{c.params['route']}: adversarial search over 3-row configurations (ties at exactly δ, top "
+                 f"first/last, N = {N}; {tried} evaluated)", ok, best, 1.0,
+                 {"worst_config": {"s_top": cfg[0], "low_share": cfg[1], "frac_low": cfg[2], "v_sign": cfg[3],
+                                   "pos": cfg[4]},
+                  "worst_errors": {ch.name.split(": ")[-1]: ch.measured for ch in errs},
+                  "objective": "max(‖F_N - v*‖/ε, ‖F_N - Attn‖/(ε/2), chain/E)",
+                  "precision": errs[0].detail.get("precision") if errs and errs[0].detail else None},
+                 None if ok else {"config": cfg, "ratio": best})
+
+
 def route_table(d, d_v, N, delta, eps, tau) -> list[dict]:
     """Both routes side by side from the budgets and the exact formula (nothing evaluated)."""
     rows = []
@@ -530,6 +592,8 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
                                             f"pieces per input, beyond the cascade's {CERT_MAX_PIECES}")
         if int(params.get("search", 0)) and c.notes["float64"]:
             checks.append(local_search_check(c, sets, delta, tau, rng))
+        if int(params.get("adv", 0)):
+            checks.append(structured_search_check(c, delta, tau, rng))
         rows += rw
         formulas[route] = c.formula
         counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],
@@ -655,7 +719,8 @@ register(Claim(
                "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
     params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0},
     switches={"random": 3, "route": "both", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
-              "search": 0, "cert_f1": 1, "hypothesis": "margin", "precision": 0, "side": 1},
+              "search": 0, "cert_f1": 1, "hypothesis": "margin", "precision": 0, "side": 1,
+              "adv": 1},
     # --full: the paper's hypothesis (margin only) up to N = 2^14 and d = 3, then the τ special case (top score >= τ)
     # as before.  The f_1 cascade certificate runs where the sawtooth depth allows it (m <= 21: the τ cases, d = 2).
     sweep=tuple({**p, "cert_f1": 0} for p in
@@ -682,5 +747,6 @@ register(Claim(
     cost=15.0,
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
                  "route": ("both", *la.ROUTES), "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
-                 "search": int, "cert_f1": int, "hypothesis": ("margin", "tau"), "precision": int, "side": int},
+                 "search": int, "cert_f1": int, "hypothesis": ("margin", "tau"), "precision": int, "side": int,
+                 "adv": int},
 ))
