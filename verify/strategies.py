@@ -172,6 +172,10 @@ def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight
             K[i] = K[i] - (delta - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
             K[i] /= max(1.0, np.linalg.norm(K[i]) / _SHRINK)
             sc = K @ q
+            if sc[i_star] - sc[i] < delta:  # k_i at the sphere along -q: raise the top key instead
+                K[i_star] = K[i_star] + (delta - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
+                K[i_star] /= max(1.0, np.linalg.norm(K[i_star]) / _SHRINK)
+                sc = K @ q
         else:  # pragma: no cover - a few ulps always suffice
             raise AssertionError("could not restore the delta in float64")
     gap = float(sc[i_star] - np.max(np.delete(sc, i_star))) if n > 1 else float("inf")
