@@ -12,10 +12,18 @@ a general sparse matrix is bucketed into groups of one row each (r = 1) by row l
 
 The coordinate list (COO) of A is always available (``coo``), so counts and exports read the very entries
 the forward pass multiplies by.
+
+Weights beyond float64 (issue 15).  A map may carry an ``ExactTail``: its exact value is the non-overlapping
+float64 expansion A = A_0 + T_1 + ... + T_r, b = b_0 + t_1 + ... + t_r (an exact dyadic sum), where A_0, b_0 are the
+float64 arrays every fast path multiplies by (A_0 the rounding of the exact value) and the tails sit on stored
+nonzero entries of A_0 (the sparsity, hence S, is that of A_0).  The exact evaluators
+(``verify/certify/fixedpoint.py``) and export read the tails; ``max_abs`` (B) is the float64 rounding of the exact
+largest magnitude.  A map without a tail is exactly its float64 arrays, as before.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,12 +60,27 @@ class BlockGroup:
         return self.W.shape  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class ExactTail:
+    """The parts beyond float64 of an affine map (module docstring): entry (rows[j], cols[j]) of A is
+    A_0[rows[j], cols[j]] + Σ_p parts[p, j] exactly, and b = b_0 + Σ_p b_parts[p]."""
+
+    rows: np.ndarray  # (nnz,) int64
+    cols: np.ndarray  # (nnz,) int64
+    parts: np.ndarray  # (r, nnz) float64
+    b_parts: np.ndarray  # (r, d_out) float64
+
+    @property
+    def r(self) -> int:
+        return int(self.parts.shape[0])
+
+
 class Affine:
     """The affine map x -> A x + b with A stored as block groups (see the module docstring)."""
 
-    __slots__ = ("d_in", "d_out", "groups", "b", "_dense_rows", "_cols_identity")
+    __slots__ = ("d_in", "d_out", "groups", "b", "tail", "_dense_rows", "_cols_identity")
 
-    def __init__(self, d_in: int, d_out: int, groups, b=None, *, validate: bool = True):
+    def __init__(self, d_in: int, d_out: int, groups, b=None, *, validate: bool = True, tail: ExactTail | None = None):
         if int(d_in) != d_in or int(d_out) != d_out or d_in < 1 or d_out < 1:
             raise ValueError(f"affine map dimensions must be positive integers, got d_in={d_in}, d_out={d_out}")
         self.d_in, self.d_out = int(d_in), int(d_out)
@@ -77,6 +100,7 @@ class Affine:
             raise ValueError(f"bias must have shape ({self.d_out},), got {self.b.shape}")
         if validate:
             self._validate()
+        self.tail = None if tail is None else self._check_tail(tail)
         # A single group covering every row in order: the output is written directly, no scatter.
         one = len(self.groups) == 1
         self._dense_rows = one and np.array_equal(self.groups[0].rows.ravel(), np.arange(self.d_out))
@@ -99,6 +123,41 @@ class Affine:
             k = np.concatenate(keys)
             if np.unique(k).size != k.size:
                 raise ValueError("two block groups cover the same matrix entry")
+
+    def _check_tail(self, t: ExactTail) -> ExactTail:
+        rows = np.asarray(t.rows, dtype=np.int64).ravel()
+        cols = np.asarray(t.cols, dtype=np.int64).ravel()
+        parts = as_finite("tail parts", t.parts, 2)
+        bp = as_finite("bias tail parts", t.b_parts, 2)
+        if parts.shape != (parts.shape[0], rows.size) or cols.size != rows.size or bp.shape != (parts.shape[0], self.d_out):
+            raise ValueError(f"exact tail shapes do not fit: rows {rows.shape}, cols {cols.shape}, parts {parts.shape}, "
+                             f"b_parts {bp.shape} (d_out {self.d_out})")
+        r, c, v = self.coo()
+        key = set((r[v != 0] * self.d_in + c[v != 0]).tolist())
+        if any(k not in key for k in (rows * self.d_in + cols).tolist()):
+            raise ValueError("an exact tail entry sits outside the stored nonzero entries of the map")
+        if np.any((bp != 0).any(axis=0) & (self.b == 0)):
+            raise ValueError("a bias tail sits on a zero bias entry")
+        return ExactTail(rows, cols, parts, bp)
+
+    def with_tail(self, tail: ExactTail | None) -> "Affine":
+        """The same float64 map with the exact parts ``tail`` (or none)."""
+        out = Affine(self.d_in, self.d_out, self.groups, self.b, validate=False, tail=tail)
+        return out
+
+    def exact_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, parts (1 + r, nnz), b_parts (1 + r, d_out)) in ``coo`` order: part 0 the float64 entries,
+        the rest the tails (zero where an entry has none); the exact value is the sum over the first axis."""
+        r, c, v = self.coo()
+        if self.tail is None:
+            return r, c, v[None, :], self.b[None, :]
+        t = self.tail
+        pos = {k: j for j, k in enumerate((r * self.d_in + c).tolist())}
+        idx = np.array([pos[k] for k in (t.rows * self.d_in + t.cols).tolist()], dtype=np.int64)
+        parts = np.zeros((1 + t.r, v.size))
+        parts[0] = v
+        parts[1:, idx] = t.parts
+        return r, c, parts, np.concatenate([self.b[None, :], t.b_parts])
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -158,9 +217,19 @@ class Affine:
 
     @property
     def max_abs(self) -> float:
+        """max(max|A|, max|b|) of the exact values (the float64 rounding of the exact maximum; for a map without
+        tail, its float64 entries)."""
         m = float(np.max(np.abs(self.b))) if self.b.size else 0.0
         for g in self.groups:
             m = max(m, float(np.max(np.abs(g.W))))
+        if self.tail is not None:  # exact sums (math.fsum rounds the exact sum once) of the entries with tails
+            _, _, parts, bp = self.exact_parts()
+            cols = np.flatnonzero((parts[1:] != 0).any(axis=0))
+            ex = [abs(math.fsum(parts[:, j].tolist())) for j in cols]
+            ex += [abs(math.fsum(bp[:, j].tolist())) for j in np.flatnonzero((bp[1:] != 0).any(axis=0))]
+            plain_A = np.abs(parts[0][np.setdiff1d(np.arange(parts.shape[1]), cols)])
+            plain_b = np.abs(bp[0][~(bp[1:] != 0).any(axis=0)])
+            m = max([float(plain_A.max(initial=0.0)), float(plain_b.max(initial=0.0))] + ex)
         return m
 
     def describe(self) -> str:
@@ -213,6 +282,9 @@ class Affine:
         """outer ∘ self: x -> A_o (A x + b) + b_o, merged into one affine map."""
         if outer.d_in != self.d_out:
             raise ValueError(f"cannot compose: outer map takes {outer.d_in} inputs, inner gives {self.d_out}")
+        if self.tail is not None or outer.tail is not None:
+            raise ValueError("a map with exact tails cannot be merged by a float64 product (its exact value would be "
+                             "rounded); join by concatenation (constructions.algebra.concat) instead")
         b = outer(self.b[None, :])[0]
         if self._dense_rows and outer._dense_rows and self.d_out * self.d_in <= _DENSE_LIMIT \
                 and outer.d_out * outer.d_in <= _DENSE_LIMIT:
@@ -224,19 +296,28 @@ class Affine:
         """[A; -A], [b; -b]: the map x -> (A x + b, -(A x + b))."""
         groups = [BlockGroup(np.concatenate([g.rows, g.rows + self.d_out]), np.concatenate([g.cols, g.cols]),
                              np.concatenate([g.W, -g.W])) for g in self.groups]
-        return Affine(self.d_in, 2 * self.d_out, groups, np.concatenate([self.b, -self.b]), validate=False)
+        t = self.tail
+        tail = None if t is None else ExactTail(np.concatenate([t.rows, t.rows + self.d_out]),
+                                                np.concatenate([t.cols, t.cols]), np.concatenate([t.parts, -t.parts], 1),
+                                                np.concatenate([t.b_parts, -t.b_parts], 1))
+        return Affine(self.d_in, 2 * self.d_out, groups, np.concatenate([self.b, -self.b]), validate=False, tail=tail)
 
     def negated_cols(self) -> "Affine":
         """[A, -A] with the same bias: (y+, y-) -> A (y+ - y-) + b."""
         groups = [BlockGroup(g.rows, np.concatenate([g.cols, g.cols + self.d_in], axis=1),
                              np.concatenate([g.W, -g.W], axis=2)) for g in self.groups]
-        return Affine(2 * self.d_in, self.d_out, groups, self.b, validate=False)
+        t = self.tail
+        tail = None if t is None else ExactTail(np.concatenate([t.rows, t.rows]), np.concatenate([t.cols, t.cols + self.d_in]),
+                                                np.concatenate([t.parts, -t.parts], 1), t.b_parts)
+        return Affine(2 * self.d_in, self.d_out, groups, self.b, validate=False, tail=tail)
 
 
 def stack(maps: list[Affine], shared_input: bool) -> Affine:
     """Stack affine maps: outputs concatenated; inputs shared or concatenated (block-diagonal)."""
     d_out = sum(m.d_out for m in maps)
     d_in = maps[0].d_in if shared_input else sum(m.d_in for m in maps)
+    if any(m.tail is not None for m in maps):
+        raise ValueError("stacking maps with exact tails is not supported (their tails would be dropped)")
     if shared_input and any(m.d_in != d_in for m in maps):
         raise ValueError(f"parallel nets on a shared input must take the same input dimension, got "
                          f"{[m.d_in for m in maps]}")

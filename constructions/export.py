@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .affine import Affine, BlockGroup
+from .affine import Affine, BlockGroup, ExactTail
 from .fnn import FNN
 from .model import Decoding, Embedding, SSMModel
 from .ssm import SSMChannel, SSMLayer
@@ -40,7 +40,13 @@ def _fnn_manifest(f: FNN, w: _Writer, pre: str) -> dict:
         groups = [{"shape": list(g.W.shape), "rows": w.put(f"{p}/g{j}/rows", g.rows),
                    "cols": w.put(f"{p}/g{j}/cols", g.cols), "W": w.put(f"{p}/g{j}/W", g.W)}
                   for j, g in enumerate(lay.groups)]
-        layers.append({"d_in": lay.d_in, "d_out": lay.d_out, "b": w.put(f"{pre}/b{i + 1}", lay.b), "groups": groups})
+        entry = {"d_in": lay.d_in, "d_out": lay.d_out, "b": w.put(f"{pre}/b{i + 1}", lay.b), "groups": groups}
+        if lay.tail is not None:  # exact parts beyond float64 (docs/weights-format.md, "Exact tails"); absent otherwise
+            t = lay.tail
+            entry["exact_tail"] = {"rows": w.put(f"{p}/tail/rows", t.rows), "cols": w.put(f"{p}/tail/cols", t.cols),
+                                   "parts": w.put(f"{p}/tail/parts", t.parts),
+                                   "b_parts": w.put(f"{p}/tail/b_parts", t.b_parts)}
+        layers.append(entry)
     return {"kind": "fnn", "d_in": f.d_in, "d_out": f.d_out, "activation": "relu", "layers": layers}
 
 
@@ -130,7 +136,9 @@ def _fnn_load(m: dict, a) -> FNN:
     layers = []
     for lay in m["layers"]:
         groups = [BlockGroup(a[g["rows"]], a[g["cols"]], a[g["W"]]) for g in lay["groups"]]
-        layers.append(Affine(lay["d_in"], lay["d_out"], groups, a[lay["b"]]))
+        t = lay.get("exact_tail")
+        tail = None if t is None else ExactTail(a[t["rows"]], a[t["cols"]], a[t["parts"]], a[t["b_parts"]])
+        layers.append(Affine(lay["d_in"], lay["d_out"], groups, a[lay["b"]], tail=tail))
     return FNN(layers)
 
 

@@ -112,6 +112,20 @@ class FNN:
         """The flat list [((rows, cols, vals), b_i, (d_i, d_{i-1}))] of the maps A_i, b_i."""
         return [(lay.coo(), lay.b, (lay.d_out, lay.d_in)) for lay in self.layers]
 
+    def exact_maps(self) -> list[tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, tuple[int, int]]]:
+        """Like ``affine_maps`` but with the exact values (``constructions.affine.ExactTail``): vals of shape
+        (1 + r, nnz) and b of shape (1 + r, d_i), whose sums over the first axis are the exact entries."""
+        out = []
+        for lay in self.layers:
+            r, c, parts, bp = lay.exact_parts()
+            out.append(((r, c, parts), bp, (lay.d_out, lay.d_in)))
+        return out
+
+    @property
+    def has_tails(self) -> bool:
+        """Whether some map carries exact parts beyond its float64 arrays."""
+        return any(lay.tail is not None for lay in self.layers)
+
     def dense_maps(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """[(A_i, b_i)] as dense arrays (small nets only)."""
         return [(lay.to_dense(), lay.b.copy()) for lay in self.layers]

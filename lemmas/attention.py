@@ -2,7 +2,8 @@
 
 Statement verified (``lemma-3.3``).  Tokens x_i = (k_i, v_i, q_i) ∈ R^{d + d_v + d}, i = 1..N (N >= 2), with
 ‖k_i‖_2 <= 1, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1.  Let s_i = <k_i, q>, q = q_N.  Hypotheses: a unique maximiser i* with
-margin s_{i*} - s_i >= δ (i ≠ i*), and s_{i*} >= τ (τ given; without it τ = δ - 1, which always holds).  For
+margin s_{i*} - s_i >= δ (i ≠ i*) -- the paper's hypothesis, ``tau=None``, under which s_{i*} >= τ = δ - 1 is all
+that is known -- and, in the cheaper special case, s_{i*} >= τ for a given τ.  For
 every 0 < ε <= 1 the block F = f_2 ∘ g ∘ f_1 built below (f_1, f_2 token-wise ReLU FNNs, g one SSM layer with
 window U = N and only running-sum and identity channels) satisfies
 
@@ -115,10 +116,17 @@ is the ratio net's largest input scale, max_j Δ_j^{-1/2} (the √-split of ``bu
 had 8 N e^{λ(1-τ)}), at τ = 1 one piece of width Δ ≈ (ε/4 + 2ε/6.5)/N, so B ~ (N/ε)^{1/2} and
 log B = O(log(N/ε) + λ(1 - τ)) still; B of f_1 is 4 (sawtooth), and |c_α| enters B of f_2 for the chebyshev route.
 
-Precision.  The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block
-needs η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 bits
-(rounding of ~300 operations per product below η_p/2 and N-term sums), and the verifier evaluates the block in
-sound fixed-point interval arithmetic (``verify/claims/attention.py``) where N is small enough.
+Precision (issue 15).  Under the paper's hypothesis (margin only, τ = δ - 1, ``tau=None``) the sums must err by
+E = ε w_min / 6.5 with w_min = e^{-λ(1-τ)}/N, an absolute error far below float64's rounding of the c_α
+(Σ|c_α| 2^{-53}) at small δ: the builder then stores every c_α as a float64 expansion of as many 53-bit parts as
+``coefficient_bits`` asks (``exact_terms``; ``precision=`` bits overrides, and too few bits raise an error naming
+precision and the bits needed, not the degree), and f_2's read-out carries the tails exactly
+(``constructions.affine.ExactTail``: each read-out weight is c_α times a power of two, so the parts stay exact).
+The float64 product nets are resolvable down to η = 1e-12 (``lemmas.mult.MIN_REL_EPS``); the block needs
+η_p/2 >= 1e-12 for float64, otherwise ``precision_bits`` = ⌈log2(600 / η_p)⌉ + ⌈log2 N⌉ + 8 evaluation bits, and
+the verifier evaluates the exact block (tails included) in sound P-bit fixed-point interval arithmetic
+(``verify/claims/attention.py``).  Default N = 1024, δ = 0.5, d = 1: 65 coefficient bits (106 stored), 95
+evaluation bits, m = 33; the same block with float64-rounded coefficients fails the lemma (docs/lemmas/lemma-3.3.md).
 Where this is loose or the spec is wrong: the spec's "e²λ terms per degree" for the Gaussian route is the
 closed-form K; the minimal K here is λ + O(√(λ log 1/E)).
 """
@@ -134,6 +142,7 @@ import mpmath
 import numpy as np
 
 from constructions import algebra
+from constructions.affine import Affine, ExactTail
 from constructions.fnn import FNN
 from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
@@ -204,26 +213,68 @@ def power_coefficients(route: str, lam: float, n: int, dps: int = 60) -> list:
         return p, tail
 
 
+FLOAT_BITS = 53  # one float64 part
+
+
 @lru_cache(maxsize=64)
-def term_coefficients(route: str, lam: float, n: int, d: int):
-    """(alphas, c_α as float64, exact truncation + coefficient-rounding bound, Γ = Σ_{α≠0} |c_α|)."""
-    p, tail = power_coefficients(route, lam, n)
+def exact_terms(route: str, lam: float, n: int, d: int, parts: int = 1):
+    """The coefficients c_α stored as float64 expansions of ``parts`` parts (each the rounding of what the earlier
+    parts leave; parts = 1: plain float64): (alphas, parts array (parts, T), bound, Γ) with bound = the truncation
+    bound + Σ_α |c_α - Σ_p parts[p, α]| + an allowance for the mpmath evaluation (Σ_α |c_α| 10^{-(dps - 15)}),
+    computed at dps = 60 + 16 parts digits (``power_coefficients``)."""
+    dps = 60 + 16 * parts
+    p, tail = power_coefficients(route, lam, n, dps)
     al = multi_indices(n, d)
-    with mpmath.workdps(60):
+    with mpmath.workdps(dps):
         exact = [p[sum(a)] * mpmath.factorial(sum(a)) / mpmath.fprod(mpmath.factorial(x) for x in a) for a in al]
-        c = np.array([float(x) for x in exact])
-        rounding = mpmath.fsum(abs(mpmath.mpf(float(x)) - x) for x in exact)
-        bound = tail + rounding
-    return al, c, float(bound), float(np.sum(np.abs(c[1:])))
+        P = np.zeros((parts, len(al)))
+        rounding = mpmath.mpf(0)
+        for j, x in enumerate(exact):
+            rem = x
+            for q in range(parts):
+                P[q, j] = float(rem)
+                rem = rem - mpmath.mpf(P[q, j])
+            rounding += abs(rem)
+        allowance = mpmath.fsum(abs(x) for x in exact) * mpmath.mpf(10) ** (-(dps - 15))
+        bound = tail + rounding + allowance
+    return al, P, float(mpmath.mpf(bound) * (1 + mpmath.mpf(2) ** -50)), float(np.sum(np.abs(P[0, 1:])))
 
 
-def degree_for(route: str, lam: float, d: int, target: float) -> int:
-    """The smallest n >= 2 whose truncation bound (with coefficient rounding) is <= target."""
+def term_coefficients(route: str, lam: float, n: int, d: int, parts: int = 1):
+    """(alphas, c_α rounded to float64 (the first part), truncation + coefficient-rounding bound of the stored
+    expansion of ``parts`` parts, Γ = Σ_{α≠0} |c_α|)."""
+    al, P, bound, Gamma = exact_terms(route, lam, n, d, parts)
+    return al, P[0], bound, Gamma
+
+
+def coefficient_bits(route: str, lam: float, n: int, d: int, room: float) -> int:
+    """Bits the stored c_α need so that their rounding fits ``room`` (the absolute error the sums may still spend
+    after truncation): ⌈log2(Σ_α |c_α| / room)⌉ + 1 (relative error 2^{-b} per coefficient)."""
+    _, P, _, _ = exact_terms(route, lam, n, d, 1)
+    tot = float(np.sum(np.abs(P[0])))
+    return max(FLOAT_BITS, math.ceil(math.log2(tot / room)) + 1) if room > 0 else 10 ** 6
+
+
+def degree_for(route: str, lam: float, d: int, target: float, parts: int = 1) -> int:
+    """The smallest n >= 2 whose truncation bound (with the rounding of the c_α stored in ``parts`` float64
+    parts) is <= target.  When truncation alone fits but the stored coefficients cannot, the error names the
+    precision (bits) needed, not the degree."""
     tails = truncation_tails(route, lam, MAX_DEGREE)
+    n_tr = None
     for n in range(2, MAX_DEGREE + 1):
-        if tails[n] <= target / 2 and term_coefficients(route, lam, n, d)[2] <= target:
-            return n
-    raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
+        if tails[n] <= target / 2:
+            n_tr = n_tr or n
+            if exact_terms(route, lam, n, d, parts)[2] <= target:
+                return n
+            if n >= n_tr + DEGREE_SLACK:
+                break
+    if n_tr is None:
+        raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
+    need = coefficient_bits(route, lam, n_tr, d, target - float(tails[n_tr]))
+    raise ValueError(f"precision: the kernel coefficients stored in {FLOAT_BITS * parts} bits cannot meet the sums' "
+                     f"target {target:.3g} (degree {n_tr} truncates within it); they need about {need} bits "
+                     f"(Σ|c_α| = {float(np.sum(np.abs(exact_terms(route, lam, n_tr, d, 1)[1][0]))):.3g} against "
+                     f"{target:.3g}); build with precision >= {need}")
 
 
 pair_error = square_error_bound  # η(m) = 2^{-2m-2}: the error of one two-square product (``pair_level``) on [-1, 1]^2
@@ -237,19 +288,39 @@ def m_for(eta: float) -> int:
     return m
 
 
-def budgets(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | None, route: str) -> dict:
-    """Every budget of the module docstring as numbers (λ, w_min, E, n, T, Γ, η_p, m, precision)."""
+def budgets(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | None, route: str,
+            precision: int | None = None) -> dict:
+    """Every budget of the module docstring as numbers (λ, w_min, E, n, T, Γ, η_p, m, precision).
+
+    precision: bits of the stored kernel coefficients (rounded up to whole float64 parts of 53 bits); None: the
+    fewest that the budget needs (``coef_bits_needed``, float64 when that suffices)."""
     lam = lam_for(N, eps, delta)
     tau_eff = delta - 1.0 if tau is None else float(tau)
     w_min = math.exp(-lam * (1.0 - tau_eff)) / N
     E = eps * w_min / E_DIV
+    # coefficient precision: what the smallest degree that truncates within E/4 needs for its rounding
+    target = E / 2
+    tails = truncation_tails(route, lam, MAX_DEGREE)
+    n_tr = next((n for n in range(2, MAX_DEGREE + 1) if tails[n] <= target / 2), None)
+    if n_tr is None:
+        raise ValueError(f"kernel degree above {MAX_DEGREE} needed (λ={lam:.4g}, target {target:.3g})")
+    need = coefficient_bits(route, lam, n_tr, d, target - float(tails[n_tr]))
+    if precision is None:
+        parts = -(-need // FLOAT_BITS)
+    else:
+        precision = check_int("precision", precision, FLOAT_BITS)
+        parts = -(-precision // FLOAT_BITS)
+        if FLOAT_BITS * parts < need:
+            raise ValueError(f"precision: {precision} bits asked, the kernel coefficients need about {need} bits "
+                             f"(smallest denominator w_min = e^(-λ(1-τ))/N = {w_min:.3g}, sums' target E/2 = "
+                             f"{target:.3g}, Σ|c_α| = {float(np.sum(np.abs(exact_terms(route, lam, n_tr, d, 1)[1][0]))):.3g})")
     # degree: the smallest n0 with E_trunc <= E/2, or up to DEGREE_SLACK more when the smaller truncation
     # leaves the network enough budget for a smaller m and the block has fewer nonzeros (f_1 + f_2's products);
     # depths: m (f_1) and m2 (f_2's product level) with η(m) Γ_a + η(m2) Γ <= E - E_trunc (module docstring)
-    n0 = degree_for(route, lam, d, E / 2)
+    n0 = degree_for(route, lam, d, target, parts)
     best = None
     for n in range(n0, min(n0 + DEGREE_SLACK, MAX_DEGREE) + 1):
-        al, c, trunc, Gamma = term_coefficients(route, lam, n, d)
+        al, c, trunc, Gamma = term_coefficients(route, lam, n, d, parts)
         Gamma1 = float(sum(2 * sum(a) * abs(x) for a, x in zip(al[1:], c[1:])))
         Gamma_a = Gamma1 - Gamma
         room = E - trunc
@@ -263,12 +334,21 @@ def budgets(N: int, d: int, d_v: int, delta: float, eps: float, tau: float | Non
             if best is None or S1 + S2p < best[0]:
                 best = (S1 + S2p, n, al, trunc, Gamma, Gamma1, eta_p, m, m2)
     _, n, al, trunc, Gamma, Gamma1, eta_p, m, m2 = best
-    float64 = eta_p / 2 >= MIN_REL_EPS
-    bits = 53 if float64 else math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
+    float64 = eta_p / 2 >= MIN_REL_EPS and parts == 1
+    net_bits = math.ceil(math.log2(600.0 / eta_p)) + math.ceil(math.log2(N)) + 8
+    bits = 53 if float64 else net_bits
     W_max = (1.0 + (N - 1) * math.exp(-lam * delta)) / N * (1.0 + 1e-12)  # W <= W_max by the margin (budget 3)
+    sum_c = float(np.sum(np.abs(exact_terms(route, lam, n, d, 1)[1][0])))
+    why = (f"smallest denominator w_min = e^(-λ(1-τ))/N = {w_min:.3g} (λ = {lam:.4g}, τ = {tau_eff:.4g}); the sums "
+           f"must err by <= E = ε w_min/{E_DIV} = {E:.3g}, while the coefficients reach Σ|c_α| = {sum_c:.3g}: "
+           f"{need} coefficient bits (float64 holds {FLOAT_BITS}); the products resolve η_p = {eta_p:.3g}: "
+           + ("float64 suffices (η_p/2 >= 1e-12, lemmas.mult.MIN_REL_EPS)" if float64 else
+              f"{net_bits} evaluation bits (beyond float64)"))
     return {"lam": lam, "tau": tau_eff, "w_min": w_min, "W_max": W_max, "E": E, "n": n, "T": len(al), "E_trunc": trunc,
             "Gamma": Gamma, "Gamma1": Gamma1, "eta_p": eta_p, "m": m, "m2": m2, "float64": bool(float64),
-            "precision_bits": int(bits),
+            "precision_bits": int(bits), "coef_bits_needed": int(need), "coef_parts": int(parts),
+            "coef_bits": FLOAT_BITS * int(parts), "eval_bits_needed": int(bits), "sum_abs_c": sum_c,
+            "bits_why": why,
             "E_net_bound": (Gamma1 - Gamma) * pair_error(m) + Gamma * pair_error(m2)}
 
 
@@ -436,9 +516,40 @@ def quotient_net(bud: dict, eps: float) -> Construction:
     return _quotient(*quotient_args(bud, eps))
 
 
+def readout_tail(P2, terms: list[list[tuple]], tails: np.ndarray) -> "Affine":
+    """P2's last map (the read-out Ŵ, Â_c) with the exact parts of its coefficients: output o is
+    Σ_{(f, i) ∈ terms[o]} c_i f, f a functional of the last hidden units whose weights and bias are powers of two
+    (or 0), so w c_i = w c_i^(0) + w c_i^(1) + ... exactly part by part; the first part is what the circuit stored."""
+    lay = P2.layers[-1]
+    rows, cols, vals, bparts = [], [], [], np.zeros((tails.shape[0], lay.d_out))
+    for o, lst in enumerate(terms):
+        seen = set()
+        for f, i in lst:
+            for u, w in f.w.items():
+                if u in seen or math.frexp(abs(w))[0] != 0.5:
+                    raise ValueError("read-out weight not a distinct power of two: the exact parts would round")
+                seen.add(u)
+                rows.append(o)
+                cols.append(u)
+                vals.append(w * tails[:, i])
+            if f.b != 0.0:
+                if math.frexp(abs(f.b))[0] != 0.5 or np.any(bparts[:, o] != 0):
+                    raise ValueError("read-out bias not a single power of two: the exact parts would round")
+                bparts[:, o] = f.b * tails[:, i]
+    parts = np.array(vals).T if vals else np.zeros((tails.shape[0], 0))
+    keep = np.any(parts != 0, axis=0)
+    return lay.with_tail(ExactTail(np.array(rows)[keep], np.array(cols)[keep], parts[:, keep], bparts))
+
+
 def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: float | None = None,
-                    route: str = "chebyshev", quotient=None) -> Construction:
-    """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only)."""
+                    route: str = "chebyshev", quotient=None, precision: int | None = None) -> Construction:
+    """The block of Lemma 3.3 (module docstring); ``quotient`` overrides the F.4 builder (tests only).
+
+    tau: the lower bound on the top score (None: the paper's margin-only hypothesis, τ = δ - 1).  precision: bits
+    of the stored kernel coefficients (whole float64 parts of 53 bits; None: the fewest the budget needs).  Where
+    more than 53 are stored, the read-out map of f_2 carries the exact parts (``constructions.affine.ExactTail``):
+    its float64 entries are the rounded coefficients, the exact net (what ``verify.certify.fixedpoint`` evaluates)
+    has the stored expansions."""
     d, d_v, N = check_int("d", d, 1), check_int("d_v", d_v, 1), check_int("N", N, 2)
     delta = check_real("delta", delta, 0.0, 2.0)
     eps = check_real("eps", eps, 0.0, 1.0)
@@ -446,9 +557,10 @@ def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: flo
         tau = check_real("tau", tau, -1.0 + delta, 1.0, lo_open=False)
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
-    bud = budgets(N, d, d_v, delta, eps, tau, route)
+    bud = budgets(N, d, d_v, delta, eps, tau, route, precision)
     n, m = bud["n"], bud["m"]
-    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
+    al, cparts, _, _ = exact_terms(route, bud["lam"], n, d, bud["coef_parts"])
+    coef = cparts[0]
     T = len(al)
     mono = al[1:]
 
@@ -491,14 +603,19 @@ def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: flo
     res = pair_level(c2, ops, bud["m2"])
     den = res[0] * coef[0]
     nums = [res[1 + cc] * coef[0] for cc in range(d_v)]
+    terms = [[(res[1 + cc], 0)] for cc in range(d_v)] + [[(res[0], 0)]]  # (functional, coefficient index) per output
     k = 1 + d_v
     for i in range(1, T):
         ci = coef[i]
         den = den + res[k] * ci
+        terms[d_v].append((res[k], i))
         for cc in range(d_v):
             nums[cc] = nums[cc] + res[k + 1 + cc] * ci
+            terms[cc].append((res[k + 1 + cc], i))
         k += 1 + d_v
     P2 = c2.net(nums + [den])
+    if cparts.shape[0] > 1:
+        P2 = FNN(P2.layers[:-1] + (readout_tail(P2, terms, cparts[1:]),))
     qb = (quotient or _quotient)(*quotient_args(bud, eps))
     Q = qb.net
     sel = np.zeros((2 * d_v, d_v + 1))
@@ -510,11 +627,14 @@ def build_attention(d: int, d_v: int, N: int, delta: float, eps: float, tau: flo
 
     block = AttentionBlock(f1, g, f2, d, d_v, tuple(al), coef, P2)
     formula = block_formula(d, d_v, N, delta, eps, tau, route, qb, bud)
+    prec = ("float64" if bud["float64"] else
+            f"coefficients {bud['coef_bits']} bits stored (needed {bud['coef_bits_needed']}), evaluation "
+            f"{bud['precision_bits']} bits (float64 not enough)")
     notes = {**bud, "route": route, "quotient_formula": qb.formula, "quotient_params": qb.params,
-             "precision": "float64" if bud["float64"] else f"{bud['precision_bits']} bits (float64 not enough)",
+             "precision": prec,
              "claimed": "poly-log in N/ε for fixed d, polynomial in 1/δ (paper); T = C(n + d, d)"}
     return Construction(block, formula, {"d": d, "d_v": d_v, "N": N, "delta": delta, "eps": eps, "tau": tau,
-                                         "route": route}, notes)
+                                         "route": route, "precision": precision}, notes)
 
 
 def feature_nonzeros(n: int, d: int, d_v: int, m: int, nz: int, m2: int | None = None) -> tuple[int, list[int], int]:
@@ -545,7 +665,7 @@ def block_formula(d, d_v, N, delta, eps, tau, route, qb: Construction, bud: dict
     if bud is None:
         bud = budgets(N, d, d_v, delta, eps, tau, route)
     n, m, m2 = bud["n"], bud["m"], bud["m2"]
-    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d)
+    al, coef, _, _ = term_coefficients(route, bud["lam"], n, d, bud["coef_parts"])
     T = len(al)
     nz = int(np.count_nonzero(coef[1:]))
     levels = schedule(n, d, d_v)

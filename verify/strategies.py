@@ -115,14 +115,18 @@ def _unit_perp(u: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 @st.composite
-def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight: bool | None = None):
+def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight: bool | None = None,
+                         floor: bool = False):
     """Inputs satisfying Lemma 3.3's hypotheses with margin δ = ``delta``:
     ‖k_i‖_2 <= 1, ‖q‖_2 <= 1, ‖v_i‖_∞ <= 1, i* = argmax_i <k_i, q> unique with <k_{i*}, q> - <k_i, q> >= δ.
 
     Construction: q = r u with ‖u‖ = 1 and r in [δ/2, 1] (a gap δ needs 2r >= δ, since |<k, q>| <= r);
     scores s_i* in [δ - r, r] and s_i in [-r, s_i* - δ]; k_i = (s_i / r) u + t_i w_i with w_i ⊥ u a unit
     vector and |t_i| <= sqrt(1 - (s_i/r)^2), so <k_i, q> = s_i.  With ``tight`` (None: drawn) one competitor
-    sits exactly at s_i* - δ, q and k_i* on the unit sphere where possible.  The float64 gap is re-checked;
+    sits exactly at s_i* - δ, q and k_i* on the unit sphere where possible.  This is the paper's hypothesis, the
+    margin alone (issue 15): nothing bounds s_i* from below but δ - ‖q‖.  ``floor`` draws its extreme: ‖q‖ = 1,
+    s_i* = δ - 1 exactly and every other key at -q (every tie at exactly δ), which makes W = (1/N) Σ e^{λ(s_i - 1)}
+    smallest, where the sums need the most bits.  The float64 gap is re-checked;
     a competitor that rounding pushed above s_i* - δ is nudged down by ulps until the stored gap is >= δ.
     Needs 0 < δ <= 1.9 (δ <= 2 is necessary; the rest is room for rounding); n >= 1; d >= 1.
     """
@@ -131,7 +135,7 @@ def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight
     if delta > 1.9:
         raise ValueError(f"delta must be <= 1.9 (scores lie in [-1, 1]; beyond 1.9 float64 rounding leaves no "
                          f"room), got {delta}")
-    tight = draw(st.booleans()) if tight is None else bool(tight)
+    tight = True if floor else (draw(st.booleans()) if tight is None else bool(tight))
     u = np.array(draw(st.lists(_finite(-1.0, 1.0), min_size=d, max_size=d)))
     if np.linalg.norm(u) < 1e-3:
         u = np.eye(d)[0]
@@ -142,12 +146,12 @@ def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight
     q /= max(1.0, float(np.linalg.norm(q)) / _SHRINK)
     r = float(np.linalg.norm(q))
     i_star = draw(st.integers(0, n - 1))
-    top = r if tight else draw(_finite(delta - r, r))
+    top = (delta - r) if floor else r if tight else draw(_finite(delta - r, r))
     s = np.empty(n)
     s[i_star] = top
     others = [i for i in range(n) if i != i_star]
     for j, i in enumerate(others):
-        s[i] = top - delta if (tight and j == 0) else draw(_finite(-r, top - delta))
+        s[i] = top - delta if (floor or (tight and j == 0)) else draw(_finite(-r, top - delta))
     K = np.empty((n, d))
     for i in range(n):
         a = float(np.clip(s[i] / r, -1.0, 1.0))
@@ -168,6 +172,10 @@ def key_query_value_sets(draw, n: int, d: int, delta: float, d_v: int = 1, tight
             K[i] = K[i] - (delta - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
             K[i] /= max(1.0, np.linalg.norm(K[i]) / _SHRINK)
             sc = K @ q
+            if sc[i_star] - sc[i] < delta:  # k_i at the sphere along -q: raise the top key instead
+                K[i_star] = K[i_star] + (delta - (sc[i_star] - sc[i]) + 4 * EPS64) * q / (r * r)
+                K[i_star] /= max(1.0, np.linalg.norm(K[i_star]) / _SHRINK)
+                sc = K @ q
         else:  # pragma: no cover - a few ulps always suffice
             raise AssertionError("could not restore the delta in float64")
     gap = float(sc[i_star] - np.max(np.delete(sc, i_star))) if n > 1 else float("inf")

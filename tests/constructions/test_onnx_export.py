@@ -43,7 +43,10 @@ def test_onnx_agrees_with_ours(cid, tmp_path):
 
 
 def test_lemma_33_model_whole_causal_sequence():
-    net = _net("lemma-3.3")
+    # the τ = 1 special case: the margin default is beyond float64 (two float64 summation orders disagree by ~1e-6
+    # after its 33 sawtooth levels; its verdict rests on P-bit enclosures), so runtimes are compared on the
+    # float64-sound block
+    net = _net("lemma-3.3", hypothesis="tau")
     x = sample_input(net, np.random.default_rng(2), N=1024)  # the claim's N: one whole causal sequence
     assert ort_agreement(net, to_onnx(net), x) <= ORT_TOL
     # causality: changing the last token changes no earlier output

@@ -7,7 +7,10 @@ int64 *limbs*: an array X of shape (L, 2, d, n) (limb, end lo/hi, coordinate, to
 
 Soundness claim.  For every input given exactly (float64 inputs are exact dyadics; ``input_limbs`` rounds them
 outward, exactly when P is large enough), the returned interval contains the output of the network computed in
-exact arithmetic on its stored float64 weights.  Argument, step by step:
+exact arithmetic on its stored weights: the float64 arrays, or, for a map with exact parts
+(``constructions.affine.ExactTail``, issue 15), the exact dyadic sum w = w_0 + w_1 + ... + w_r of its float64
+expansion (``FNN.exact_maps``; each part is M_p 2^{-k_p}, so w 2^K = Σ_p M_p 2^{K - k_p} is an exact integer with
+K = max_p k_p, and everything below applies to that integer).  Argument, step by step:
   * an affine map A x + b (``FixedFNN``): every stored weight is w = M 2^{-k} exactly (``split_dyadic``); with
     K = max(0, max k) over the map, w 2^K = M 2^{K - k} is an integer, split into base-2^B limbs.  Split by sign
     (W+ >= 0 >= W-), the exact integer sums  S_lo = W+·lo + W-·hi,  S_hi = W+·hi + W-·lo  at scale 2^{-(P+K)}
@@ -55,6 +58,30 @@ def split_dyadic(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m, e = np.frexp(np.asarray(w, dtype=np.float64))
     M = (m * 2.0 ** 53).astype(np.int64)
     return M, 53 - e.astype(np.int64)
+
+
+def exact_ints(parts: np.ndarray) -> tuple[list[int], int]:
+    """Float64 expansions (shape (r, n): entry j is Σ_p parts[p, j], exactly) as integers V_j and one K >= 0 with
+    Σ_p parts[p, j] = V_j 2^{-K} exactly."""
+    parts = np.atleast_2d(np.asarray(parts, dtype=np.float64))
+    M, k = split_dyadic(parts)
+    nz = parts != 0
+    K = int(max(0, int(k[nz].max()))) if nz.any() else 0
+    out = [0] * parts.shape[1]
+    for p in range(parts.shape[0]):
+        for j in np.flatnonzero(nz[p]).tolist():
+            out[j] += int(M[p, j]) << (K - int(k[p, j]))
+    return out, K
+
+
+def scaled_exact(parts: np.ndarray, P: int, up: bool) -> np.ndarray:
+    """floor (ceil if up) of (Σ_p parts[p]) 2^P for float64 expansions (r, n), as Python ints (object array (n,))."""
+    V, K = exact_ints(parts)
+    out = np.empty(len(V), dtype=object)
+    for j, v in enumerate(V):
+        sh = P - K
+        out[j] = v << sh if sh >= 0 else (-((-v) >> -sh) if up else v >> -sh)
+    return out
 
 
 def scaled(x: np.ndarray, P: int, up: bool) -> np.ndarray:
@@ -159,31 +186,82 @@ def _int_limbs(v: int) -> list[int]:
     return out
 
 
+def _block_entries(rows, cols, neg, d_out, d_in):
+    """Positions in the (2 d_out, 2 d_in) block [[W+, W-], [W-, W+]]: the lo row reads lo (w > 0) or hi (w < 0),
+    the hi row reads hi (w > 0) or lo (w < 0)."""
+    r = np.concatenate([rows, d_out + rows])
+    c = np.concatenate([cols + np.where(neg, d_in, 0), cols + np.where(neg, 0, d_in)])
+    return r, c
+
+
+def _limb_entries_exact(rows, cols, parts, d_out, d_in):
+    """{limb i: (rows, cols, signed limb values)} of the exact weights Σ_p parts[p] at scale 2^K (Python ints)."""
+    V, K = exact_ints(parts)
+    ents: dict[int, tuple[list, list, list]] = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), V):
+        if v == 0:
+            continue
+        for i, limb in enumerate(_int_limbs(abs(v))):
+            if limb:
+                e = ents.setdefault(i, ([], [], []))
+                s = -limb if v < 0 else limb
+                rr, cc = _block_entries(np.array([r]), np.array([c]), np.array([v < 0]), d_out, d_in)
+                e[0].extend(rr.tolist())
+                e[1].extend(cc.tolist())
+                e[2].extend([s, s])
+    return ents, K
+
+
+def _limb_entries_float(rows, cols, vals, d_out, d_in):
+    """The same for float64 weights, vectorized: |w| 2^K = M 2^{K - k} with M < 2^53 split into three 24-bit
+    pieces m_j, each shifted by t = (K - k) mod 24 (< 2^47: exact in int64) into limbs j + q and j + q + 1
+    (q = (K - k) div 24), then carried."""
+    keep = vals != 0
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    if not vals.size:
+        return {}, 0
+    M, k = split_dyadic(np.abs(vals))
+    K = int(max(0, int(k.max())))
+    s = K - k
+    q, t = s // B, s % B
+    nl = int(q.max()) + 5
+    acc = np.zeros((nl, vals.size), dtype=np.int64)
+    idx = np.arange(vals.size)
+    for j in range(3):
+        piece = ((M >> (B * j)) & MASK) << t
+        np.add.at(acc, (q + j, idx), piece & MASK)
+        np.add.at(acc, (q + j + 1, idx), piece >> B)
+    for j in range(nl - 1):  # carry: every limb in [0, 2^B)
+        acc[j + 1] += acc[j] >> B
+        acc[j] &= MASK
+    neg = vals < 0
+    r2, c2 = _block_entries(rows, cols, neg, d_out, d_in)
+    ents = {}
+    for i in range(nl):
+        nz = acc[i] != 0
+        if nz.any():
+            v = np.where(neg, -acc[i], acc[i])[nz]
+            nz2 = np.concatenate([nz, nz])
+            ents[i] = (r2[nz2], c2[nz2], np.concatenate([v, v]))
+    return ents, K
+
+
 class _Map:
     """One affine map as integer limb matrices at scale 2^{-K} and its bias rounded outward at 2^{-P}."""
 
     def __init__(self, rows, cols, vals, b, shape, relu: bool):
-        keep = vals != 0
-        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        """vals (nnz,) float64, or (1 + r, nnz) float64 expansions (exact value: the sum over the first axis);
+        b likewise (d_out,) or (1 + r, d_out)."""
+        vals = np.atleast_2d(np.asarray(vals, dtype=np.float64))
         self.d_out, self.d_in = int(shape[0]), int(shape[1])
         self.relu = relu
-        self.b = np.asarray(b, dtype=np.float64)
-        M, k = split_dyadic(vals)
-        self.K = int(max(0, int(k.max()))) if k.size else 0
-        # limb i of |w| 2^K, by sign: entries of the (2 d_out, 2 d_in) block [[W+, W-], [W-, W+]]
-        ents: dict[int, tuple[list, list, list]] = {}
-        for r, c, m, kk in zip(rows.tolist(), cols.tolist(), M.tolist(), k.tolist()):
-            mag = abs(m) << (self.K - kk)
-            neg = m < 0
-            for i, limb in enumerate(_int_limbs(mag)):
-                if limb:
-                    e = ents.setdefault(i, ([], [], []))
-                    s = -limb if neg else limb
-                    # lo row reads lo (W+) or hi (W-); hi row reads hi (W+) or lo (W-)
-                    e[0].extend([r, self.d_out + r])
-                    e[1].extend([c + (self.d_in if neg else 0), c + (0 if neg else self.d_in)])
-                    e[2].extend([s, s])
-        self.limbs = {i: sp.csr_matrix((np.array(v, dtype=np.int64), (np.array(r), np.array(c))),
+        self.b = np.atleast_2d(np.asarray(b, dtype=np.float64))
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        if vals.shape[0] == 1:
+            ents, self.K = _limb_entries_float(rows, cols, vals[0], self.d_out, self.d_in)
+        else:
+            ents, self.K = _limb_entries_exact(rows, cols, vals, self.d_out, self.d_in)
+        self.limbs = {i: sp.csr_matrix((np.asarray(v, dtype=np.int64), (np.asarray(r), np.asarray(c))),
                                        shape=(2 * self.d_out, 2 * self.d_in)) for i, (r, c, v) in ents.items()}
         self.Lw = max(self.limbs) + 1 if self.limbs else 0
         self._G: dict[int, sp.csr_matrix] = {}
@@ -210,8 +288,8 @@ class _Map:
         scale (exact unless b has more than P + K fractional bits; then outward) plus the hi end's ceil offset."""
         if P not in self._bias:
             off = (1 << self.K) - 1
-            lo = scaled(self.b, P + self.K, False)[:, None]
-            hi = scaled(self.b, P + self.K, True)[:, None] + off
+            lo = scaled_exact(self.b, P + self.K, False)[:, None]
+            hi = scaled_exact(self.b, P + self.K, True)[:, None] + off
             self._bias[P] = to_limbs(lo, hi)
         return self._bias[P]
 
@@ -246,7 +324,7 @@ class FixedFNN:
         hit = _COMPILED.get(id(net))
         if hit is not None and hit[0] is net:
             return hit[1]
-        f = cls(net.affine_maps())
+        f = cls(net.exact_maps())
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[id(net)] = (net, f)
@@ -360,6 +438,32 @@ def ssm_last_fixed(pre: FixedFNN | None, layer, X: np.ndarray, P: int, chunk: in
     if layer.W_out is not None:
         Y = FixedFNN.linear(layer.W_out)(Y, P)
     return Y
+
+
+def ssm_last_fixed_unique(pre: FixedFNN | None, layer, X: np.ndarray, P: int) -> np.ndarray:
+    """``ssm_last_fixed`` evaluating the token-wise ``pre`` once per *distinct* token row of X: a token-wise map
+    sends equal rows to equal intervals, so a running sum at the last token is Σ_u count_u Z_u (count_u the
+    occurrences of row u inside the window; integers, exact: limbs < 2^B times counts summing to <= N < 2^38) and
+    a delay reads the row at N - 1 - ell.  The same enclosure as ``ssm_last_fixed``; its cost scales with the
+    number of distinct rows (sequences built from a pool of tokens), not with N."""
+    _check_exact(layer)
+    if layer.W_in is not None or layer.W_out is not None:
+        return ssm_last_fixed(pre, layer, X, P)
+    X = np.asarray(X, dtype=np.float64)
+    N = X.shape[0]
+    uniq, inv = np.unique(X, axis=0, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    Xi = input_limbs(uniq.T, P)
+    Z = pre(Xi, P) if pre is not None else Xi
+    cnt = np.bincount(inv[max(0, N - layer.U):], minlength=uniq.shape[0]).astype(np.int64)
+    L = Z.shape[0]
+    Y = np.zeros((L, 2, layer.H, 1), dtype=np.int64)
+    for h, ch in enumerate(layer.channels):
+        if ch.family == "running_sum":
+            Y[:, :, h, 0] = (Z[:, :, h, :] * cnt).sum(axis=-1)
+        elif ch.ell < min(layer.U, N):
+            Y[:, :, h, 0] = Z[:, :, h, inv[N - 1 - ch.ell]]
+    return _carry(_pad(Y, L + 2))
 
 
 # ------------------------------------------------------------------------------------------ models

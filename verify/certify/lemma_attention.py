@@ -22,7 +22,7 @@ from flint import fmpq
 from constructions.algebra import restrict
 
 from .cascade import Value, certify_cascade_multi, needed_inputs
-from .fixedpoint import FixedFNN, from_limbs, ssm_last_fixed
+from .fixedpoint import FixedFNN, from_limbs, ssm_last_fixed, ssm_last_fixed_unique
 from .rational import fmpq_float_up, to_fmpq
 from .twostage import NotSplittable
 
@@ -83,8 +83,13 @@ def block_fixed(block, X: np.ndarray, P: int):
     """(F(X)_N, readout (Â, Ŵ) at N) of the Lemma 3.3 block as exact-rational intervals [lo, hi] (Fractions) at P
     fractional bits, X of shape (N, 2d + d_v) (``fixedpoint``: sound for exact arithmetic on the stored weights).
     f_1 and g run on every token, streamed over token chunks (g at the last token only: running sums and
-    identity channels); f_2 and the read-out on the last token."""
-    G = ssm_last_fixed(FixedFNN.of(block.f1), block.g, X, P)
+    identity channels); f_2 and the read-out on the last token.  Sequences with repeated token rows are evaluated
+    once per distinct row (``ssm_last_fixed_unique``: the same enclosure).  The nets' exact parts (the kernel
+    coefficients' float64 expansions, ``constructions.affine.ExactTail``) are evaluated exactly."""
+    if np.unique(np.asarray(X), axis=0).shape[0] < X.shape[0]:
+        G = ssm_last_fixed_unique(FixedFNN.of(block.f1), block.g, X, P)
+    else:
+        G = ssm_last_fixed(FixedFNN.of(block.f1), block.g, X, P)
     yl, yu = from_limbs(FixedFNN.of(block.f2)(G, P))
     rl, ru = from_limbs(FixedFNN.of(block.readout)(G, P))
     sc = Fraction(1, 2 ** P)

@@ -19,7 +19,7 @@ from verify.registry import load_all, run_claim
 
 REG = load_all()
 SMALL = {"d": 1, "d_v": 1, "N": 256, "delta": 0.5, "eps": 0.1, "tau": 1.0, "random": 2, "route": "chebyshev",
-         "violate": 0, "with_d2": 0, "d2_N": 256, "d2_delta": 1.5, "growth": 0}
+         "violate": 0, "with_d2": 0, "d2_N": 256, "d2_delta": 1.5, "growth": 0, "hypothesis": "tau"}
 
 
 def _failed(r):
