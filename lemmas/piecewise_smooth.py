@@ -40,13 +40,14 @@ Theorem 4.6 (the estimation rate of the ERM estimator) needs training and is not
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from constructions import algebra, export
 from constructions.circuit import Circuit
 from constructions.fnn import FNN
-from constructions.model import Embedding
+from constructions.model import Embedding, SSMModel
 from constructions.validate import check_eps, check_int, check_real
 
 from .attention import AttentionBlock, build_attention
@@ -58,11 +59,22 @@ PHI_SHARE = 0.25  # ε_φ = ε/4; the block gets the rest through the Lipschitz 
 
 @dataclass(frozen=True)
 class SelectionModel:
-    """F = f_3 ∘ (f_2 ∘ g ∘ f_1) ∘ Emb on token rows X (..., N, d); ``last`` evaluates the last position."""
+    """F = f_3 ∘ (f_2 ∘ g ∘ f_1) ∘ Emb on token rows X (..., N, d); ``last`` evaluates the last position.
+    ``digest`` is the SHA-256 fingerprint of ``as_model()`` (bit identity of all weights; set at construction)."""
 
     embedding: Embedding
     block: AttentionBlock
     f3: FNN
+    digest: tuple = field(default=(), compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "digest", (export.fingerprint(self.as_model()),))
+
+    def as_model(self) -> SSMModel:
+        """The same function as one ``SSMModel`` (export, inspection): Emb, f_1, then (g, f_3 ∘ f_2) with f_2 and f_3
+        joined by sparse concatenation (``constructions.algebra.concat``: depth L_2 + L_3)."""
+        b = self.block
+        return SSMModel(self.embedding, [(b.g, algebra.concat(self.f3, b.f2))], pre=b.f1)
 
     def picked(self, X, method: str = "auto") -> np.ndarray:
         """v̂ = the block's output at the last token (≈ x_{i*}), shape (..., d)."""

@@ -229,7 +229,7 @@ def run_fixed(params: dict, rng: np.random.Generator, mutate=None) -> Result:
 
 
 def build(p: dict):
-    return lfp.build_fixed_positions(float(p["c0"]), float(p["p"]), float(p["eps"]), str(p["filter"]))
+    return lfp.build_fixed_positions(float(p["c0"]), float(p["p"]), float(p["eps"]), str(p.get("filter", "cosine")))
 
 
 register(Claim(
@@ -241,7 +241,8 @@ register(Claim(
                "counts L = L_φ, W = U W_φ, S = U S_φ, B = B_φ, state 2(⌊U/2⌋+1)U (cosine) or U(U-1)/2 (delay)."),
     params={"c0": 1.0, "p": 2.0, "eps": 0.1},
     switches={"filter": "cosine", "samples": 600, "build_above": 0.05},
-    sweep=tuple({"c0": c0, "p": p, "eps": e, "filter": f, "samples": 2000, "build_above": 5e-3}
+    sweep=tuple({"c0": c0, "p": p, "eps": e, "filter": f, "samples": 2000, "build_above": 5e-3,
+                 "growth_eps": (0.2, 0.1, 0.05, 0.02, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)}
                 for c0, p, e, f in ((1.0, 2.0, 0.1, "delay"), (1.0, 2.0, 0.03, "cosine"), (1.0, 2.0, 0.01, "delay"),
                                     (0.5, 3.0, 1e-2, "cosine"), (1.0, 3.0, 1e-3, "dft"), (1.0, 4.0, 1e-4, "cosine"))),
     run=run_fixed,

@@ -57,7 +57,7 @@ def on_level(rng, w, m: np.ndarray, x0: np.ndarray) -> np.ndarray:
 def sample_sets(c, rng, n: int) -> list[tuple[str, np.ndarray]]:
     """Input sets (label, X of shape (n, N, d)) inside the class (margin δ_μ, top importance >= μ_τ)."""
     p, nt = c.params, c.notes
-    d, N, w, u = p["d"], p["N"], np.array(p["w"]), np.array(p["u"])
+    d, N, w, u = p["d"], p["N"], np.array(p["w"]), np.array(p["u"])  # the builder's params: float lists
     dm = p["delta_mu"]
     lo_top = max(nt["mu_lo"] + dm, nt["mu_lo"] if p["mu_tau"] is None else p["mu_tau"])
     hi = nt["mu_hi"]
@@ -148,28 +148,44 @@ def growth(p: dict, eps_list, N_list) -> tuple[list[dict], dict]:
     rows = []
     for N in N_list:
         for e in eps_list:
-            cc = lps.build_piecewise_smooth(p["d"], N, p["w"], p["u"], p["delta_mu"], e, p["mu_tau"])
+            try:
+                cc = lps.build_piecewise_smooth(p["d"], N, p["w"], p["u"], p["delta_mu"], e, p["mu_tau"])
+            except ValueError as exc:  # the block would need more than float64: reported, not built
+                rows.append({"N": N, "eps": e, "status": f"refused: {exc}"})
+                continue
             f = cc.formula
             rows.append({"N": N, "eps": e, "n": cc.notes["attention"]["n"], "m": cc.notes["attention"]["m"],
                          "L": max(f["f1"]["L"], f["f2"]["L"], f["f3"]["L"]), "S_f3": f["f3"]["S"],
                          "total_nonzeros": f["total_nonzeros"], "state_total": f["state_total"]})
     slopes = {}
-    N0 = rows[0]["N"]
-    r0 = [r for r in rows if r["N"] == N0]
+    built = [r for r in rows if "status" not in r]
+    if not built:
+        return rows, slopes
+    N0 = built[0]["N"]
+    r0 = [r for r in built if r["N"] == N0]
     if len(r0) > 1:
         le = [math.log(1 / r["eps"]) for r in r0]
         slopes["total vs log(1/ε)"] = fit_slope(le, [r["total_nonzeros"] for r in r0])
         slopes["L vs log(1/ε)"] = fit_slope(le, [r["L"] for r in r0])
-    e0 = rows[0]["eps"]
-    rN = [r for r in rows if r["eps"] == e0]
+    e0 = built[0]["eps"]
+    rN = [r for r in built if r["eps"] == e0]
     if len(rN) > 1:
         slopes["total vs log N"] = fit_slope([math.log(r["N"]) for r in rN], [r["total_nonzeros"] for r in rN])
     return rows, slopes
 
 
+def vector(v) -> list[float]:
+    """A vector parameter: "0.5,0.5" (the command line's form) or a sequence of numbers."""
+    parts = str(v).split(",") if isinstance(v, str) else list(v)
+    try:
+        return [float(x) for x in parts]
+    except ValueError:
+        raise ValueError(f"expected comma-separated numbers, got {v!r}") from None
+
+
 def run_selection(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     d, N = int(params["d"]), int(params["N"])
-    w, u = [float(x) for x in params["w"]], [float(x) for x in params["u"]]
+    w, u = vector(params["w"]), vector(params["u"])
     dm, eps = float(params["delta_mu"]), float(params["eps"])
     mt = None if params.get("mu_tau") is None else float(params["mu_tau"])
     n = int(params.get("samples", 400))
@@ -204,7 +220,7 @@ def run_selection(params: dict, rng: np.random.Generator, mutate=None) -> Result
 
 def build(p: dict):
     mt = None if p.get("mu_tau") is None else float(p["mu_tau"])
-    return lps.build_piecewise_smooth(int(p["d"]), int(p["N"]), p["w"], p["u"], float(p["delta_mu"]),
+    return lps.build_piecewise_smooth(int(p["d"]), int(p["N"]), vector(p["w"]), vector(p["u"]), float(p["delta_mu"]),
                                       float(p["eps"]), mt)
 
 
@@ -215,18 +231,19 @@ register(Claim(
                ">= μ_τ): the SSM Emb (key (2μ - μ_lo - μ_hi)/R, value x, query 1) -> Lemma 3.3 block (ε_A = 3ε/(8π‖u‖_1)) "
                "-> F.3 head (ε_φ = ε/4) satisfies |F(X)_N - sin(2π<u, x_i*>)| <= ε; counts = the block's formula + the "
                "F.3 formula of the head."),
-    params={"d": 2, "N": 8, "w": [0.5, 0.5], "u": [1.0, 0.5], "delta_mu": 0.375, "mu_tau": 0.75, "eps": 0.1},
+    params={"d": 2, "N": 8, "w": "0.5,0.5", "u": "1,0.5", "delta_mu": 0.375, "mu_tau": 0.9, "eps": 0.1},
     switches={"samples": 400},
     sweep=tuple({**dict(d=d, N=N, w=w, u=u, delta_mu=dm, mu_tau=mt, eps=e), "samples": 1000,
                  "growth_eps": (0.3, 0.1, 0.03, 0.01), "growth_N": (8, 16, 32, 64)}
-                for d, N, w, u, dm, mt, e in ((2, 8, [0.5, 0.5], [1.0, 0.5], 0.375, 0.75, 0.03),
-                                              (2, 32, [0.5, 0.5], [1.0, 0.5], 0.375, 0.75, 0.1),
-                                              (3, 16, [1.0, -0.5, 0.25], [0.5, 0.5, -1.0], 0.6, 1.4, 0.1),
-                                              (1, 64, [1.0], [1.0], 0.5, 0.75, 0.05))),
+                for d, N, w, u, dm, mt, e in ((2, 8, "0.5,0.5", "1,0.5", 0.375, 0.75, 0.03),
+                                              (2, 32, "0.5,0.5", "1,0.5", 0.375, 0.75, 0.1),
+                                              (3, 16, "1,-0.5,0.25", "0.5,0.5,-1", 0.6, 1.0, 0.1),
+                                              (1, 64, "1", "1", 0.5, 0.75, 0.05))),
     run=run_selection,
     build=build,
     growth="count ~ ε^(-1/a†) poly-log(1/ε), the Transformers' count (Takakura & Suzuki 2023)",
     doc="docs/regression.md",
     cost=4.0,
-    param_types={"d": int, "N": int, "delta_mu": float, "mu_tau": float, "eps": float, "samples": int},
+    param_types={"d": int, "N": int, "w": str, "u": str, "delta_mu": float, "mu_tau": float, "eps": float,
+                 "samples": int},
 ))
