@@ -53,7 +53,7 @@ import mpmath
 import numpy as np
 
 from constructions import algebra
-from constructions.circuit import Circuit, Fn
+from constructions.circuit import Circuit
 from constructions.model import Embedding, SSMModel
 from constructions.ssm import SSMLayer, cosine, delay
 from constructions.validate import check_eps, check_real

@@ -11,7 +11,7 @@ from lemmas import piecewise_smooth as lps
 
 
 def build(**kw):
-    args = dict(d=2, N=4, w=[0.5, 0.5], u=[1.0, 0.5], delta_mu=0.375, eps=0.2, mu_tau=0.75)
+    args = {"d": 2, "N": 4, "w": [0.5, 0.5], "u": [1.0, 0.5], "delta_mu": 0.375, "eps": 0.2, "mu_tau": 0.75}
     args.update(kw)
     return lps.build_piecewise_smooth(**args)
 

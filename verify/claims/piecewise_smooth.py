@@ -57,7 +57,7 @@ def on_level(rng, w, m: np.ndarray, x0: np.ndarray) -> np.ndarray:
 def sample_sets(c, rng, n: int) -> list[tuple[str, np.ndarray]]:
     """Input sets (label, X of shape (n, N, d)) inside the class (margin δ_μ, top importance >= μ_τ)."""
     p, nt = c.params, c.notes
-    d, N, w, u = p["d"], p["N"], np.array(p["w"]), np.array(p["u"])  # the builder's params: float lists
+    d, N, w = p["d"], p["N"], np.array(p["w"])  # the builder's params: float lists
     dm = p["delta_mu"]
     lo_top = max(nt["mu_lo"] + dm, nt["mu_lo"] if p["mu_tau"] is None else p["mu_tau"])
     hi = nt["mu_hi"]
@@ -200,6 +200,9 @@ def run_selection(params: dict, rng: np.random.Generator, mutate=None) -> Result
         errs, wv = error_checks(c, label, X)
         checks += errs
         worst = max(worst, wv)
+    tau = (c.net.block.f2.counts().S + c.net.f3.counts().S) * EPS64
+    checks.append(Check("sup error over every input set above: |F(X)_N - F*(X)| <= ε (+ τ)", bool(worst <= eps + tau),
+                        worst, eps, {"float64_allowance": tau}))
     tw = mutated(head_twin(c), mutate)
     D = c.notes["D"]
     checks.append(bnb_check(f"certified (auxiliary: the 1-D F.3 net with the head's parameters): sup over [-D, D] of "
@@ -233,7 +236,7 @@ register(Claim(
                "F.3 formula of the head."),
     params={"d": 2, "N": 8, "w": "0.5,0.5", "u": "1,0.5", "delta_mu": 0.375, "mu_tau": 0.9, "eps": 0.1},
     switches={"samples": 400},
-    sweep=tuple({**dict(d=d, N=N, w=w, u=u, delta_mu=dm, mu_tau=mt, eps=e), "samples": 1000,
+    sweep=tuple({"d": d, "N": N, "w": w, "u": u, "delta_mu": dm, "mu_tau": mt, "eps": e, "samples": 1000,
                  "growth_eps": (0.3, 0.1, 0.03, 0.01), "growth_N": (8, 16, 32, 64)}
                 for d, N, w, u, dm, mt, e in ((2, 8, "0.5,0.5", "1,0.5", 0.375, 0.75, 0.03),
                                               (2, 32, "0.5,0.5", "1,0.5", 0.375, 0.75, 0.1),

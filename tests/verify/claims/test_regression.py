@@ -83,7 +83,6 @@ def test_i2_fails_on_a_too_flat_cosine_filter():
         if not isinstance(c.net, SSMModel) or c.params["filter"] != "cosine":
             return c
         U, n = c.params["U"], c.params["n"]
-        g = c.net.blocks[0][0]
         flat = SSMLayer(tuple(lfp.filter_channel("cosine", U, j, max(2, n // 8 // 2 * 2)) for j in range(U)), U)
         return with_model(c, g=flat)
     res = run("thm-I.2", SMALL_I2, mutate)
