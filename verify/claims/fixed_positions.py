@@ -25,12 +25,15 @@ Float64: the compared values are O(C_U); the allowance τ = S eps64 C_U of ``ver
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 from flint import arb
 
+from constructions.model import SSMModel
 from lemmas import fixed_positions as lfp
+from lemmas.base import Construction
 
 from .. import gamma_smooth as gs
 from ..certify.enclosures import enclose_taylor_arb
@@ -38,7 +41,7 @@ from ..certify.lemma_fixed_positions import certify_delay_model
 from ..checks import EPS64, allowance, counts_match, err_check, fit_slope, local_search
 from ..registry import Claim, register
 from ..result import Check, Result
-from .common import bnb_check, mutated
+from .common import bnb_check
 
 
 def sin_enclosure():
@@ -118,6 +121,19 @@ def local_set(c, rng, Xw, t, k: int = 8):
     top = P[np.argsort(-err(P))[:k]]
     L = local_search(err, top, 0.0, 1.0, rng, steps=20)
     return [("local search from the worst random sequences", L[:, :-1], L[:, -1])]
+
+
+def mutated_model(c, mutate):
+    """The self-test's mutant applied to the model: SSM-level mutants (channels, window) to the SSMModel, FNN-level
+    ones (weights, biases) to its token-wise FNN f (the mutation hook sees each as a construction of its own)."""
+    if mutate is None:
+        return c
+    c = mutate(c)
+    g, f = c.net.blocks[0]
+    fm = mutate(Construction(f, {}, {}, {}))
+    if fm.net is not f:
+        c = dataclasses.replace(c, net=SSMModel(c.net.embedding, [(g, fm.net)]))
+    return c
 
 
 def filter_check(c) -> Check:
@@ -202,7 +218,7 @@ def growth_rows(c0: float, p: float, filt: str, eps_list, build_above: float) ->
 def run_fixed(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     c0, p, eps, filt = float(params["c0"]), float(params["p"]), float(params["eps"]), str(params["filter"])
     n = int(params.get("samples", 600))
-    c = mutated(lfp.build_fixed_positions(c0, p, eps, filt), mutate)
+    c = mutated_model(lfp.build_fixed_positions(c0, p, eps, filt), mutate)
     checks = [counts_check(c, f"counts = formula ({filt} filter)"), filter_check(c)] + budget_checks(c)
     sets = input_sets(c, rng, n)
     errs, worst = error_checks(c, "", sets, eps)
@@ -219,7 +235,7 @@ def run_fixed(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     twins = {}
     Xc, tc = sets[0][1][: n // 4], sets[0][2][: n // 4]
     for other in lfp.FILTERS:
-        co = c if other == filt else mutated(lfp.build_fixed_positions(c0, p, eps, other), mutate)
+        co = c if other == filt else mutated_model(lfp.build_fixed_positions(c0, p, eps, other), mutate)
         twins[other] = co
         cm = counts_check(co, "")
         e = float(np.max(np.abs(model_on(co, Xc, tc) - window_target(co, Xc, tc)[0])))
@@ -233,7 +249,7 @@ def run_fixed(params: dict, rng: np.random.Generator, mutate=None) -> Result:
                         None if ok else {"table": table}))
     checks.append(model_certificate(twins["delay"], own=filt == "delay"))
     # certificate of the F.3 part φ on its whole domain
-    phi = mutated(lfp.build_phi(c.notes["eps_phi"], c.notes["D"]), mutate)
+    phi = lfp.build_phi(c.notes["eps_phi"], c.notes["D"])  # an independent copy: mutants act on the model
     D = c.notes["D"]
     checks.append(bnb_check(f"certified (the F.3 part only): sup over y ∈ [1/2 - D, 1/2 + D] of |φ(y) - sin(2π y)| <= "
                             f"ε_φ = {c.notes['eps_phi']:.3g} (exact arithmetic on φ's stored weights)", phi,
