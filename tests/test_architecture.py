@@ -19,6 +19,7 @@ FORBIDDEN = {
     "verify.certify": ("verify.claims", "verify.registry", "verify.__main__", "verify.runner", "verify.selftest",
                        "verify.report", "verify.plots", "verify.replay", "lemmas"),
     "verify.reference": ("constructions", "lemmas", "verify.claims", "verify.certify"),
+    "verify.gamma_smooth": ("constructions", "lemmas", "verify.claims", "verify.certify"),
     "verify.tasks": ("lemmas", "verify.claims", "verify.certify"),
     "verify.stats": ("constructions", "lemmas", "verify.claims"),
     "verify.mutants": ("verify", "lemmas"),

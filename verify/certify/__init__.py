@@ -18,7 +18,7 @@ A certificate bounds sup |f - g| over a whole domain for the EXACT-arithmetic ne
 
 A certificate that only makes sense for one lemma lives in ``lemma_<module>.py``, named after the builder module
 ``lemmas/<module>.py`` it certifies: ``lemma_quotient``, ``lemma_ratio``, ``lemma_gauss_kernel``,
-``lemma_gauss_kernel_net``, ``lemma_attention``.  Nothing here imports a claim, the registry or the CLI.
+``lemma_gauss_kernel_net``, ``lemma_attention``, ``lemma_fixed_positions``.  Nothing here imports a claim, the registry or the CLI.
 
 The names re-exported below are the interface the claims use most.
 """

@@ -24,6 +24,8 @@ SMALL = {
     "lemma-F.5-network": {"eps": 1e-2, "samples": 100, "item": 0, "growth_eps": 1e-2, "rounding": 1},
     "lemma-F.6-network": {"eps": 1e-1, "samples": 100, "item": 0, "growth_eps": 1e-1},
     "lemma-3.3": {"N": 64, "d_v": 1, "random": 1, "with_d2": 0, "cert_f1": 1, "route": "both"},
+    "thm-I.2": {"eps": 0.2, "samples": 200, "growth_eps": (0.2, 0.1), "build_above": 0.1},
+    "thm-4.5": {"N": 4, "eps": 0.2, "samples": 120, "growth_eps": (0.3, 0.2)},
 }
 # a mutant each small configuration must catch (a weight x(1 + rel) of one map; Lemma 3.3: its dominant term dropped)
 MUTANT = {
