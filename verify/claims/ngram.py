@@ -29,8 +29,11 @@ PRECISION = ("float64, proved exact on the inputs run: every partial sum is a dy
 
 
 def build(params: dict, code=None):
+    """The lookup network of the claim's parameters (``cut``: token ids the windows are cut at, for files that
+    mark the start of a copy, ``python -m verify tasks run``)."""
     return ln.build_lookup(int(params["V"]), int(params["n"]), int(params["N"]), float(params["delta"]),
-                           int(params["code_seed"]), (), params.get("route", "exact"), code=code)
+                           int(params["code_seed"]), tuple(params.get("cut", ())), params.get("route", "exact"),
+                           code=code)
 
 
 def _reference(prompts, n) -> tuple[np.ndarray, list]:
@@ -71,10 +74,7 @@ def _common_checks(con, prompts, labels, n, delta, info_bits, info_formula, extr
 
 # ---------------------------------------------------------------------------------------------- inputs
 def _close(con, among, c):
-    """The token of ``among`` (not c) whose code has the largest inner product with c's."""
-    E = con.net.embedding.E
-    among = [t for t in among if t != c]
-    return among[int(np.argmax([float(E[:, t] @ E[:, c]) for t in among]))]
+    return tc.closest_to(con.net, c, among)
 
 
 def ngram_adversarial(con, V: int, n: int, N: int, rng) -> tuple[list, list]:
@@ -214,9 +214,10 @@ def run_d1(params: dict, rng: np.random.Generator, mutate=None) -> Result:
 
 
 def build_recall(params: dict, code=None):
+    """The n = 1 lookup network over K + V_v token ids, length 2N + 1 (or ``N`` given: a file's length)."""
     K, Vv, P = int(params["n_keys"]), int(params["n_values"]), int(params["pairs"])
-    return ln.build_lookup(K + Vv, 1, 2 * P + 1, float(params["delta"]), int(params["code_seed"]), (),
-                           params.get("route", "exact"), code=code)
+    return ln.build_lookup(K + Vv, 1, int(params.get("N", 2 * P + 1)), float(params["delta"]),
+                           int(params["code_seed"]), (), params.get("route", "exact"), code=code)
 
 
 def run_32(params: dict, rng: np.random.Generator, mutate=None) -> Result:

@@ -80,6 +80,13 @@ def closest_pair(model, among) -> tuple[int, int]:
     return int(list(among)[i]), int(list(among)[j])
 
 
+def closest_to(model, c: int, among) -> int:
+    """The token of ``among`` (not c) whose code has the largest inner product with c's."""
+    E = model.embedding.E
+    among = [t for t in among if t != c]
+    return among[int(np.argmax([float(E[:, t] @ E[:, c]) for t in among]))]
+
+
 def last_logits(model, X: np.ndarray, chunk: int = 64) -> np.ndarray:
     """W_Dec times the model output at the last position (the final FNN evaluated there only: the model is causal
     and token-wise after its last SSM layer, so this is the same function as the full forward pass)."""
