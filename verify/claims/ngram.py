@@ -103,10 +103,9 @@ def ngram_adversarial(con, V: int, n: int, N: int, rng) -> tuple[list, list]:
         x[N - n - 1:] = c
         return x
     accept(run, "occurrence ending at N-2 (answer = the query token)")
-    u = int(rng.integers(V))
-    a = int(rng.integers(V))
-    b = _close(con, range(V), a)
-    ans = _close(con, range(V), b)
+    a, b = tc.closest_pair(con.net, range(V))  # the pair sharing the most code bits
+    u = int(rng.choice([t for t in range(V) if t not in (a, b)]))
+    ans = _close(con, [t for t in range(1, V) if t not in (u, a)], b)  # not 0: an empty memory decodes to 0
 
     def near():
         x = rng.integers(0, V, N)
@@ -116,7 +115,7 @@ def ngram_adversarial(con, V: int, n: int, N: int, rng) -> tuple[list, list]:
         for s in range(0, N - n - step, step):
             x[s:s + n - 1] = u
             x[s + n - 1] = b
-        s = step * int(rng.integers(0, max(1, (N - 2 * n - 1) // step)))
+        s = step * ((N - n - step - 1) // step)  # the true block after every near miss (first match)
         x[s:s + n - 1] = u
         x[s + n - 1] = a
         x[s + n] = ans
@@ -148,7 +147,7 @@ def induction_adversarial(con, V: int, N: int, rng) -> tuple[list, list]:
     x[N - 2], x[N - 1] = c, c
     rows.append(x)
     labels.append("occurrence at N-2 (answer = the query token)")
-    b = _close(con, range(V), c)
+    c, b = tc.closest_pair(con.net, range(V))  # the query and the filler share the most code bits
     a = _close(con, [t for t in range(V) if t != b], c)
     x = np.full(N, b)
     i = int(rng.integers(0, N - 2))
@@ -169,8 +168,7 @@ def recall_adversarial(con, K: int, Vv: int, P: int, rng) -> tuple[list, list]:
     vals = K + rng.integers(0, Vv, P)
     rows += [row(keys, vals, keys[0]), row(keys, vals, keys[-1])]
     labels += ["query = the first key", "query = the last key"]
-    a = int(keys[0])
-    b = _close(con, range(K), a)
+    a, b = tc.closest_pair(con.net, range(K))
     ks = [a, b] + [t for t in rng.permutation(K).tolist() if t not in (a, b)][:P - 2]
     rows.append(row(ks, vals, a))
     labels.append("the two keys with the closest codes adjacent, query one of them")
