@@ -149,8 +149,8 @@ def precision_counts(counts: dict, bits: int, info_bits: float | None, info_form
 def info_check(prec: dict) -> Check:
     """Consistency with the lower bound: the state our construction carries holds at least the information."""
     ib = prec["info_lower_bound_bits"]
-    return Check("state size × bits needed >= the information lower bound (consistency with Jelassi Thm 2.7)",
-                 prec["state_bits_used"] >= ib, prec["state_bits_used"], ib)
+    return Check("information lower bound <= state size × bits needed (consistency with Jelassi Thm 2.7)",
+                 ib <= prec["state_bits_used"], ib, prec["state_bits_used"])
 
 
 # ---------------------------------------------------------------------------------------------- mutants
