@@ -174,7 +174,7 @@ register(Claim(
     params={"alphabet": 14, "L": 32, "eps": 0.05, "delta": 0.5, "code_seed": 0},
     switches={"rows": 0, "route": "exact"},
     sweep=({"alphabet": 14, "L": 64, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0},
-           {"alphabet": 62, "L": 128, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0}),
+           {"alphabet": 62, "L": 64, "eps": 0.02, "delta": 0.5, "code_seed": 0, "rows": 0}),
     run=lambda p, rng, mutate=None: run_task("copy", "thm-3.1", p, rng, mutate),
     build=lambda p: build(p, "copy"), growth=GROWTH, doc="docs/tasks/constructions.md",
     param_types={"L": int, **TYPES}, mutants=rank_mutants("copy"), cost=1.0,
