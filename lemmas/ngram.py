@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 
 from constructions.circuit import Circuit, Fn
-from constructions.fnn import FNN
 from constructions.model import Embedding, SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 
@@ -124,7 +123,7 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
     # ---- FNN1
     C = Circuit(g1.d_out)
     x = C.inputs()
-    D = lambda r, i: x[r * k + i]  # noqa: E731  delay r, coordinate i
+    D = lambda r, i: x[r * k + i]
     P = x[(n + 1) * k]
     hid = []
     idx_code = {}
@@ -145,7 +144,7 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
                 idx_mask[kind, r] = len(hid)
                 hid += [mu, mu - 1.0]
     h = C.layer(hid)
-    code_v = lambda r, i: h[idx_code[r, i]] - h[idx_code[r, i] + 1]  # noqa: E731
+    code_v = lambda r, i: h[idx_code[r, i]] - h[idx_code[r, i] + 1]
     eq = {p: tb.eq_of(h[idx_eq[p]:idx_eq[p] + 3]) for p in idx_eq}
     mu = {key: h[j] for key, j in idx_mask.items()}
     mu_min1 = {key: h[j] - h[j + 1] for key, j in idx_mask.items()}
@@ -172,7 +171,7 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
             q_empty[r] = len(hid2)
             hid2.append(mu_min1["q", r])
     h2 = C.layer(hid2)
-    pair = lambda j: h2[j] - h2[j + 1]  # noqa: E731
+    pair = lambda j: h2[j] - h2[j + 1]
     out = []
     for p in blocks:
         for r in range(1, n + 1):
@@ -199,9 +198,9 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
     C = Circuit(g2.d_out)
     x = C.inputs()
     blk = (n + 1) * k
-    Kx = lambda p, r, i: x[(p - 2) * blk + (r - 1) * k + i]  # noqa: E731
-    Vx = lambda p, i: x[(p - 2) * blk + n * k + i]  # noqa: E731
-    Qx = lambda r, i: x[n_mem + r * k + i]  # noqa: E731
+    Kx = lambda p, r, i: x[(p - 2) * blk + (r - 1) * k + i]
+    Vx = lambda p, i: x[(p - 2) * blk + n * k + i]
+    Qx = lambda r, i: x[n_mem + r * k + i]
     hid, prod_idx, val_idx = [], {}, {}
     for p in blocks:
         prod_idx[p] = len(hid)
@@ -229,7 +228,7 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
         for i in range(k):
             j = NB + b * 2 * k + 2 * i
             hid4 += tb.gated_pair(h3[j] - h3[j + 1], off)
-    h4 = C.layer(hid4)
+    C.layer(hid4)
     out = [_lin({2 * (b * k + i): 1.0 for b in range(NB)} | {2 * (b * k + i) + 1: -1.0 for b in range(NB)})
            for i in range(k)]
     f2 = C.net(out)

@@ -64,7 +64,7 @@ def task_code(m: int, delta: float, seed: int = 0) -> jl.VocabCode:
 def code_step(code_or_k) -> float:
     """s = 1/√k = 2^-j (exact: k is a power of 4)."""
     k = code_or_k if isinstance(code_or_k, int) else int(code_or_k.shape[0])
-    j = int(round(math.log2(k))) // 2
+    j = round(math.log2(k)) // 2
     if 4 ** j != k:
         raise ValueError(f"k must be a power of 4 for exact arithmetic, got {k}")
     return 2.0 ** -j
@@ -104,8 +104,3 @@ def code_decoding(E_tokens: np.ndarray) -> Decoding:
     """W_Dec = Eᵀ/√k for the code columns of the tokens (k, V): exact dyadic entries s², row ℓ1 norm 1."""
     s = code_step(E_tokens.shape[0])
     return Decoding(E_tokens.T * s)
-
-
-def grid_bits(max_abs: float, unit_exp: int) -> int:
-    """Mantissa bits to hold every integer multiple of 2^-unit_exp up to max_abs in magnitude."""
-    return max(1, math.ceil(math.log2(max_abs * 2.0 ** unit_exp + 1)))

@@ -46,7 +46,7 @@ def _abs_affine(lay: Affine) -> FNN:
 
 
 def _weights_exp(lay: Affine) -> int:
-    r, c, v = lay.coo()
+    v = lay.coo()[2]
     return max(grid_exp(v), grid_exp(lay.b))
 
 

@@ -217,7 +217,7 @@ register(Claim(
                "uniform positions among ⟨PAD⟩s, the emitted network generates the data tokens in order with error "
                "<= ε (99% Clopper–Pearson); exact for every input with at most Lmax = m data tokens."),
     params={"alphabet": 13, "T": 48, "m": 16, "eps": 0.05, "delta": 0.5, "code_seed": 0},
-    switches={"rows": 0, "route": "exact", "ngram_rows": 0},
+    switches={"rows": 0, "route": "exact"},
     sweep=({"alphabet": 13, "T": 256, "m": 32, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0},),
     run=lambda p, rng, mutate=None: run_task("select", "thm-D.2", p, rng, mutate),
     build=lambda p: build(p, "select"), growth=GROWTH, doc="docs/tasks/constructions.md",

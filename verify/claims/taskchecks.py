@@ -117,7 +117,7 @@ def last_position_check(name: str, model, prompts: np.ndarray, answers: np.ndarr
         by_kind[lab][0] += int(not ok)
         by_kind[lab][1] += 1
     return Check(name, wrong.size == 0, int(wrong.size), 0,
-                 {"rows": int(len(answers)), "failures_by_kind": {k: {"failures": v[0], "rows": v[1]}
+                 {"rows": len(answers), "failures_by_kind": {k: {"failures": v[0], "rows": v[1]}
                                                                  for k, v in by_kind.items()}}, ce), P
 
 
@@ -126,7 +126,7 @@ def precision_check(model, X: np.ndarray) -> tuple[Check, dict]:
     worst = max(prof["stages"], key=lambda s: s["bits"])
     chk = Check("float64 evaluation is exact arithmetic on these inputs (every partial sum on its dyadic grid "
                 "within 53 bits)", prof["exact_in_float64"], prof["bits_needed"], MANT,
-                {"bits_needed": prof["bits_needed"], "widest_stage": worst["stage"], "rows_profiled": int(len(X)),
+                {"bits_needed": prof["bits_needed"], "widest_stage": worst["stage"], "rows_profiled": len(X),
                  "stages": [{k: s[k] for k in ("stage", "bits", "max_partial_sum")} for s in prof["stages"]]})
     return chk, prof
 

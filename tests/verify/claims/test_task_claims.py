@@ -34,7 +34,7 @@ def test_small_configuration_passes_and_reports_precision(cid):
 @pytest.mark.parametrize("cid,i", [(c, i) for c in sorted(SMALL) for i in range(4)])
 def test_each_mutant_fails_on_the_answers(cid, i):
     claim = REG[cid]
-    name, kind, mutate = claim.mutants(claim.defaults())[i]
+    name, _kind, mutate = claim.mutants(claim.defaults())[i]
     res = run_claim(claim, SMALL[cid], seed=1, mutate=mutate)
     assert res.verdict == "FAIL", name
     failed = [c.name for c in res.checks if c.status == "FAIL"]
