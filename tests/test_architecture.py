@@ -28,7 +28,7 @@ FORBIDDEN = {
 }
 # outside verify/claims, verify reaches the builders only through the claim registry
 NO_LEMMAS = ("verify.registry", "verify.__main__", "verify.runner", "verify.selftest", "verify.report",
-             "verify.replay", "verify.plots", "verify.strategies")
+             "verify.replay", "verify.plots", "verify.strategies", "verify.taskrun")
 
 
 def modules() -> dict[str, Path]:

@@ -18,6 +18,8 @@
                                           architecture of the emitted weights; export .npz + JSON; draw them
     python -m verify tasks FORMAT FILE    a task file (jelassi, zoology, safari, s4, neutral) in the neutral
                                           format, with its oracle scores (docs/tasks/)
+    python -m verify tasks run FORMAT FILE   a claim's task network on the file: accuracy in its original metric,
+                                          positions inside/outside the theorem's hypotheses (docs/tasks/external.md)
     python -m verify docs-status REPORT.json [--full FULL.json] [--index docs/index.md]
                                           regenerate the status table of the docs index from JSON reports
 
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(argv[1:])
         if argv and argv[0] == "inspect":
             return _inspect(argv[1:])
+        if argv[:2] == ["tasks", "run"]:
+            from .taskrun import main_run
+            return main_run(argv[2:])
         if argv and argv[0] == "tasks":
             from .tasks.cli import main_tasks
             return main_tasks(argv[1:])

@@ -15,6 +15,7 @@ A certificate bounds sup |f - g| over a whole domain for the EXACT-arithmetic ne
     twostage      split at a product level's clip layer; 1-D stage certificates; composition; its Check
     cascade       product trees level by level
     float64       E_fl: a sound bound on |float64 net - exact net| over a box domain up to the largest float
+    dyadic        float64 evaluation of a dyadic SSM model proved exact on given inputs (``dyadic_profile``)
 
 A certificate that only makes sense for one lemma lives in ``lemma_<module>.py``, named after the builder module
 ``lemmas/<module>.py`` it certifies: ``lemma_quotient``, ``lemma_ratio``, ``lemma_gauss_kernel``,

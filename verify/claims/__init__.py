@@ -7,4 +7,4 @@ reports (roughly the paper's); a module not listed is loaded after these, in nam
 """
 
 ORDER = ("foundation", "softmax", "clip", "square", "mult", "exp", "rec", "cos", "quotient", "ratio", "gauss_kernel",
-         "gauss_kernel_net", "attention", "fixed_positions", "piecewise_smooth")
+         "gauss_kernel_net", "attention", "jl", "copying", "ngram", "fixed_positions", "piecewise_smooth")

@@ -5,7 +5,8 @@
 FORMAT is one of jelassi, zoology, safari, s4, neutral.  Prints rows, length, vocabulary, special tokens,
 scored positions, metric and alignment, and the original metric of a perfect oracle (answers read from the
 data) and of the oracle shifted by one position.  ``--vocab V`` checks the file against a model's vocabulary
-size (the next issue runs a task network through ``verify.tasks.scoring.score_file``).  Exit 2 with one line
+size.  ``python -m verify tasks run FORMAT FILE`` (``verify/taskrun.py``, dispatched by the CLI) runs a claim's
+task network on the file.  Exit 2 with one line
 ``verify: error: ...`` for a bad file, an unknown format or a mismatched vocabulary.
 """
 

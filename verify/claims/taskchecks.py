@@ -1,0 +1,201 @@
+"""Checks shared by the task-network claims (``ngram``: lemma-H.3, thm-D.1, thm-3.2; ``copying``: thm-3.1,
+thm-D.2), docs/tasks/verification.md.  Registers no claim.
+
+Every task claim checks: the counts read from the emitted model equal the builder's formula; the embedding is
+Lemma H.1's code (±1/√k with k = 4^j, margin on the integer Gram); ‖W_Dec‖∞ <= 1; the predictions on random and
+adversarial inputs; and that the float64 evaluation was exact on those inputs (``certify.dyadic``), with the
+bits it needed next to the information lower bound.  The mutants (a wrong delay, swapped decoding rows, an
+undersized memory, a code with a violated margin) are here too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from constructions.model import Decoding
+from constructions.ssm import SSMLayer, delay
+from lemmas import jl
+from lemmas import task_blocks as tb
+
+from ..certify.dyadic import MANT, dyadic_profile
+from ..result import Check
+
+COUNT_KEYS = ("M", "U", "D", "d_in", "k", "L", "W", "S", "B", "fnn", "ssm_nnz", "state_sizes_total",
+              "total_nonzeros")
+
+
+def model_counts(model) -> dict:
+    c = model.counts()
+    return {"M": c["M"], "U": c["U"], "D": c["D"], "d_in": c["d_in"], "k": int(model.embedding.E.shape[0]),
+            "L": c["L"], "W": c["W"], "S": c["S"], "B": c["B"],
+            "fnn": [{key: f[key] for key in ("L", "W", "S", "B")} for f in c["fnn"]],
+            "ssm_nnz": [s["nnz"] for s in c["ssm"]], "state_sizes_total": [sum(s) for s in c["state_sizes"]],
+            "total_nonzeros": c["total_nonzeros"]}
+
+
+def counts_check(con) -> tuple[Check, dict]:
+    got = model_counts(con.net)
+    want = {k: con.formula[k] for k in COUNT_KEYS}
+    bad = {k: {"emitted": got[k], "formula": want[k]} for k in COUNT_KEYS if got[k] != want[k]}
+    return Check("counts read from the emitted model equal the exact formula", not bad,
+                 detail={"mismatch": bad} if bad else {}), got
+
+
+def code_check(model, delta: float) -> Check:
+    """The embedding's columns (distinct symbols) are ±1/√k with k = 4^j and |G_vw| <= floor(δk)."""
+    E = model.embedding.E
+    k = E.shape[0]
+    try:
+        s = tb.code_step(k)
+    except ValueError as e:
+        return Check("embedding is Lemma H.1's code (±1/√k, k = 4^j, margin δ on the integer Gram)", False,
+                     detail={"reason": str(e)})
+    S = E / s
+    signs_ok = bool(np.all(np.abs(S) == 1))
+    U = np.unique(S.astype(np.int64), axis=1)
+    ok, m = jl.code_ok(U, delta) if signs_ok else (False, None)
+    return Check("embedding is Lemma H.1's code (±1/√k, k = 4^j, margin δ on the integer Gram)", bool(ok),
+                 None if m is None else m / k, delta,
+                 {"k": k, "symbols": U.shape[1], "max_abs_gram": m, "floor_delta_k": jl.margin_int(delta, k)})
+
+
+def decoding_check(model) -> Check:
+    W = model.decoding.W_dec
+    row = float(np.max(np.sum(np.abs(W), axis=1)))
+    return Check("‖W_Dec‖∞ <= 1 (max row ℓ1 norm; entries <= 1)", row <= 1.0 and float(np.max(np.abs(W))) <= 1.0,
+                 row, 1.0)
+
+
+def closest_pair(model, among) -> tuple[int, int]:
+    """The two tokens of ``among`` whose embedding columns have the largest |inner product| (distinct codes)."""
+    E = model.embedding.E[:, list(among)]
+    G = np.abs(E.T @ E)
+    np.fill_diagonal(G, -1)
+    same = np.isclose(G, 1.0)
+    G[same] = -1
+    i, j = np.unravel_index(int(np.argmax(G)), G.shape)
+    return int(list(among)[i]), int(list(among)[j])
+
+
+def closest_to(model, c: int, among) -> int:
+    """The token of ``among`` (not c) whose code has the largest inner product with c's."""
+    E = model.embedding.E
+    among = [t for t in among if t != c]
+    return among[int(np.argmax([float(E[:, t] @ E[:, c]) for t in among]))]
+
+
+def last_logits(model, X: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """W_Dec times the model output at the last position (the final FNN evaluated there only: the model is causal
+    and token-wise after its last SSM layer, so this is the same function as the full forward pass)."""
+    out = []
+    for s in range(0, len(X), chunk):
+        Z = model.embedding(X[s:s + chunk])
+        if model.pre is not None:
+            Z = model.pre(Z)
+        for b, (g, f) in enumerate(model.blocks):
+            Z = g(Z, method="exact")
+            Z = f(Z[:, -1:, :] if b == len(model.blocks) - 1 else Z)
+        out.append(model.decoding.logits(Z))
+    return np.concatenate(out)
+
+
+def last_position_check(name: str, model, prompts: np.ndarray, answers: np.ndarray, labels: list) -> tuple:
+    """Predictions at the last prompt position against the answers, every row; FAIL with the first wrong row."""
+    P = np.argmax(last_logits(model, prompts), axis=-1)
+    wrong = np.flatnonzero(P != answers)
+    ce = None
+    if wrong.size:
+        r = int(wrong[0])
+        ce = {"row": r, "kind": labels[r], "tokens": prompts[r].tolist(), "predicted": int(P[r]),
+              "expected": int(answers[r])}
+    by_kind = {}
+    for lab, ok in zip(labels, P == answers):
+        by_kind.setdefault(lab, [0, 0])
+        by_kind[lab][0] += int(not ok)
+        by_kind[lab][1] += 1
+    return Check(name, wrong.size == 0, int(wrong.size), 0,
+                 {"rows": len(answers), "failures_by_kind": {k: {"failures": v[0], "rows": v[1]}
+                                                                 for k, v in by_kind.items()}}, ce), P
+
+
+def precision_check(model, X: np.ndarray) -> tuple[Check, dict]:
+    prof = dyadic_profile(model, X)
+    worst = max(prof["stages"], key=lambda s: s["bits"])
+    chk = Check("float64 evaluation is exact arithmetic on these inputs (every partial sum on its dyadic grid "
+                "within 53 bits)", prof["exact_in_float64"], prof["bits_needed"], MANT,
+                {"bits_needed": prof["bits_needed"], "widest_stage": worst["stage"], "rows_profiled": len(X),
+                 "stages": [{k: s[k] for k in ("stage", "bits", "max_partial_sum")} for s in prof["stages"]]})
+    return chk, prof
+
+
+def precision_counts(counts: dict, bits: int, info_bits: float | None, info_formula: str) -> dict:
+    """The precision columns: D, L, W, S, B, state size, bits needed; the information lower bound."""
+    state = int(sum(counts["state_sizes_total"]))
+    out = {"D": counts["D"], "L": counts["L"], "W": counts["W"], "S": counts["S"], "B": counts["B"],
+           "state_size": state, "bits_needed": int(bits), "bits_float64": MANT,
+           "state_bits_used": state * int(bits), "info_lower_bound_bits": info_bits,
+           "info_lower_bound_formula": info_formula}
+    if info_bits is not None:
+        out["bits_per_channel_lower_bound_at_this_D"] = info_bits / counts["D"]
+        out["bits_per_channel_a_polylog_D_would_need"] = {
+            "D = k log2(N)": info_bits / (counts["k"] * max(1.0, math.log2(max(2, counts["U"])))),
+            "note": "Jelassi Thm 2.7 / spec 04: D·b >= information; with D poly-log the bits b grow ~linearly"}
+    return out
+
+
+def info_check(prec: dict) -> Check:
+    """Consistency with the lower bound: the state our construction carries holds at least the information."""
+    ib = prec["info_lower_bound_bits"]
+    return Check("information lower bound <= state size × bits needed (consistency with Jelassi Thm 2.7)",
+                 ib <= prec["state_bits_used"], ib, prec["state_bits_used"])
+
+
+# ---------------------------------------------------------------------------------------------- mutants
+def _replace_model(con, **kw):
+    return dataclasses.replace(con, net=dataclasses.replace(con.net, **kw))
+
+
+def wrong_delay_mutant(ell: int = 1):
+    """Every delay-ℓ channel of SSM layer 1 becomes a delay ℓ + 1 (a wrong delay in the key/query slots)."""
+    def mutate(con):
+        g, f = con.net.blocks[0]
+        hit = [c.family == "delay" and c.ell == ell for c in g.channels]
+        ch = tuple(delay(ell + 1) if h else c for h, c in zip(hit, g.channels))
+        if not any(hit):
+            raise ValueError(f"no delay-{ell} channel to shift")
+        return _replace_model(con, blocks=((SSMLayer(ch, g.U, g.W_in, g.W_out), f),) + tuple(con.net.blocks[1:]))
+    return mutate
+
+
+def swap_decoding_rows_mutant(i: int, j: int):
+    def mutate(con):
+        W = con.net.decoding.W_dec.copy()
+        W[[i, j]] = W[[j, i]]
+        return _replace_model(con, decoding=Decoding(W))
+    return mutate
+
+
+def rebuilt_mutant(build):
+    """The net rebuilt by ``build(params)`` (an undersized memory, a code with a violated margin); the formula
+    and params of the original kept, so the checks compare it against the claim's statement."""
+    return lambda con: dataclasses.replace(con, net=build(con.params).net)
+
+
+def violated_code(E: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Column b replaced by column a with one sign flipped: ⟨c_a, c_b⟩ = 1 - 2/k > δ (for k > 4)."""
+    E = np.array(E)
+    E[:, b] = E[:, a]
+    E[0, b] = -E[0, b]
+    return E
+
+
+def margin_mutant(build_with_code, pair):
+    """Rebuild with a code matrix whose columns ``pair`` violate the margin."""
+    def mutate(con):
+        E = violated_code(con.net.embedding.E, *pair(con))
+        return dataclasses.replace(con, net=build_with_code(con.params, E).net)
+    return mutate
+
