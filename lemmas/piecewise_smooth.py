@@ -26,9 +26,9 @@ Construction.  μ ranges over [μ_lo, μ_hi] = [Σ_l min(w_l, 0), Σ_l max(w_l, 
 Error budget (exact split):  |F - F*| <= |φ(ŷ') - sin(2π(ŷ' + c))| + |sin(2π<u, v̂>) - sin(2π<u, x_{i*}>)|
     <= ε_φ + 2π ‖u‖_1 ε_A,   ε_φ = ε/4,   ε_A = 3ε / (8π ‖u‖_1)   (so the two shares are ε/4 + 3ε/4 = ε).
 Counts (exact): the block's formula (``lemmas.attention.block_formula``: f_1, f_2, g, D, state, total nonzeros);
-  f_3: the F.3 formula (``lemmas.cos.cos_formula``) at the merged first bias β - α c, with S + 3(nnz(u) - 1) (each
-  of the three first-layer units reads nnz(u) values) and W = max(W_φ, d), B = max(B_φ, |α| max|u_l|, first-layer
-  biases); Emb: nnz(w) + d + [μ_lo + μ_hi ≠ 0] + 1.  In the paper's class f_2 and f_3 are one FNN
+  f_3: the F.3 formula (``lemmas.cos.cos_formula``) at the merged first bias β - α c, with S + 2(nnz(u) - 1) (each
+  of the two first-layer units ρ(±(2t - 1)) of the float-robust tooth reads nnz(u) values) and W = max(W_φ, d),
+  B = max(B_φ, 2|α| max|u_l|, |2β - 1|); Emb: nnz(w) + d + [μ_lo + μ_hi ≠ 0] + 1.  In the paper's class f_2 and f_3 are one FNN
   (``constructions.algebra.concat``: L = L_2 + L_3, S = S_2 + S_3 + S(last map of f_2) + nnz(first map of f_3)); we
   report them separately.
 Growth: the block's counts are poly-logarithmic in N/ε_A for fixed d and polynomial in 1/δ (Lemma 3.3), φ adds
@@ -143,8 +143,8 @@ def head_formula(u: np.ndarray, ph: dict, pr: dict) -> dict:
     alpha = ph["alpha"]
     beta = (-pr["c"]) * alpha + ph["beta"]  # the merged bias, formed as in emit_cos (Fn arithmetic)
     F = cos_formula({**ph, "beta": beta})
-    first = [abs(alpha * float(x)) for x in u if x != 0] + [abs(beta), abs(beta - 0.5), abs(beta - 1.0)]
-    return {"L": F["L"], "W": max(F["W"], len(u)), "S": F["S"] + 3 * (nu - 1), "B": max([8.0] + first)}
+    first = [abs(2.0 * alpha * float(x)) for x in u if x != 0] + [abs(2.0 * beta - 1.0)]  # ρ(±(2t - 1)) rows
+    return {"L": F["L"], "W": max(F["W"], len(u)), "S": F["S"] + 2 * (nu - 1), "B": max([8.0] + first)}
 
 
 def build_piecewise_smooth(d: int, N: int, w, u, delta_mu: float, eps: float, mu_tau: float | None = None,
