@@ -34,7 +34,8 @@ MUTANT = {
     # shifted the layers; the last map's is not
     "lemma-F.3-exp": weight_mutant("last", 1e-2), "lemma-F.3-rec": weight_mutant("first", 5e-2),
     "lemma-F.3-cos": weight_mutant("last", 1e-2), "lemma-F.4-quotient": weight_mutant("last", 1e-2),
-    "lemma-F.4-ratio": weight_mutant("middle", 1e-2), "lemma-F.5-network": weight_mutant("middle", 1e-2),
+    "lemma-F.4-ratio": weight_mutant("middle", 1e-2), "lemma-F.5-network": weight_mutant("last", 1e-2),  # middle: caught too, by
+    # the certificate after ~20 s of branch-and-bound (the float-robust clip moved the layers); last: by sampling
     "lemma-F.6-network": weight_mutant("last", 1e-2), "lemma-3.3": cl.drop_term_mutant("dominant"),
 }
 PASSING = ("PASS", "CERTIFIED")
