@@ -360,6 +360,8 @@ def _inspect(argv: list[str]) -> int:
     print(f"{c.id} ({c.paper_ref}) at {report.params_line(params)}")
     print(report.describe(obj))
     net = obj.net if hasattr(obj, "net") and hasattr(obj, "formula") else obj
+    if type(net).__name__ not in ("FNN", "SSMLayer", "SSMModel") and callable(getattr(net, "as_model", None)):
+        net = net.as_model()  # a block object (e.g. thm-4.5's selection model) exports as its SSMModel
     if args.vnnlib and (args.format != "onnx" or not args.export):
         raise UsageError("--vnnlib needs --export PATH --format onnx")
     if args.export and args.format != "npz":

@@ -249,3 +249,9 @@ def test_mutants_flag_reports_catch_rate_in_table_and_json(tmp_path, capsys):
     entry = rep["claims"]["lemma-F.2-clip"]
     assert entry["supported"] and entry["total"] >= 3 and entry["caught"] == entry["total"]
     assert rep["rate"] == 1.0 and rep["uncaught"] == []
+
+
+def test_inspect_exports_a_block_object_as_its_model(tmp_path, capsys):
+    """thm-4.5 emits a selection-model object; inspect exports its SSMModel (as_model) and the reload agrees."""
+    assert cli.main(["inspect", "thm-4.5", "--export", str(tmp_path / "t45")]) == 0
+    assert "bit-identical on random inputs: True" in capsys.readouterr().out
