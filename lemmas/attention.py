@@ -443,6 +443,20 @@ def schedule_cost(levels: list[list[tuple]], m: int, origin: dict) -> tuple[int,
 
 
 # ------------------------------------------------------------------------------------------- the block
+def block_counts(f1, g, f2) -> dict:
+    """Counts of an FNN + SSM + FNN block f_2 ∘ g ∘ f_1 (M = 1): each FNN's (L, W, S, B), their maxima, the SSM
+    layer's nonzeros and state, and the total nonzeros S_1 + S_2 + nnz(g)."""
+    c1, c2, cg = f1.counts(), f2.counts(), g.counts()
+    return {"M": 1, "U": g.U, "D": g.H,
+            "f1": {"L": c1.L, "W": c1.W, "S": c1.S, "B": c1.B},
+            "f2": {"L": c2.L, "W": c2.W, "S": c2.S, "B": c2.B},
+            "L": max(c1.L, c2.L), "W": max(c1.W, c2.W), "S": max(c1.S, c2.S), "B": max(c1.B, c2.B),
+            "ssm_nnz": cg["nnz"], "state_total": cg["state_total"], "state_max": cg["state_max"],
+            "running_sum_channels": cg["families"].get("running_sum", 0),
+            "identity_channels": cg["families"].get("delay", 0),
+            "total_nonzeros": c1.S + c2.S + cg["nnz"]}
+
+
 @dataclass(frozen=True)
 class AttentionBlock:
     """F = f_2 ∘ g ∘ f_1 on token rows X (..., N, 2d + d_v) = (k_i, v_i, q_i)."""
@@ -483,15 +497,7 @@ class AttentionBlock:
         return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
 
     def counts(self) -> dict:
-        c1, c2, cg = self.f1.counts(), self.f2.counts(), self.g.counts()
-        return {"M": 1, "U": self.g.U, "D": self.g.H,
-                "f1": {"L": c1.L, "W": c1.W, "S": c1.S, "B": c1.B},
-                "f2": {"L": c2.L, "W": c2.W, "S": c2.S, "B": c2.B},
-                "L": max(c1.L, c2.L), "W": max(c1.W, c2.W), "S": max(c1.S, c2.S), "B": max(c1.B, c2.B),
-                "ssm_nnz": cg["nnz"], "state_total": cg["state_total"], "state_max": cg["state_max"],
-                "running_sum_channels": cg["families"].get("running_sum", 0),
-                "identity_channels": cg["families"].get("delay", 0),
-                "total_nonzeros": c1.S + c2.S + cg["nnz"]}
+        return block_counts(self.f1, self.g, self.f2)
 
 
 def channel_layout(T: int, d_v: int) -> dict:

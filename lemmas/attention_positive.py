@@ -88,7 +88,7 @@ from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 from constructions.validate import check_int, check_real
 
-from .attention import lam_for
+from .attention import block_counts, lam_for
 from .base import Construction
 
 U64 = 2.0 ** -53
@@ -315,15 +315,7 @@ class PositiveAttentionBlock:
         return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
 
     def counts(self) -> dict:
-        c1, c2, cg = self.f1.counts(), self.f2.counts(), self.g.counts()
-        return {"M": 1, "U": self.g.U, "D": self.g.H,
-                "f1": {"L": c1.L, "W": c1.W, "S": c1.S, "B": c1.B},
-                "f2": {"L": c2.L, "W": c2.W, "S": c2.S, "B": c2.B},
-                "L": max(c1.L, c2.L), "W": max(c1.W, c2.W), "S": max(c1.S, c2.S), "B": max(c1.B, c2.B),
-                "ssm_nnz": cg["nnz"], "state_total": cg["state_total"], "state_max": cg["state_max"],
-                "running_sum_channels": cg["families"].get("running_sum", 0),
-                "identity_channels": cg["families"].get("delay", 0),
-                "total_nonzeros": c1.S + c2.S + cg["nnz"]}
+        return block_counts(self.f1, self.g, self.f2)
 
 
 def build_attention_positive(d: int, d_v: int, N: int, delta: float, eps: float,

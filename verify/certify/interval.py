@@ -247,6 +247,18 @@ class IntervalNet:
                 if "M" in cd:
                     lay.M, lay.Mabs, lay.Q = (Affine.from_coo(*cd[k][:3], cd[k][3]) for k in ("M", "Mabs", "Q"))
 
+    def boxes(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """The boxes as float64 arrays (n, d_in), checked: matching shapes, finite ends, lo <= hi."""
+        lo = np.asarray(lo, dtype=np.float64)
+        hi = np.asarray(hi, dtype=np.float64)
+        if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
+            raise ValueError(f"boxes must be arrays of shape (n, {self.d_in}), got {lo.shape} and {hi.shape}")
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise ValueError("box ends contain NaN or inf")
+        if np.any(lo > hi):
+            raise ValueError("every box needs lo <= hi")
+        return lo, hi
+
     def propagate(self, lo, hi, return_forms: bool = False, layer_bounds: list | None = None):
         """Sound bounds (lb, ub), each (n_boxes, d_out), of the exact-arithmetic network over the boxes
         [lo_i, hi_i] (arrays (n_boxes, d_in), lo <= hi).  With ``return_forms`` also (a, c, e, m, r) of the
@@ -258,14 +270,7 @@ class IntervalNet:
         units are the identity and 0 as before), which on a breakpoint-seeded partition are a few per box."""
         if layer_bounds is not None:  # the per-layer bounds (``verify.certify.float64``) come from the reference path
             return self.propagate_reference(lo, hi, return_forms, layer_bounds)
-        lo = np.asarray(lo, dtype=np.float64)
-        hi = np.asarray(hi, dtype=np.float64)
-        if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
-            raise ValueError(f"boxes must be arrays of shape (n, {self.d_in}), got {lo.shape} and {hi.shape}")
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise ValueError("box ends contain NaN or inf")
-        if np.any(lo > hi):
-            raise ValueError("every box needs lo <= hi")
+        lo, hi = self.boxes(lo, hi)
         if len(lo) > SUB_CHUNK:  # the working arrays of a sub-chunk stay in cache (about 1.3x faster here)
             parts = [self._propagate(lo[i:i + SUB_CHUNK], hi[i:i + SUB_CHUNK], return_forms)
                      for i in range(0, len(lo), SUB_CHUNK)]
@@ -389,14 +394,7 @@ class IntervalNet:
         receives the sound (lb, ub) of every map's outputs before its ReLU, each (width, n_boxes)
         (``verify.certify.float64``)."""
         self._affine()
-        lo = np.asarray(lo, dtype=np.float64)
-        hi = np.asarray(hi, dtype=np.float64)
-        if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != self.d_in:
-            raise ValueError(f"boxes must be arrays of shape (n, {self.d_in}), got {lo.shape} and {hi.shape}")
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise ValueError("box ends contain NaN or inf")
-        if np.any(lo > hi):
-            raise ValueError("every box needs lo <= hi")
+        lo, hi = self.boxes(lo, hi)
         nb, d = lo.shape
         m = box_centre(lo, hi)
         # fl(t) < nextafter(fl(t), +inf) and t <= that for any real t: r >= hi - m and r >= m - lo exactly
