@@ -148,7 +148,7 @@ def test_perturbed_weight_fails(layer, k):
 @pytest.mark.slow
 def test_perturbed_weight_in_the_exp_stage_fails():
     c = _built(1, 1.0, 1e-4, 1)
-    L1 = c.params["m_s"] + 2
+    L1 = c.params["m_s"] + 3  # + 1 for the float-robust clip of x that now opens the net
 
     def mut(c):  # map L1 - 1 is N1's read-out merged with the exp net's first map (it reads s' = Σ squares)
         return Construction(mu.perturb_weight(c.net, L1 - 1, None, 1e-3), c.formula, c.params, c.notes)
