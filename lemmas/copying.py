@@ -52,14 +52,7 @@ def build_rank_memory(V: int, Lmax: int, N: int, copy=(), ignore=(), delta: floa
     if len(copy) + len(ignore) >= V:
         raise ValueError("no data tokens left")
     G = tb.gate_scale(delta)
-    vc = None
-    if code is None:
-        vc = tb.task_code(V, delta, code_seed)
-        E = vc.E
-    else:
-        E = np.asarray(code, dtype=np.float64)
-        if E.shape[1] != V:
-            raise ValueError(f"code must have {V} columns, got {E.shape}")
+    vc, E = tb.code_for(V, delta, code_seed, code)
     k = E.shape[0]
     specials = copy + ignore
 

@@ -79,14 +79,7 @@ def build_lookup(V: int, n: int, N: int, delta: float = 0.5, code_seed: int = 0,
         raise ValueError(f"n_blocks must lie in [1, N - 1], got {NB}")
     blocks = range(2, NB + 2)
     sym, m, cut_sym, empty = symbols(V, cut)
-    vc = None
-    if code is None:
-        vc = tb.task_code(m, delta, code_seed)
-        E0 = vc.E
-    else:
-        E0 = np.asarray(code, dtype=np.float64)
-        if E0.shape[1] != m:
-            raise ValueError(f"code must have {m} columns, got {E0.shape}")
+    vc, E0 = tb.code_for(m, delta, code_seed, code)
     k = E0.shape[0]
     s = tb.code_step(k)
     has_cut = cut_sym is not None

@@ -61,6 +61,18 @@ def task_code(m: int, delta: float, seed: int = 0) -> jl.VocabCode:
                 raise
 
 
+
+def code_for(m: int, delta: float, code_seed: int = 0, code=None) -> tuple:
+    """(VocabCode or None, E): the H.1 code ``task_code(m, delta, code_seed)``, or a given code matrix E with m
+    columns (then no VocabCode)."""
+    if code is None:
+        vc = task_code(m, delta, code_seed)
+        return vc, vc.E
+    E = np.asarray(code, dtype=np.float64)
+    if E.ndim != 2 or E.shape[1] != m:
+        raise ValueError(f"code must have {m} columns, got {E.shape}")
+    return None, E
+
 def code_step(code_or_k) -> float:
     """s = 1/√k = 2^-j (exact: k is a power of 4)."""
     k = code_or_k if isinstance(code_or_k, int) else int(code_or_k.shape[0])
