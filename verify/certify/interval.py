@@ -132,6 +132,18 @@ class _MatOp:
         return np.asarray(self.A @ X)
 
 
+def input_forms(lo: np.ndarray, hi: np.ndarray) -> tuple:
+    """The forms of the network inputs on the boxes: centre m, half-width r (n, d); neuron-major a (d, n, d),
+    c (d, n), e (d, n) with x_j = m_j + 1·(x_j - m_j); and r.T (d, n)."""
+    nb, d = lo.shape
+    m = box_centre(lo, hi)
+    # fl(t) < nextafter(fl(t), +inf) and t <= that for any real t: r >= hi - m and r >= m - lo exactly
+    r = round_up(np.maximum(hi - m, m - lo))
+    a = np.zeros((d, nb, d))
+    a[np.arange(d), :, np.arange(d)] = 1.0
+    return m, r, a, np.ascontiguousarray(m.T), np.zeros((d, nb)), np.ascontiguousarray(r.T)
+
+
 @dataclass
 class _Layer:
     """One map's data; the Affine fields are built only for ``propagate_reference`` (``IntervalNet._affine``),
@@ -282,13 +294,7 @@ class IntervalNet:
 
     def _propagate(self, lo, hi, return_forms):
         nb, d = lo.shape
-        m = box_centre(lo, hi)
-        r = round_up(np.maximum(hi - m, m - lo))
-        a = np.zeros((d, nb, d))
-        a[np.arange(d), :, np.arange(d)] = 1.0
-        c = np.ascontiguousarray(m.T)
-        e = np.zeros((d, nb))
-        rT = np.ascontiguousarray(r.T)
+        m, r, a, c, e, rT = input_forms(lo, hi)
         L = len(self.layers)
         rel = 1 + 4 * (d + 2) * U64
 
@@ -396,15 +402,7 @@ class IntervalNet:
         self._affine()
         lo, hi = self.boxes(lo, hi)
         nb, d = lo.shape
-        m = box_centre(lo, hi)
-        # fl(t) < nextafter(fl(t), +inf) and t <= that for any real t: r >= hi - m and r >= m - lo exactly
-        r = round_up(np.maximum(hi - m, m - lo))
-        # forms, neuron-major: a (k, nb, d), c (k, nb), e (k, nb); the input x_j = m_j + 1·(x_j - m_j)
-        a = np.zeros((d, nb, d))
-        a[np.arange(d), :, np.arange(d)] = 1.0
-        c = np.ascontiguousarray(m.T)
-        e = np.zeros((d, nb))
-        rT = r.T  # (d, nb)
+        m, r, a, c, e, rT = input_forms(lo, hi)
         L = len(self.layers)
         rel = 1 + 4 * (d + 2) * U64  # covers the rounding of |a|·r (d products, d - 1 sums) and one more sum
 
