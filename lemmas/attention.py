@@ -457,8 +457,39 @@ def block_counts(f1, g, f2) -> dict:
             "total_nonzeros": c1.S + c2.S + cg["nnz"]}
 
 
+class Block:
+    """What every FNN + SSM + FNN block F = f_2 ∘ g ∘ f_1 evaluates and counts, given ``f1``, ``g``, ``f2``,
+    ``readout`` (the part of f_2 that forms the sums) and ``features(X) -> (f_1(X), g(f_1(X)))``."""
+
+    def forward(self, X, method: str = "auto") -> np.ndarray:
+        return self.f2(self.features(X, method)[1])
+
+    def __call__(self, X, method: str = "auto") -> np.ndarray:
+        return self.forward(X, method)
+
+    def last(self, X, method: str = "auto") -> np.ndarray:
+        """F(X)_N: f_1 and g on every token, f_2 (token-wise) on the last token only (the same numbers as
+        ``forward(X)[..., -1, :]``)."""
+        G = self.features(X, method)[1]
+        return self.f2(G[..., -1, :])
+
+    def sums(self, X, method: str = "auto") -> np.ndarray:
+        """The sums at the last token: the read-out that feeds the quotients ((Â_1..Â_dv, Ŵ) here; the positive
+        route's (Â⁺_1..Â⁺_dv, Ŵ))."""
+        G = self.features(X, method)[1]
+        return self.readout(G[..., -1, :])
+
+    def as_model(self) -> SSMModel:
+        """The same object as a ``constructions.model.SSMModel`` (for export and inspection): the first FNN f_1,
+        then the one block (g, f_2); its counts equal ``counts()`` (M = 1, same nonzeros)."""
+        return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
+
+    def counts(self) -> dict:
+        return block_counts(self.f1, self.g, self.f2)
+
+
 @dataclass(frozen=True)
-class AttentionBlock:
+class AttentionBlock(Block):
     """F = f_2 ∘ g ∘ f_1 on token rows X (..., N, 2d + d_v) = (k_i, v_i, q_i)."""
 
     f1: FNN
@@ -474,30 +505,6 @@ class AttentionBlock:
         Z = self.f1(X)
         return Z, self.g(Z, method=method)
 
-    def forward(self, X, method: str = "auto") -> np.ndarray:
-        return self.f2(self.features(X, method)[1])
-
-    def __call__(self, X, method: str = "auto") -> np.ndarray:
-        return self.forward(X, method)
-
-    def last(self, X, method: str = "auto") -> np.ndarray:
-        """F(X)_N: f_1 and g on every token, f_2 (token-wise) on the last token only (the same numbers as
-        ``forward(X)[..., -1, :]``)."""
-        G = self.features(X, method)[1]
-        return self.f2(G[..., -1, :])
-
-    def sums(self, X, method: str = "auto") -> np.ndarray:
-        """(Â_1..Â_dv, Ŵ) at the last token: the read-out that feeds the quotients."""
-        G = self.features(X, method)[1]
-        return self.readout(G[..., -1, :])
-
-    def as_model(self) -> SSMModel:
-        """The same object as a ``constructions.model.SSMModel`` (for export and inspection): the first FNN f_1,
-        then the one block (g, f_2); its counts equal ``counts()`` (M = 1, same nonzeros)."""
-        return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
-
-    def counts(self) -> dict:
-        return block_counts(self.f1, self.g, self.f2)
 
 
 def channel_layout(T: int, d_v: int) -> dict:

@@ -84,11 +84,10 @@ import numpy as np
 from constructions.affine import Affine
 from constructions.circuit import Circuit, Fn
 from constructions.fnn import FNN
-from constructions.model import SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 from constructions.validate import check_int, check_real
 
-from .attention import block_counts, lam_for
+from .attention import Block, lam_for
 from .base import Construction
 
 U64 = 2.0 ** -53
@@ -276,9 +275,10 @@ def nodes(b: dict) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------ the block
 @dataclass(frozen=True)
-class PositiveAttentionBlock:
+class PositiveAttentionBlock(Block):
     """F = f_2 ∘ g ∘ f_1 on token rows X (..., N, 2d + d_v) = (k_i, v_i, q_i); the interface of
-    ``lemmas.attention.AttentionBlock`` (features, forward, last, as_model, counts)."""
+    ``lemmas.attention.AttentionBlock`` (``lemmas.attention.Block``: forward, last, sums, as_model, counts; the
+    sums here are (Â⁺_1..Â⁺_dv, Ŵ), A⁺ = Σ w v⁺, Attn_c = 2 Â⁺_c/Ŵ - 1)."""
 
     f1: FNN
     g: SSMLayer
@@ -296,26 +296,6 @@ class PositiveAttentionBlock:
         Z = np.concatenate([self.f1(flat[s:s + step]) for s in range(0, len(flat), step)])
         Z = Z.reshape(X.shape[:-1] + (Z.shape[-1],))
         return Z, self.g(Z, method=method)
-
-    def forward(self, X, method: str = "auto") -> np.ndarray:
-        return self.f2(self.features(X, method)[1])
-
-    def __call__(self, X, method: str = "auto") -> np.ndarray:
-        return self.forward(X, method)
-
-    def last(self, X, method: str = "auto") -> np.ndarray:
-        """F(X)_N (f_2 on the last token only)."""
-        return self.f2(self.features(X, method)[1][..., -1, :])
-
-    def sums(self, X, method: str = "auto") -> np.ndarray:
-        """(Â⁺_1..Â⁺_dv, Ŵ) at the last token (Attn_c = 2 Â⁺_c/Ŵ - 1; ``lemmas.attention`` reads out signed Â_c)."""
-        return self.readout(self.features(X, method)[1][..., -1, :])
-
-    def as_model(self) -> SSMModel:
-        return SSMModel(None, [(self.g, self.f2)], pre=self.f1)
-
-    def counts(self) -> dict:
-        return block_counts(self.f1, self.g, self.f2)
 
 
 def build_attention_positive(d: int, d_v: int, N: int, delta: float, eps: float,
