@@ -415,6 +415,7 @@ class IntervalNet:
         # D the post-activation slope of each neuron (1 active, 0 dead, λ relaxed)
         F = np.zeros((d, nb))
         D = np.ones((d, nb))
+        E = None  # the first map's inputs carry no error (its ``M`` is None), so E is first read at the second
         for li, lay in enumerate(self.layers):
             k_in = c.shape[0]
             mag = round_up(np.abs(c) + ar + e)
