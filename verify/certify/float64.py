@@ -473,3 +473,124 @@ def _g64(n: int) -> float:
     """γ_{n+2} with a 1 % margin: the float64 rounding of the error sums computed here (as in ``interval``)."""
     nu = (n + 2) * U64
     return 1.01 * nu / (1.0 - nu)
+
+
+# ------------------------------------------------------------------------------- saturating input clips
+@dataclass
+class TailReduction:
+    """Outcome of ``clip_tail_reduction``: ``proved`` means that for every float x ∈ R^d (finite) the float64 net
+    and the exact net both satisfy net(x) = net(clamp(x; lo, hi)), so that every sup over R^d of a function of
+    (float64 net, exact net) equals its sup over the float points of the box [lo, hi]."""
+
+    proved: bool
+    reason: str
+    tails: list = field(default_factory=list)
+
+
+def _fl_candidates(w: float, x: float, b: float) -> list[float]:
+    """The float64 values fl(fl(w x) + b) (two roundings) and fl(w x + b) (one rounding, FMA) of a one-term row;
+    inf where they overflow (NaN never: x, w, b finite)."""
+    from fractions import Fraction
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        two = float(np.float64(w) * np.float64(x) + np.float64(b))
+    try:
+        fma = float(Fraction(w) * Fraction(x) + Fraction(b))
+    except OverflowError:
+        fma = float("inf") if Fraction(w) * Fraction(x) + Fraction(b) > 0 else float("-inf")
+    return [two, fma]
+
+
+def clip_tail_reduction(net: FNN, lo, hi) -> TailReduction:
+    """Prove that the input clips of ``net`` saturate in float64 AND in exact arithmetic (issue 15, item 7).
+
+    Lemma.  Let the first map read each coordinate separately (every row of A_1 has at most one nonzero, in
+    column c(k)), and fix a coordinate i and a side s = +1 (tail x_i >= t = hi_i) or s = -1 (x_i <= t = lo_i).
+    Call a first-layer unit k of coordinate i (pre-activation v x_i + c) *dead* when v x_i + c <= 0 at both ends
+    x_i = t and x_i = s·max float (exact rationals; linear, so on the whole tail, and fl keeps the sign, so its
+    float value is 0 too), else *varying*.  A varying unit must stay finite in float64 at the far end (checked
+    on both fl(fl(v x) + c) and the FMA fl(v x + c)); its float value ρ(fl(v x_i + c)) and its exact value are
+    nondecreasing outward iff s v > 0 (fl is monotone).  Suppose every second-layer row that reads a varying
+    unit k of coordinate i (weight w, bias β) reads no other nonzero unit except dead ones (exact zeros, whose
+    products and sums are exact), that w s v < 0 (the row's value is nonincreasing outward, in float64 too:
+    fl(w ĥ + β) is monotone in ĥ whatever the rounding path), and that at x_i = t its exact value w ρ(v t + c) + β
+    and each float candidate (both ĥ candidates, both row candidates) are <= 0.  Then on the whole tail that row is
+    <= 0 in both arithmetics, so its ReLU gives exactly 0, as at x_i = t; every dead unit is 0 there, as at t; no
+    other second-layer row reads coordinate i.  So every second-layer activation, float64 and exact, is the same at
+    x and at x with x_i replaced by t, and so is everything after it (later maps read only the layer before).
+    Applying this to each coordinate and side: net(x) = net(clamp(x; lo, hi)) in both arithmetics for every
+    finite float x.  (Needs at least three maps, so that the second map is followed by a ReLU.)
+
+    The float-robust clip b - ρ((b - a) - ρ(x - a)) of ``lemmas.clip`` satisfies it with t = a, b; the spec's
+    cancelling clip ρ(x - a) - ρ(x - b) + a does not (a row reads two varying units), and a first-layer weight
+    that overflows at the largest float does not either (the reason says which)."""
+    from fractions import Fraction
+
+    maps = net.affine_maps()
+    d = net.d_in
+    lo = np.broadcast_to(np.asarray(lo, float), (d,))
+    hi = np.broadcast_to(np.asarray(hi, float), (d,))
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo <= hi)):
+        raise ValueError(f"the box must have finite ends with lo <= hi, got {lo}, {hi}")
+    if len(maps) < 3:
+        return TailReduction(False, "fewer than three maps: the second map is not followed by a ReLU")
+    (r1, c1, v1), b1, (n1, _) = maps[0]
+    keep = v1 != 0.0
+    r1, c1, v1 = r1[keep], c1[keep], v1[keep]
+    nnz = np.bincount(r1, minlength=n1)
+    if np.any(nnz > 1):
+        k = int(np.flatnonzero(nnz > 1)[0])
+        return TailReduction(False, f"first-layer row {k} reads {int(nnz[k])} inputs: the clips are not "
+                                    "coordinate-wise")
+    coord = np.full(n1, -1)
+    wv = np.zeros(n1)
+    coord[r1], wv[r1] = c1, v1
+    (r2, c2, v2), b2, (n2, _) = maps[1]
+    keep = v2 != 0.0
+    r2, c2, v2 = r2[keep], c2[keep], v2[keep]
+    tails = []
+    for i in range(d):
+        units = np.flatnonzero(coord == i)
+        for s, t in ((1.0, float(hi[i])), (-1.0, float(lo[i]))):
+            far = s * FMAX
+            varying = []
+            for k in units:
+                v, c = float(wv[k]), float(b1[k])
+                ends = [Fraction(v) * Fraction(x) + Fraction(c) for x in (t, far)]
+                if all(e <= 0 for e in ends):
+                    continue  # dead on the whole tail, in both arithmetics
+                if not all(np.isfinite(_fl_candidates(v, far, c))):
+                    return TailReduction(False, f"first-layer unit {k} (weight {v:g}) overflows at x_{i} = "
+                                                f"{far:.4g}: its float value is inf", tails)
+                varying.append(int(k))
+            vset = set(varying)
+            rows = np.unique(r2[np.isin(c2, varying)])
+            for r in rows:
+                sel = r2 == r
+                cols, ws = c2[sel], v2[sel]
+                var_in = [j for j in cols if int(j) in vset]
+                others = [int(j) for j in cols if int(j) not in vset]
+                if len(var_in) != 1:
+                    return TailReduction(False, f"second-layer row {int(r)} reads {len(var_in)} varying units of "
+                                                f"x_{i} (a cancelling clip?): not decided", tails)
+                bad_other = [j for j in others if coord[j] != i or j in vset]
+                if bad_other:
+                    return TailReduction(False, f"second-layer row {int(r)} reads units of other coordinates or "
+                                                f"constants besides x_{i}'s: not decided", tails)
+                # the other inputs are dead units of coordinate i (exact zeros on the tail)
+                k = int(var_in[0])
+                w = float(ws[list(cols).index(k)])
+                v, c, beta = float(wv[k]), float(b1[k]), float(b2[r])
+                if not w * s * v < 0:
+                    return TailReduction(False, f"second-layer row {int(r)} grows outward along x_{i} (side "
+                                                f"{'+' if s > 0 else '-'}): its clip does not saturate", tails)
+                u_ex = max(Fraction(v) * Fraction(t) + Fraction(c), Fraction(0))
+                z_ex = Fraction(w) * u_ex + Fraction(beta)
+                z_fl = [zz for u in _fl_candidates(v, t, c) for zz in _fl_candidates(w, max(u, 0.0), beta)]
+                if z_ex > 0 or max(z_fl) > 0:
+                    return TailReduction(False, f"second-layer row {int(r)} is not <= 0 at x_{i} = {t!r} "
+                                                f"(exact {float(z_ex):.3g}, float {max(z_fl):.3g})", tails)
+            tails.append({"coordinate": i, "side": "+" if s > 0 else "-", "t": t, "varying_units": len(varying),
+                          "dead_rows": int(rows.size)})
+    return TailReduction(True, "every input clip saturates at the box ends in float64 and in exact arithmetic "
+                               "(clip_tail_reduction)", tails)

@@ -67,8 +67,7 @@ def run_clip(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     cert = clip_exact_certificate(c.net, a, b)
     checks.append(cert)
     # the float64 net on all of R (the d-dimensional net is d copies of the d = 1 one: proven by the certificate)
-    checks.append(float64_check(c1, -FMAX, FMAX, (a - span, b + span), 0.0, lambda X: np.clip(X[:, 0], a, b), cert,
-                                V=max(abs(a), abs(b), 1.0), inner=(a + b) / 2, domain_text="R (d = 1 copy)"))
+    checks.append(clip_float64_check(c1, a, b, cert))
     return Result("lemma-F.2-clip", params, checks, counts=counts_of(c.net), formula=c.formula,
                   growth="exact; L = 3, W = d, S = 6d (a, b ≠ 0), B = max(|a|, |b|, b - a, 1)")
 
@@ -124,6 +123,104 @@ def clip_exact_certificate(net, a: float, b: float) -> Check:
         return Check(name, None, None, 0.0, det)
     chk = Check(name, True, 0.0, 0.0, det)
     chk.certified = True
+    return chk
+
+
+# ----------------------------------------------------------------------------- float64 evaluation (issue 15, 7)
+def _is_robust_clip(net, a: float, b: float) -> bool:
+    """Whether ``net`` (d = 1) is exactly the float-robust clip b - ρ((b - a) - ρ(x - a)) of ``lemmas.clip`` with
+    these a, b, and b - a is exact in float64 (its stored bias equals b - a in rationals)."""
+    if net.d_in != 1 or net.d_out != 1 or net.depth != 3:
+        return False
+    (A1, b1), (A2, b2), (A3, b3) = net.dense_maps()
+    want = [(A1, 1.0), (b1, -a), (A2, -1.0), (b2, b - a), (A3, -1.0), (b3, b)]
+    if not all(x.size == 1 and float(x.ravel()[0]) == v for x, v in want):
+        return False
+    return Fraction(b) - Fraction(a) == Fraction(float(b2.ravel()[0]))
+
+
+def _half_ulp(v: float) -> float:
+    """u 2^⌊log2 v⌋ (u = 2^-53): the largest rounding error of a float64 result of magnitude <= v (v >= 2^-1022);
+    2^-1075 below (subnormal results)."""
+    v = abs(float(v))
+    return float(np.ldexp(1.0, int(np.floor(np.log2(v))) - 53)) if v >= 2.0 ** -1022 else 2.0 ** -1075
+
+
+def clip_float_exactness(net, a: float, b: float, seed: int = 0) -> dict:
+    """Is the float64 clip net EXACT on every float input, and if not, how far off is it?
+
+    Let c = b - a (a float, checked), h1 = fl(x - a), h2 = fl(c - ρ(h1)), y = fl(b - ρ(h2)); every product is by ±1
+    (exact).  x <= a: x - a <= 0, so ρ(h1) = 0, h2 = c, y = fl(b - c) = a (exact: a is a float).  x >= b:
+    h1 >= c (rounding is monotone and c is a float), so c - h1 <= 0, ρ(h2) = 0 and y = b.  a < x < b: writing
+    h1 = (x - a) + e1, h2 = (c - h1) + e2, y = (b - h2) + e3, the output is y = x + e1 - e2 + e3 with
+    |e1| <= u 2^⌊log2 c⌋ (|x - a| <= c), |e2| <= u 2^⌊log2 c⌋ (0 <= c - h1 <= c), |e3| <= u 2^⌊log2 max(|a|,|b|)⌋
+    (b - h2 ∈ [a, b]): E_an = u (2^{⌊log2 c⌋+1} + 2^⌊log2 max(|a|,|b|)⌋), an upper bound of |float net - clip|
+    over all floats, sharper than the generic E_fl.
+    Exact (E = 0) when 0 < a < b <= 2a, or a < b < 0 with |a| <= 2|b| (Sterbenz: for a < x < b, x - a and then
+    c - h1 = b - x are exact, so y = b - (b - x) = x; c itself is exact).  Otherwise (0 in [a, b], or a ratio
+    above 2) the net is not exact in general: e.g. a = -1, tiny x > 0: x - a rounds to 1 and y = 0 ≠ x.  Then a
+    deterministic search over float inputs in (a, b) (every binade of both signs with random and all-ones
+    mantissas, subnormals, the float neighbours of a, b and 0) finds witnesses; the largest deviation found is a
+    lower bound of the true worst case, E_an an upper bound.
+    Returns {"structure", "exact_proved", "E_an", "witness", "witness_dev", "candidates", "reason"}."""
+    robust = _is_robust_clip(net, a, b)
+    c = b - a
+    E_an = 2 * _half_ulp(c) + _half_ulp(max(abs(a), abs(b))) if robust else None
+    sterbenz = robust and ((0 < a and b <= 2 * a) or (b < 0 and abs(a) <= 2 * abs(b)))
+    rng = np.random.default_rng(seed)
+    ex = np.arange(-1074, 1024)
+    mant = np.concatenate([rng.integers(2 ** 52, 2 ** 53, (ex.size, 6)),
+                           np.full((ex.size, 1), 2 ** 53 - 1), np.full((ex.size, 1), 2 ** 52 + 1)], 1)
+    with np.errstate(over="ignore"):
+        pos = np.ldexp(mant.astype(np.float64), (ex - 52)[:, None]).ravel()
+    sub = rng.integers(1, 2 ** 52, 64).astype(np.float64) * 2.0 ** -1074
+    near = [np.nextafter(a, np.inf), np.nextafter(b, -np.inf)]
+    for _ in range(64):
+        near += [np.nextafter(near[-2], np.inf), np.nextafter(near[-1], -np.inf)]
+    X = np.concatenate([pos, -pos, sub, -sub, np.array(near), [5e-324, -5e-324, 2.0 ** -1022, -(2.0 ** -1022)]])
+    X = X[np.isfinite(X) & (X > a) & (X < b)]
+    y = net(X[:, None])[:, 0]
+    dev = np.abs(y - X)  # clip(x) = x on (a, b); y and x are floats: |y - x| computed from a float difference
+    dev = np.array([abs(Fraction(float(v)) - Fraction(float(x))) for v, x in zip(y, X)]) if np.any(dev > 0) else dev
+    k = int(np.argmax(dev))
+    out = {"structure": "float-robust clip b - ρ((b - a) - ρ(x - a))" if robust else "not the float-robust clip",
+           "exact_proved": bool(sterbenz), "E_an": E_an, "candidates": int(X.size),
+           "witness": float(X[k]), "witness_dev": float(dev[k])}
+    if sterbenz:
+        out["reason"] = ("float64 net exact on every float input (Sterbenz: 0 < a < b <= 2a or a < b < 0, |a| <= 2|b|; "
+                         "proof in clip_float_exactness)")
+    elif dev[k] > 0:
+        out["reason"] = (f"float64 net not exact: at x = {float(X[k])!r} it returns {float(y[k])!r} "
+                         f"(deviation {float(dev[k]):.3g}, the largest of {X.size} searched inputs)")
+    else:
+        out["reason"] = f"no exactness proof and no witness among {X.size} searched inputs (undecided)"
+    return out
+
+
+def clip_float64_check(c1, a: float, b: float, cert: Check | None) -> Check:
+    """``float64_check`` on the d = 1 copy over all of R, completed by ``clip_float_exactness``: the certificate
+    covers the float64 evaluation iff the float64 net is proved exact (E = 0); otherwise the report reads
+    "exact arithmetic only; float64 within E_fl" with E_fl = min(E_an, the generic bound) and the witness.
+    FAILS when an extreme input misses clip by more than τ, or a witness exceeds the proved bound (unsound)."""
+    span = b - a
+    chk = float64_check(c1, -FMAX, FMAX, (a - span, b + span), 0.0, lambda X: np.clip(X[:, 0], a, b), cert,
+                        V=max(abs(a), abs(b), 1.0), inner=(a + b) / 2, domain_text="R (d = 1 copy)")
+    an = clip_float_exactness(c1.net, a, b)
+    Eg = float(chk.detail["E_fl"])
+    E = 0.0 if an["exact_proved"] else min(Eg, an["E_an"]) if an["E_an"] is not None else Eg
+    chk.detail.update({"exactness": an, "E_fl_generic": Eg, "E_fl": E})
+    certified = cert is not None and cert.certified and cert.passed is True
+    if an["exact_proved"] and certified:
+        chk.detail["float64_covered"] = True
+        chk.detail["float64_reason"] = f"certified exact and {an['reason']}"
+    else:
+        chk.detail["float64_covered"] = False
+        chk.detail["float64_reason"] = (f"exact arithmetic only; float64 within E_fl = {E:.3g} of clip on all of R "
+                                        f"(proved; {an['reason']})")
+    if an["witness_dev"] > E:
+        chk.passed = False
+        chk.counterexample = {"x": an["witness"], "deviation": an["witness_dev"], "E_fl": E}
+    chk.name += "; exactness on float inputs (Sterbenz proof or witness search)"
     return chk
 
 
