@@ -153,12 +153,14 @@ def extreme_points(d: int, lo, hi, inner) -> np.ndarray:
 
 def float64_check(c, lo, hi, central, eps: float, target, cert: Check | None, V: float = 1.0, inner=0.0,
                   n_central: int = 64, output: int = 0, domain_text: str = "R", bands: bool = False,
-                  max_boxes: int | None = None, points: np.ndarray | None = None) -> Check:
+                  max_boxes: int | None = None, points: np.ndarray | None = None, attained: bool = False) -> Check:
     """The float64 net over the whole domain [lo, hi] (per coordinate, up to ±the largest float): E_fl by
     ``verify.certify.float64``, the extreme inputs against ``target`` (X (n, d) -> exact values of output
     ``output``, the clipped continuation where the lemma defines the net on all of R^d; ``points`` replaces the
     extreme inputs where the domain is not a box), and whether ``cert``
-    (a passed certificate of the claim at its parameters) plus E_fl stays within ε."""
+    (a passed certificate of the claim at its parameters) plus E_fl stays within ε.  ``attained``: ε is the
+    exact sup of the exact-arithmetic net (the statement is "sup = ε"), so certificate + E_fl <= ε cannot hold for
+    E_fl > 0; the report then says "covered in exact arithmetic; float64 net within ε + E_fl" (never a wider ε)."""
     d = c.net.d_in
     res = float64_error(c.net, lo, hi, central[0], central[1], n_central=n_central, bands=bands,
                         max_boxes=max_boxes or (6000 if d > 1 else 20000))
@@ -175,6 +177,9 @@ def float64_check(c, lo, hi, central, eps: float, target, cert: Check | None, V:
     covered = cb is not None and np.isfinite(E) and cb + E <= eps
     if covered:
         reason = f"certified bound {cb:.4g} + E_fl {E:.3g} <= ε = {eps:g}"
+    elif attained and cb is not None and np.isfinite(E):
+        reason = (f"covered in exact arithmetic (certified sup = {cb:.6g}, attained: no slack for rounding); float64 "
+                  f"net within ε + E_fl = {cb:.6g} + {E:.3g} on the whole domain")
     elif cb is None:
         reason = "no certificate of the claim at its parameters (exact arithmetic or sampled only)"
     elif not np.isfinite(E):

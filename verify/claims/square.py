@@ -5,6 +5,8 @@ Checks: the Appendix F claim pattern and float64 rule (``verify.claims.common``)
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 from flint import fmpq
 
@@ -73,6 +75,20 @@ def square_exact_certificate(net, m: int) -> Check:
     return chk
 
 
+def float64_at_midpoints(net, m: int) -> dict:
+    """The float64 net at the attained points (2k + 1) 2^{-m-1} (all of them up to 2^12, else 4096 spread):
+    |f_fl(x) - x²| - 2^{-2m-2} in exact rationals (x² is exact there in rationals; f_fl(x) is a float), i.e. by how
+    much the float64 net overshoots the attained bound at the points where it is attained."""
+    k = np.arange(2 ** m) if m <= 12 else np.unique(np.linspace(0, 2 ** m - 1, 4096).astype(np.int64))
+    x = (2 * k + 1) * 2.0 ** (-m - 1)
+    y = net(x[:, None])[:, 0]
+    bound = Fraction(1, 2 ** (2 * m + 2))
+    over = [abs(Fraction(float(v)) - Fraction(float(t)) ** 2) - bound for v, t in zip(y, x)]
+    j = int(np.argmax([float(o) for o in over]))
+    return {"float64_overshoot_at_attained_points": float(over[j]), "overshoot_x": float(x[j]),
+            "attained_points": int(x.size)}
+
+
 def square_sample_error(c, e):
     m = c.params["m"]
     x = np.concatenate([np.linspace(0, 1, 4097), ((2 * np.arange(min(2 ** m, 64)) + 1) * 2.0 ** (-m - 1))])[:, None]
@@ -96,7 +112,8 @@ def run_square(params: dict, rng: np.random.Generator, mutate=None) -> Result:
         checks.append(cert)
     # the float64 net on all of R (f_m(clip(x; 0, 1)) approximates clip(x; 0, 1)^2 there)
     checks.append(float64_check(c, -FMAX, FMAX, (-0.5, 1.5), lsq.square_error_bound(m),
-                                lambda X: np.clip(X[:, 0], 0.0, 1.0) ** 2, cert, inner=0.5))
+                                lambda X: np.clip(X[:, 0], 0.0, 1.0) ** 2, cert, inner=0.5, attained=True))
+    checks[-1].detail.update(float64_at_midpoints(c.net, m))
     checks.append(growth_check("growth over ε = 1e-1..1e-8 (m = m(ε))", lambda e: lsq.build_square(eps=e), SWEEP_EPS,
                                {"L": 1.0, "W": 0.0, "S": 1.0}, square_sample_error, lambda c: 1.0, 1e-13))
     return Result("lemma-F.3-square", params, checks, counts=counts_of(c.net), formula=c.formula,
