@@ -545,7 +545,7 @@ def clip_tail_reduction(net: FNN, lo, hi) -> TailReduction:
     coord = np.full(n1, -1)
     wv = np.zeros(n1)
     coord[r1], wv[r1] = c1, v1
-    (r2, c2, v2), b2, (n2, _) = maps[1]
+    (r2, c2, v2), b2, _ = maps[1]
     keep = v2 != 0.0
     r2, c2, v2 = r2[keep], c2[keep], v2[keep]
     tails = []

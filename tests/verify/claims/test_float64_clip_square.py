@@ -12,8 +12,8 @@ from constructions.fnn import FNN
 from lemmas import clip as lclip
 from lemmas import square as lsq
 from verify.claims.clip import clip_exact_certificate, clip_float64_check, clip_float_exactness
-from verify.claims.square import float64_at_midpoints, square_exact_certificate
 from verify.claims.common import FMAX, float64_check
+from verify.claims.square import float64_at_midpoints, square_exact_certificate
 
 
 def _random_floats(rng, a, b, n=20000):

@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 
 from constructions import algebra
-from lemmas import gauss_kernel_net as gn
-from verify.claims import gauss_kernel_net as g
 from constructions.affine import Affine
 from constructions.fnn import FNN
+from lemmas import gauss_kernel_net as gn
+from verify.claims import gauss_kernel_net as g
 from verify.result import Check
 
 
