@@ -27,7 +27,10 @@ float64 net that is exported and run differs from it by at most E_fl over the wh
 float (``verify.certify.float64``).  The check evaluates the float64 net at the extreme inputs (±1e18, ±1e300,
 ±np.finfo(float).max, -0.0, ±5e-324) against the exact target (FAIL above ε + τ), and says whether the
 certificate covers the float64 evaluation: certified bound + E_fl <= ε (``detail['float64_covered']``, read by
-``verify.registry.run_claim`` for the report's precision text).
+``verify.registry.run_claim`` for the report's precision text).  Where the bound is the attained exact sup
+(square) ``attained=True`` reports "covered in exact arithmetic; float64 net within ε + E_fl"; clip
+(``clip.clip_float64_check``) and the F.5 / F.6 feature nets (``gauss_kernel_net.float64_kernel_check``, multi-output,
+over R^d by ``verify.certify.float64.clip_tail_reduction``) have their own versions with the same detail keys.
 
 Float64 decision rule.  The statements are about exact arithmetic; the stored weights are float64 and the forward
 pass rounds.  The allowance τ = S · eps64 · V (S nonzeros, V the size of the output: 1, M^2, C^d, 1/x_min, A/b_min)
