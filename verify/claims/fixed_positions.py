@@ -270,7 +270,8 @@ def run_fixed(params: dict, rng: np.random.Generator, mutate=None) -> Result:
     growth = ("fitted: " + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items())
               + f" (predicted U ~ ε^-{pred:.2f}); paper: count ~ ε^(-1/a†) poly-log(1/ε), as Transformers "
                 "(Takakura & Suzuki 2023)")
-    return Result("thm-I.2", params, checks, counts=lfp.model_counts(c.net), formula=c.formula, growth=growth)
+    return Result("thm-I.2", params, checks, counts=lfp.model_counts(c.net), formula=c.formula, growth=growth,
+                  precision="sampled checks: float64 evaluation (allowance S·eps64·C_U added)")
 
 
 def build(p: dict):

@@ -234,7 +234,9 @@ def run_selection(params: dict, rng: np.random.Generator, mutate=None) -> Result
     line = ("fitted: " + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if math.isfinite(v))
             + "; paper: count ~ ε^(-1/a†) poly-log(1/ε) as Transformers (Takakura & Suzuki 2023); Lemma 3.3 block "
               "poly-log in N/ε")
-    return Result("thm-4.5", params, checks, counts=c.net.counts(), formula=c.formula, growth=line)
+    return Result("thm-4.5", params, checks, counts=c.net.counts(), formula=c.formula, growth=line,
+                  precision=("sampled checks: float64 evaluation (allowance S·eps64 of f_2, f_3 added); the auxiliary "
+                             "F.3 bound: exact arithmetic on the stored weights"))
 
 
 def build(p: dict):

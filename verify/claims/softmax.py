@@ -291,7 +291,9 @@ def run_softmax(params: dict, rng: np.random.Generator, bound_fns: dict | None =
         checks.append(check_values_tight(n, p, V, deltas, lm, f"(c) adversarial v_j = -v_i*, x_j = x_i* - δ ({tag})",
                                          bf["values"]))
     return Result("lemma-F.1-softmax", params, checks, counts={"n": n}, formula={},
-                  precision="float64; mpmath (60 significant digits, more for wide inputs) where float64 cannot decide and for the tight/identity checks")
+                  precision=("a statement about real functions (no network): sampled inputs evaluated in float64, "
+                             "re-decided in mpmath (60 significant digits, more for wide inputs) where float64 cannot "
+                             "decide and for the tight/identity checks"))
 
 
 register(Claim(
@@ -468,7 +470,8 @@ def run_swish(params: dict, rng: np.random.Generator, bound_fns: dict | None = N
         checks.append(c)
         checks.append(check_swish_lower(xl, lam, f"max - S_λ >= 0 on the local-search points (n={nn})"))
     return Result("lemma-F.1-swish", params, checks, counts={"n": n}, formula={},
-                  precision="float64, mpmath (60 digits) where float64 cannot decide")
+                  precision=("a statement about real functions (no network): sampled inputs evaluated in float64, "
+                             "re-decided in mpmath (60 digits) where float64 cannot decide"))
 
 
 register(Claim(
