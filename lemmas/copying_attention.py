@@ -21,9 +21,9 @@ argmax of the decoding at t is y.  Copying ⟨BOS⟩ x_1..x_L ⟨COPY⟩ x_1..x_
 ⟨c⟩ x_1..x_L that occurs twice with different successors.  So the copy fails only on strings with a repeated
 n-gram (a window starting at ⟨c⟩ cannot repeat inside x): P(fail) <= P(repeated n-gram in x) <= C(L-n+1, 2)|V|^-n
 < L²|V|^-n (Jelassi Thm 2.3).  Selective copying ⟨BOS⟩ z_1..z_T ⟨COPY⟩ y_1..y_{m-1} (y the data tokens of z): with w
-the slot window, the network is right on every row where (H1) every run of ⟨PAD⟩ (including the one before y_1)
-is shorter than w/n - 1 positions... precisely: the n nearest non-PAD tokens before each data position lie within w
-positions (``window_ok``), and (H2) the data string y has no repeated n-gram.  So P(fail) <= P(not H1) + P(not
+the slot window, the network is right on every row where (H1) at every non-PAD position the n nearest non-PAD
+tokens before it lie within w positions (``window_ok``; ⟨BOS⟩ counts, so the ⟨PAD⟩ run before y_1 must be shorter
+than w), and (H2) the data string y has no repeated n-gram.  So P(fail) <= P(not H1) + P(not
 H2), P(not H2) <= C(m-n+1, 2)|V|^-n; with w = n (T - m + 1) H1 always holds (no PAD run is longer than T - m).
 Where this departs from the paper's D.2: the paper counts n-grams over non-PAD tokens as MULTISETS within windows
 of positions and union-bounds two windows sharing n common non-PAD elements; we use the ORDERED n nearest non-PAD
@@ -124,17 +124,24 @@ def suffix_count(A: int, Cc: int, n: int, ell: int) -> int:
     return A ** ell + Cc * sum(A ** i for i in range(ell)) + 1  # data^ell, data^i c ∅.., ∅^ell
 
 
-def window_ok(tokens, n: int, w: int, pad: int) -> bool:
-    """D.2's slot hypothesis on one sequence: for every position t, its n nearest non-PAD tokens (or all of them
-    back to the first token) lie within t - w + 1..t, and those before t within t - w..t - 1 (the key's window)."""
+def window_ok(tokens, n: int, w: int, pad: int, cut=()) -> bool:
+    """D.2's slot hypothesis on one sequence: at every non-PAD position t (a key; the scored queries are non-PAD
+    too), the slots that are not ∅ — the n nearest non-PAD tokens before t, stopping at the nearest cut token
+    (included), or back to the first token — lie within t-w..t-1, and those up to t within t-w+1..t.  PAD
+    positions carry no key (gated by np_t) and are never scored."""
     x = np.asarray(tokens)
     npos = np.flatnonzero(x != pad)
-    for t in range(len(x)):
-        before = npos[npos < t]
-        if len(before) and (t - before[max(0, len(before) - n)]) > w:
+    is_cut = np.isin(x[npos], list(cut))
+
+    def far(hi: int) -> int:  # the farthest needed slot among npos[..hi] (inclusive), walking back
+        lo = max(0, hi - n + 1)
+        c = np.flatnonzero(is_cut[lo:hi + 1])
+        return npos[lo + c[-1]] if c.size else npos[lo]
+
+    for i, t in enumerate(npos):
+        if i and t - far(i - 1) > w:
             return False
-        upto = npos[npos <= t]
-        if len(upto) and (t - upto[max(0, len(upto) - n)]) > w - 1:
+        if t - far(i) > w - 1:
             return False
     return True
 

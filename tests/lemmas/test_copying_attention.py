@@ -91,11 +91,11 @@ def test_selective_right_under_hypotheses_and_wrong_outside():
     P = A
     z = [[P, 0, P, P, 1, P, 2, P, P, 0], [0, 1, P, P, P, P, P, 2, 2, P], [P, P, P, P, P, P, 0, 1, 1, 2]]
     full = ca.build_selective_copy_paper(A, T, m, n)  # w = min(n (T - m + 1), N - 1): no PAD run breaks it
-    assert all(ca.window_ok(x, n, full.params["w"], P) for x in _sel_rows(z, A))
+    assert all(ca.window_ok(x, n, full.params["w"], P, (A + 1, A + 2)) for x in _sel_rows(z, A))
     assert _predict_sel(full, z, A).all()
     # a window too short for the PAD run before the last data tokens: the hypothesis fails and so does the copy
     short = ca.build_selective_copy_paper(A, T, m, n, w=3)
-    assert not ca.window_ok(_sel_rows(z[2:], A)[0], n, 3, P)
+    assert not ca.window_ok(_sel_rows(z[2:], A)[0], n, 3, P, (A + 1, A + 2))
     assert not _predict_sel(short, z[2:], A).any()
     # y = 1 1 1 0: the 2-gram "1 1" is followed by 1 and by 0, the two matches tie and the argmax takes token 0
     assert not _predict_sel(full, [[1, P, 1, P, 1, P, 0, P, P, P]], A).any()

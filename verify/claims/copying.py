@@ -185,7 +185,7 @@ def paper_route(task: str, params: dict, rng: np.random.Generator, mutate=None) 
         data = T.tokens[:, pp["T"] + 2:]  # the data tokens y in order (the copy half holds them)
         PAD = A
         w = con.params["w"]
-        broken_window = np.array([not lca.window_ok(x, n, w, PAD) for x in T.tokens])
+        broken_window = np.array([not lca.window_ok(x, n, w, PAD, (A + 1, A + 2)) for x in T.tokens])
         rep = repeated_rows(data, n)
         event = rep | broken_window
         ev_name = f"a repeated {n}-gram in the data tokens y, or a PAD run breaking the slot window w = {w}"
@@ -357,10 +357,10 @@ register(Claim(
     params={"alphabet": 14, "L": 32, "eps": 0.05, "delta": 0.5, "code_seed": 0},
     switches={"rows": 0, "route": "exact", "ngram_n": 2, "ngram_rows": 16, "paper_L": 8, **PAPER_COMMON},
     sweep=({"alphabet": 14, "L": 64, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0, "ngram_n": 3,
-            "ngram_rows": 64, "paper_alphabet": 8, "paper_L": 16, "paper_eps": 0.1, "paper_n": 3,
-            "paper_rows": 200, "paper_cert_rows": 2, "paper_bits": 1},
+            "ngram_rows": 64, "paper_alphabet": 8, "paper_L": 16, "paper_eps": 0.25, "paper_n": 3,
+            "paper_rows": 200, "paper_bits": 1},
            {"alphabet": 62, "L": 64, "eps": 0.02, "delta": 0.5, "code_seed": 0, "rows": 0, "ngram_n": 2,
-            "ngram_rows": 64, "paper_alphabet": 4, "paper_L": 12, "paper_eps": 0.1, "paper_rows": 400,
+            "ngram_rows": 64, "paper_alphabet": 4, "paper_L": 12, "paper_eps": 0.25, "paper_rows": 400,
             "paper_bits": 1}),
     run=lambda p, rng, mutate=None: run_task("copy", "thm-3.1", p, rng, mutate),
     build=by_route("copy", lambda p: build(p, "copy"), lambda p: build_paper(paper_params(p, "copy"), "copy")),
@@ -379,10 +379,10 @@ register(Claim(
     switches={"rows": 0, "route": "exact", "paper_T": 16, "paper_m": 6, "paper_w": 0, **PAPER_COMMON},
     sweep=({"alphabet": 13, "T": 256, "m": 32, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0,
             "paper_alphabet": 8, "paper_T": 32, "paper_m": 8, "paper_eps": 0.1, "paper_n": 3, "paper_rows": 200,
-            "paper_cert_rows": 2, "paper_bits": 1},
+            "paper_bits": 1},
            {"alphabet": 13, "T": 48, "m": 16, "eps": 0.05, "delta": 0.5, "code_seed": 0, "rows": 0,
-            "paper_alphabet": 4, "paper_T": 64, "paper_m": 8, "paper_eps": 0.25, "paper_w": 24,
-            "paper_rows": 200, "paper_bits": 1}),
+            "paper_alphabet": 4, "paper_T": 64, "paper_m": 8, "paper_eps": 0.25, "paper_rows": 200,
+            "paper_bits": 1}),
     run=lambda p, rng, mutate=None: run_task("select", "thm-D.2", p, rng, mutate),
     build=by_route("select", lambda p: build(p, "select"),
                    lambda p: build_paper(paper_params(p, "select"), "select")),
