@@ -24,7 +24,7 @@ n-gram (a window starting at ⟨c⟩ cannot repeat inside x): P(fail) <= P(repea
 the slot window, the network is right on every row where (H1) at every non-PAD position the n nearest non-PAD
 tokens before it lie within w positions (``window_ok``; ⟨BOS⟩ counts, so the ⟨PAD⟩ run before y_1 must be shorter
 than w), and (H2) the data string y has no repeated n-gram.  So P(fail) <= P(not H1) + P(not
-H2), P(not H2) <= C(m-n+1, 2)|V|^-n; with w = n (T - m + 1) H1 always holds (no PAD run is longer than T - m).
+H2), P(not H2) <= C(m-n+1, 2)|V|^-n; with the default w = min(n (T - m + 1), N - 1) H1 always holds.
 Where this departs from the paper's D.2: the paper counts n-grams over non-PAD tokens as MULTISETS within windows
 of positions and union-bounds two windows sharing n common non-PAD elements; we use the ORDERED n nearest non-PAD
 tokens (exact with gates: ranks by counting ⟨PAD⟩s), whose failure event (a repeated n-gram of y) is contained

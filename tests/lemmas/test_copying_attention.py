@@ -18,14 +18,16 @@ def _formula_matches(con):
     return {k: (got[k], con.formula[k]) for k in tc.COUNT_KEYS if got[k] != con.formula[k]}
 
 
-@pytest.mark.parametrize("kw", [dict(alphabet=3, L=6, n=1), dict(alphabet=3, L=6, n=2), dict(alphabet=4, L=8, n=3),
-                                dict(alphabet=3, L=6, n=2, merge_cut=False)])
+@pytest.mark.parametrize("kw", [{"alphabet": 3, "L": 6, "n": 1}, {"alphabet": 3, "L": 6, "n": 2},
+                                {"alphabet": 4, "L": 8, "n": 3}, {"alphabet": 3, "L": 6, "n": 2, "merge_cut": False}])
 def test_copy_counts_equal_formula(kw):
     assert _formula_matches(ca.build_copy_paper(**kw)) == {}
 
 
-@pytest.mark.parametrize("kw", [dict(alphabet=3, T=8, m=4, n=1), dict(alphabet=3, T=10, m=4, n=2, w=3),
-                                dict(alphabet=4, T=12, m=5, n=3), dict(alphabet=3, T=8, m=4, n=2, merge_cut=False)])
+@pytest.mark.parametrize("kw", [{"alphabet": 3, "T": 8, "m": 4, "n": 1},
+                                {"alphabet": 3, "T": 10, "m": 4, "n": 2, "w": 3},
+                                {"alphabet": 4, "T": 12, "m": 5, "n": 3},
+                                {"alphabet": 3, "T": 8, "m": 4, "n": 2, "merge_cut": False}])
 def test_selective_counts_equal_formula(kw):
     assert _formula_matches(ca.build_selective_copy_paper(**kw)) == {}
 

@@ -21,9 +21,9 @@ from lemmas import copying as lc
 from lemmas import copying_attention as lca
 from lemmas import ngram as ln
 
+from ..certify.lemma_ngram_attention import bits_needed, certify_rows
 from ..registry import Claim, register
 from ..result import Check, Result
-from ..certify.lemma_ngram_attention import bits_needed, certify_rows
 from ..stats import samples_needed, stat_check
 from ..tasks import generate as gen
 from ..tasks.scoring import teacher_forced_predictions
@@ -192,7 +192,7 @@ def paper_route(task: str, params: dict, rng: np.random.Generator, mutate=None) 
     pred = teacher_forced_predictions(con.net, T.tokens, method="exact")
     fail = ~np.all((pred == T.targets) | ~T.scored, axis=1)
     checks = []
-    cc, got = tc.counts_check(con)
+    cc, _got = tc.counts_check(con)
     checks += [cc, tc.code_check(con.net, pp["delta"]), tc.decoding_check(con.net)]
     rep_rate = float(repeated_rows(data, n).mean())
     bound = math.comb(pp["L"] - n + 1, 2) * float(A) ** -n if pp["L"] >= n + 1 else 0.0
@@ -353,7 +353,9 @@ register(Claim(
     paper_ref="Theorem 3.1 (Section 3); Jelassi et al. 2024, Thm 2.3",
     statement=("Copying: for x_1..x_L i.i.d. uniform over the alphabet, the emitted network (H.1 embedding, "
                "FNN + SSM + FNN twice, ‖W_Dec‖∞ <= 1) fed ⟨BOS⟩ x ⟨COPY⟩ generates x with error <= ε (99% "
-               "Clopper–Pearson over sampled rows); the rank memory is exact for every L <= Lmax."),
+               "Clopper–Pearson over sampled rows); the rank memory is exact for every L <= Lmax.  Paper's route "
+               "(paper_* sizes; route=paper alone): error <= ε with n = ⌈log_A(L²/ε)⌉, failures only on strings with "
+               "a repeated n-gram, float64 = the sound P-bit enclosure on the certified prompts."),
     params={"alphabet": 14, "L": 32, "eps": 0.05, "delta": 0.5, "code_seed": 0},
     switches={"rows": 0, "route": "exact", "ngram_n": 2, "ngram_rows": 16, "paper_L": 8, **PAPER_COMMON},
     sweep=({"alphabet": 14, "L": 64, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0, "ngram_n": 3,
@@ -374,7 +376,9 @@ register(Claim(
     paper_ref="Theorem D.2 (Appendix D)",
     statement=("Selective copying: for ⟨BOS⟩ z_1..z_T ⟨COPY⟩ with m data tokens uniform over the alphabet at "
                "uniform positions among ⟨PAD⟩s, the emitted network generates the data tokens in order with error "
-               "<= ε (99% Clopper–Pearson); exact for every input with at most Lmax = m data tokens."),
+               "<= ε (99% Clopper–Pearson); exact for every input with at most Lmax = m data tokens.  Paper's route "
+               "(paper_* sizes; route=paper alone): error <= ε, failures only on rows whose data tokens repeat an "
+               "n-gram or whose PAD runs break the slot window w (docs/tasks/paper-route-copying.md)."),
     params={"alphabet": 13, "T": 48, "m": 16, "eps": 0.05, "delta": 0.5, "code_seed": 0},
     switches={"rows": 0, "route": "exact", "paper_T": 16, "paper_m": 6, "paper_w": 0, **PAPER_COMMON},
     sweep=({"alphabet": 13, "T": 256, "m": 32, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0,
