@@ -208,7 +208,8 @@ def paper_route(task: str, params: dict, rng: np.random.Generator, mutate=None) 
                                                       "tokens": T.tokens[outside[0]].tolist()}))
     # sound P-bit enclosure on every prefix prompt of some rows (a failing row first, if any)
     P = int(params["paper_P"])
-    pick = list(np.flatnonzero(fail)[:1]) + [r for r in range(int(params["paper_cert_rows"])) if not fail[r]]
+    pick = [int(r) for r in np.flatnonzero(fail)[:1]] + [int(r) for r in
+                                                         np.flatnonzero(~fail)[:int(params["paper_cert_rows"])]]
     prompts, targets, where = _prefix_prompts(T.tokens, T.scored, pick)
     f64_right = np.array([bool(pred[r, t] == y) for (r, t), y in zip(where, targets)])
     cert, margin = certify_rows(con.net, prompts, targets, P) if prompts else (np.zeros(0, bool), np.zeros(0))
@@ -252,7 +253,6 @@ def paper_mutants(task: str):
              tc.rebuilt_mutant(lambda p: build_paper(pp, task, merge_cut=False))),
         ]
     return mutants
-
 
 
 def run_task(task: str, cid: str, params: dict, rng: np.random.Generator, mutate=None) -> Result:
@@ -342,6 +342,10 @@ PAPER_COMMON = {"paper_alphabet": 4, "paper_eps": 0.25, "paper_n": 0, "paper_row
                 "paper_P": 53, "paper_bits": 0}
 
 
+COPY_SWITCHES = {"rows": 0, "route": "exact", "ngram_n": 2, "ngram_rows": 16, "paper_L": 8, **PAPER_COMMON}
+SELECT_SWITCHES = {"rows": 0, "route": "exact", "paper_T": 16, "paper_m": 6, "paper_w": 0, **PAPER_COMMON}
+
+
 def by_route(task: str, exact, paper):
     """The claim's mutants / builder for the route its params select."""
     return lambda p: (paper if p.get("route", "exact") == "paper" else exact)(p)
@@ -357,7 +361,7 @@ register(Claim(
                "(paper_* sizes; route=paper alone): error <= ε with n = ⌈log_A(L²/ε)⌉, failures only on strings with "
                "a repeated n-gram, float64 = the sound P-bit enclosure on the certified prompts."),
     params={"alphabet": 14, "L": 32, "eps": 0.05, "delta": 0.5, "code_seed": 0},
-    switches={"rows": 0, "route": "exact", "ngram_n": 2, "ngram_rows": 16, "paper_L": 8, **PAPER_COMMON},
+    switches=COPY_SWITCHES,
     sweep=({"alphabet": 14, "L": 64, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0, "ngram_n": 3,
             "ngram_rows": 64, "paper_alphabet": 8, "paper_L": 16, "paper_eps": 0.25, "paper_n": 3,
             "paper_rows": 200, "paper_bits": 1},
@@ -365,7 +369,7 @@ register(Claim(
             "ngram_rows": 64, "paper_alphabet": 4, "paper_L": 12, "paper_eps": 0.25, "paper_rows": 400,
             "paper_bits": 1}),
     run=lambda p, rng, mutate=None: run_task("copy", "thm-3.1", p, rng, mutate),
-    build=by_route("copy", lambda p: build(p, "copy"), lambda p: build_paper(paper_params(p, "copy"), "copy")),
+    build=by_route("copy", lambda p: build(p, "copy"), lambda p: build_paper(paper_params({**COPY_SWITCHES, **p}, "copy"), "copy")),
     growth=GROWTH, doc="docs/tasks/constructions.md",
     param_types={"L": int, "ngram_n": int, "ngram_rows": int, "paper_L": int, **TYPES},
     mutants=by_route("copy", rank_mutants("copy"), paper_mutants("copy")), cost=2.0,
@@ -380,7 +384,7 @@ register(Claim(
                "(paper_* sizes; route=paper alone): error <= ε, failures only on rows whose data tokens repeat an "
                "n-gram or whose PAD runs break the slot window w (docs/tasks/paper-route-copying.md)."),
     params={"alphabet": 13, "T": 48, "m": 16, "eps": 0.05, "delta": 0.5, "code_seed": 0},
-    switches={"rows": 0, "route": "exact", "paper_T": 16, "paper_m": 6, "paper_w": 0, **PAPER_COMMON},
+    switches=SELECT_SWITCHES,
     sweep=({"alphabet": 13, "T": 256, "m": 32, "eps": 0.01, "delta": 0.5, "code_seed": 0, "rows": 0,
             "paper_alphabet": 8, "paper_T": 32, "paper_m": 8, "paper_eps": 0.1, "paper_n": 3, "paper_rows": 200,
             "paper_bits": 1},
@@ -389,7 +393,7 @@ register(Claim(
             "paper_bits": 1}),
     run=lambda p, rng, mutate=None: run_task("select", "thm-D.2", p, rng, mutate),
     build=by_route("select", lambda p: build(p, "select"),
-                   lambda p: build_paper(paper_params(p, "select"), "select")),
+                   lambda p: build_paper(paper_params({**SELECT_SWITCHES, **p}, "select"), "select")),
     growth=GROWTH, doc="docs/tasks/constructions.md",
     param_types={"T": int, "m": int, "paper_T": int, "paper_m": int, "paper_w": int, **TYPES},
     mutants=by_route("select", rank_mutants("select"), paper_mutants("select")), cost=1.5,
