@@ -369,7 +369,9 @@ def build_paper_copy_net(V: int, n: int, N: int, cut, pad=None, w: int | None = 
              "guarantee": bool(sel <= eta / 2.0 * (1 + 1e-9) and qb.notes["error_bound"] <= eta / 2.0),
              "theta": theta, "alpha": alpha, "M_bits": Mb, "Z": Z, "classes": cl, "code": vc,
              "patterns": NP, "w": w,
-             "info_lower_bound_bits": None, "state_capacity_bits": formula["state_total"] * math.log2(N + 1),
+             "state_capacity_bits": formula["state_total"] * math.log2(N + 1),
+             "bits_needed": "measured by the claims (thm-3.1/thm-D.2, route=paper, paper_bits=1): 4 to 6 "
+                            "fractional bits at the sizes of docs/tasks/paper-route-copying.md",
              "claimed": "paper: poly-log parameters (Theorems 3.1, D.2); here (A^n + Σ_{i<n} A^i)(1 + k) running "
                         "sums: exponential in n = ⌈log_A(L²/ε)⌉, i.e. polynomial (≈ L²/ε) in L and 1/ε"}
     params = {"V": V, "n": n, "N": N, "cut": cl["cut"], "pad": pad, "w": w, "delta": float(delta), "eta": eta,
@@ -382,7 +384,9 @@ def build_copy_paper(alphabet: int, L: int, n: int, delta: float = 0.5, eta: flo
     """Theorem 3.1's network for ``verify.tasks.generate.copying`` rows: tokens 0..A-1 data, A = ⟨BOS⟩,
     A + 1 = ⟨COPY⟩, sequences ⟨BOS⟩ x_1..x_L ⟨COPY⟩ x_1..x_L (N = 2L + 2)."""
     A = int(alphabet)
-    return build_paper_copy_net(A + 2, n, 2 * int(L) + 2, (A, A + 1), None, None, delta, eta, code_seed, **kw)
+    con = build_paper_copy_net(A + 2, n, 2 * int(L) + 2, (A, A + 1), None, None, delta, eta, code_seed, **kw)
+    con.notes["info_lower_bound_bits"] = int(L) * math.log2(A)  # L uniform tokens (spec 04's constraint)
+    return con
 
 
 def build_selective_copy_paper(alphabet: int, T: int, m: int, n: int, w: int | None = None, delta: float = 0.5,
@@ -392,7 +396,9 @@ def build_selective_copy_paper(alphabet: int, T: int, m: int, n: int, w: int | N
     min(n (T - m + 1), N - 1)) the slot window: with it no PAD run can break the slots."""
     A, T, m = int(alphabet), int(T), int(m)
     w = min(n * (T - m + 1), T + m + 1) if w is None else int(w)
-    return build_paper_copy_net(A + 3, n, T + m + 2, (A + 1, A + 2), A, w, delta, eta, code_seed, **kw)
+    con = build_paper_copy_net(A + 3, n, T + m + 2, (A + 1, A + 2), A, w, delta, eta, code_seed, **kw)
+    con.notes["info_lower_bound_bits"] = m * math.log2(A)
+    return con
 
 
 # ------------------------------------------------------------------------------------------- counts

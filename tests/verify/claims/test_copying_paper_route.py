@@ -38,3 +38,11 @@ def test_each_paper_mutant_fails_on_the_answers(cid, i):
     assert res.verdict == "FAIL", name
     failed = [c.name for c in res.checks if c.status == "FAIL"]
     assert any(f.startswith(ANSWERS) for f in failed), (name, failed)
+
+
+@pytest.mark.parametrize("A,L,eps", [(4, 8, 0.25), (8, 16, 0.1), (16, 8, 0.25), (2, 5, 0.5)])
+def test_jelassi_n_is_the_smallest_n_with_L2_A_minus_n_below_eps(A, L, eps):
+    from verify.claims.copying import jelassi_n
+    n = jelassi_n(A, L, eps)
+    assert L * L * float(A) ** -n <= eps * (1 + 1e-12)
+    assert n == 1 or L * L * float(A) ** -(n - 1) > eps
