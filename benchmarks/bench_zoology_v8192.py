@@ -3,7 +3,8 @@
 Runs ``python -m verify tasks run zoology FILE`` (through ``verify.taskrun.run_file``) on each
 ``zoology_mqar_original_test_v8192_*`` file of ../shared/external-tasks, one file per child process so that the
 peak memory (ru_maxrss) is the file's own, and prints per file: rows, accuracy in Zoology's metric, the positions
-inside / outside the hypotheses, the unscored fake queries, k, D, build and run seconds, peak memory.
+inside / outside the hypotheses, the unscored fake queries, k, D, build and run seconds (wall), the child's
+CPU seconds (user + system: the honest number on a shared machine), peak memory.
 The network: H.1 code with k = 256 (the blocked Gram search of ``lemmas.jl``), N = 64, (N - 1)·2·k memory channels.
 
     PYTHONPATH=. python benchmarks/bench_zoology_v8192.py [--rows R] [--json] [FILE ...]
@@ -34,6 +35,8 @@ def one(path: str, rows: int | None) -> dict:
             "inside": out["inside_hypotheses"], "outside": out["outside_hypotheses"],
             "unscored_fake_queries": out["unscored_fake_queries"], "seconds": out["seconds"],
             "seconds_total": round(time.perf_counter() - t, 1),
+            "cpu_seconds": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                                 + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 1),
             "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
@@ -63,7 +66,8 @@ def main(argv=None) -> int:
         print(f"{res['file']}: {res['rows']} rows x {res['N']}, |V| = {res['vocab']}, k = {res['k']}, D = {res['D']}; "
               f"accuracy {100 * res['accuracy_native']:.2f}%; inside {res['inside']['positions']} at "
               f"{100 * res['inside']['accuracy']:.1f}%; outside {out or 0}; fake queries {res['unscored_fake_queries']}; "
-              f"build {res['seconds']['build']} s, run {res['seconds']['run']} s; peak {res['peak_rss_MiB']} MiB")
+              f"build {res['seconds']['build']} s, run {res['seconds']['run']} s (wall), {res['cpu_seconds']} CPU-s in all; "
+              f"peak {res['peak_rss_MiB']} MiB")
     return 1 if bad else 0
 
 

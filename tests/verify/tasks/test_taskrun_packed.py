@@ -38,11 +38,11 @@ def test_generated_packed_rows_score_100_percent(tmp_path):
 
 @pytest.mark.skipif(not TRAIN.is_file(), reason=f"external task file not present ({TRAIN})")
 def test_slice_of_jelassi_train_file_scores_100_percent(tmp_path):
-    """The first 4 rows, cut at 96 tokens (the mask cut with them): 5 to 8 packed examples per row."""
+    """The first 3 rows, cut at 80 tokens (the mask cut with them): several packed examples per row."""
     d = np.load(TRAIN)
     p = tmp_path / "slice.npz"
-    np.savez(p, input_ids=d["input_ids"][:4, :96], mask=d["mask"][:4, :96], meta_json=str(d["meta_json"]))
+    np.savez(p, input_ids=d["input_ids"][:3, :80], mask=d["mask"][:3, :80], meta_json=str(d["meta_json"]))
     assert json.loads(str(d["meta_json"]))["format"] == "jelassi_train_packed"
     out = run_file("jelassi", p)
     _check_all_inside(out)
-    assert np.sum(d["input_ids"][:4, :96] == 26) >= 12  # several examples per row
+    assert np.sum(d["input_ids"][:3, :80] == 26) >= 9  # several examples per row
