@@ -1,6 +1,5 @@
 """``jl.gram_offdiag_max``: the blocked float32 Gram equals the exact int64 one; early stop on a violation."""
 
-import numpy as np
 import pytest
 
 from lemmas import jl
