@@ -29,7 +29,7 @@ Network (route "exact"; exact gates of ``task_blocks`` on ±1/√k codes and int
         (gated integers); g = A + B + Ê - u_s - P + Q; out = Σ_ℓ [g = ℓ]·block_ℓ; with eos also
         [g - P - 1 = 0]·c(eos) (r = W + 1), the blocks switched off there.
   Dec:  W_Dec = Eᵀ/√k.
-Counts (``packed_formula``, exact): D = Lmax·k + 2N + 4; FNN2 has 4 hidden layers (L = 5); S = O(Lmax·k + Lmax·N).
+Counts (``packed_formula``, exact): D = Lmax·k + 2N + 4; FNN2 has 5 hidden layers (L = 6); S = O(Lmax·k + N).
 The memory holds every data token of the row (the copied ones too: their index is the row's data count, the one
 index layer 1 knows), so Lmax grows with the row length — up to about N for densely packed rows, against
 Lmax = the longest single string for one copy per row.  Every intermediate is an integer <= N or a dyadic code
@@ -158,32 +158,38 @@ def build_packed_rank_memory(V: int, Lmax: int, N: int, copy=(), ignore=(), rese
     h2 = C.layer(hid2)
     P = sum((h2[u] for u in range(U + 1)), Fn())  # DC_{u_s} = A_s + W
     Q = sum((h2[U + 1 + j] for j in range(U)), Fn())  # DC_{u_s - 1} = A_s
-    g = h2[p2] - P + Q  # A + B - B_s - W = A_s + r
-    hid3 = []
-    for ell in range(1, Lmax + 1):
-        hid3 += tb.eq_units(g, ell)
-    e0 = len(hid3)
-    if has_eos:
-        hid3 += tb.eq_units(g - P - 1.0, 0)  # r - W - 1 = g - A_s - W - 1 = g - P - 1
+    g = h2[p2] - P + Q  # A + B - B_s - W = A_s + r >= -N
+    cE = 2.0 * N + 1.0  # r - W - 1 >= -2N - 1
+    # one unit each for g and r - W - 1 (shifted non-negative), so the Lmax equality gates read one term, not 2N + 2
+    hid3 = [g + float(N)] + ([g - P - 1.0 + cE] if has_eos else [])  # r - W - 1 = g - A_s - W - 1 = g - P - 1
     q3 = len(hid3)
     hid3 += [h2[q2 + j] for j in range(2 * nb)]
     h3 = C.layer(hid3)
-    eos_gate = tb.eq_of(h3[e0:e0 + 3]) if has_eos else Fn()
     hid4 = []
     for ell in range(1, Lmax + 1):
-        off = 1.0 - tb.eq_of(h3[3 * (ell - 1):3 * ell]) + eos_gate
-        for i in range(k):
-            j = q3 + 2 * ((ell - 1) * k + i)
-            hid4 += tb.gated_pair(h3[j] - h3[j + 1], off)
+        hid4 += tb.eq_units(h3[0] - float(N), ell)
+    e0 = len(hid4)
     if has_eos:
-        hid4.append(eos_gate)
+        hid4 += tb.eq_units(h3[1] - cE, 0)
+    q4 = len(hid4)
+    hid4 += [h3[q3 + j] for j in range(2 * nb)]
     h4 = C.layer(hid4)
+    eos_gate = tb.eq_of(h4[e0:e0 + 3]) if has_eos else Fn()
+    hid5 = []
+    for ell in range(1, Lmax + 1):
+        off = 1.0 - tb.eq_of(h4[3 * (ell - 1):3 * ell]) + eos_gate
+        for i in range(k):
+            j = q4 + 2 * ((ell - 1) * k + i)
+            hid5 += tb.gated_pair(h4[j] - h4[j + 1], off)
+    if has_eos:
+        hid5.append(eos_gate)
+    h5 = C.layer(hid5)
     outs = []
     for i in range(k):
         f = Fn({2 * ((ell - 1) * k + i): 1.0 for ell in range(1, Lmax + 1)}
                | {2 * ((ell - 1) * k + i) + 1: -1.0 for ell in range(1, Lmax + 1)})
         if has_eos:
-            f = f + h4[2 * nb] * float(E[i, int(eos)])
+            f = f + h5[2 * nb] * float(E[i, int(eos)])
         outs.append(f)
     f2 = C.net(outs)
 
@@ -209,10 +215,9 @@ def packed_formula(V: int, Lmax: int, N: int, k: int, n_copy: int, n_ignore: int
     pre = {"L": 2, "W": 2 * k + ns, "S": 4 * k + ns * (k + 2) + 1 + n_copy + n_reset, "B": float(G)}
     f1 = {"L": 3, "W": max(2 * k + 3 * Lmax + 2 * U + 7, 2 * nb + 2 * U + 4),
           "S": 2 * k + 6 * Lmax + 16 * nb + 16 * U + 20, "B": float(max(Lmax, U) + 1)}
-    f2 = {"L": 5, "W": max(3 * U + 6 + 2 * nb, 3 * Lmax + 3 * e + 2 * nb),
-          "S": (6 * U + 7 + 2 * nb) + (14 * U + 8 + 2 * nb) + (3 * Lmax * (2 * U + 3) - 1 + e * (6 * U + 8) + 2 * nb)
-               + (12 * nb + e * (6 * nb + 3)) + (2 * nb + e * eos_nnz),
-          "B": float(max(N, Lmax + 1))}
+    f2 = {"L": 6, "W": 2 * nb + max(3 * U + 6, 3 * Lmax + 3 * e),
+          "S": 22 * U + 18 + 6 * Lmax + 22 * nb + e * (2 * U + 12 + 6 * nb + eos_nnz),
+          "B": float(max(N + Lmax + 1, (2 * N + 2) * e))}
     ssm1 = (k + 5) + (k + 2) + 4 * 3  # W_in ones; delay-0 D's; running sums (A, B, C, D = 1)
     ssm2 = 4 * (nb + 2 * U + 1) + 3
     fnn = [pre, f1, f2]
@@ -223,4 +228,4 @@ def packed_formula(V: int, Lmax: int, N: int, k: int, n_copy: int, n_ignore: int
             "paper_growth": "poly-log parameters in L and 1/ε for one copy per row (the paper's route; no packed "
                             "statement in the paper)",
             "growth_of_this_construction": "D = Lmax·k + 2N + 4 with Lmax up to the row's data tokens (grows with "
-                                           "the row length N); S = O(Lmax·k + Lmax·N)"}
+                                           "the row length N); S = O(Lmax·k + N)"}
