@@ -46,3 +46,23 @@ def test_slice_of_jelassi_train_file_scores_100_percent(tmp_path):
     out = run_file("jelassi", p)
     _check_all_inside(out)
     assert np.sum(d["input_ids"][:3, :80] == 26) >= 9  # several examples per row
+
+
+@pytest.mark.skipif(not TRAIN.is_file(), reason=f"external task file not present ({TRAIN})")
+def test_reset_disabled_mutant_drops_below_100_percent_on_the_train_slice(tmp_path):
+    """The same network without the reset at ``$`` (eos kept), scored against the packed hypotheses."""
+    from lemmas.copying import build_rank_memory
+    from verify.taskrun import classify, network_params
+    from verify.tasks.cli import load_task
+    from verify.tasks.scoring import teacher_forced_predictions
+
+    d = np.load(TRAIN)
+    path = tmp_path / "slice.npz"
+    np.savez(path, input_ids=d["input_ids"][:3, :80], mask=d["mask"][:3, :80], meta_json=str(d["meta_json"]))
+    task, _, _ = load_task("jelassi", path, None)
+    p, h = network_params("thm-3.1", "jelassi", task)
+    masks, ref = classify(task, h)
+    inside = masks["ok"]
+    mutant = build_rank_memory(p["V"], p["Lmax"], p["N"], p["copy"], p["ignore"], eos=p["eos"])  # no reset
+    P = teacher_forced_predictions(mutant.net, task.tokens, method="exact")
+    assert inside.sum() > 50 and np.mean(P[inside] == ref[inside]) < 0.9
