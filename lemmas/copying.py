@@ -32,13 +32,19 @@ from constructions.ssm import SSMLayer, delay, running_sum
 
 from . import task_blocks as tb
 from .base import Construction
+from .copying_packed import build_packed_rank_memory
 
 
 def build_rank_memory(V: int, Lmax: int, N: int, copy=(), ignore=(), delta: float = 0.5, code_seed: int = 0,
-                      route: str = "exact", code=None) -> Construction:
+                      route: str = "exact", code=None, reset=(), eos: int | None = None) -> Construction:
     """The rank-memory network for token ids [0, V), at most Lmax data tokens before the first copy token, sequences
     of length <= N (the SSM window U = N).
-    ``code``: a (k, V) code matrix to use instead of Lemma H.1's draw (mutation tests)."""
+    ``code``: a (k, V) code matrix to use instead of Lemma H.1's draw (mutation tests).
+    ``reset`` / ``eos``: the packed-row network (``build_packed_rank_memory``: the statement restarts at each
+    reset token; Lmax then bounds the row's data tokens up to the last one read); the defaults build the one-copy
+    network above, unchanged."""
+    if len(tuple(reset)) or eos is not None:
+        return build_packed_rank_memory(V, Lmax, N, copy, ignore, reset, eos, delta, code_seed, route, code)
     tb.check_route(route)
     V, Lmax, N = int(V), int(Lmax), int(N)
     copy = sorted({int(t) for t in copy})

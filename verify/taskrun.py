@@ -13,6 +13,8 @@ key) are counted too.
 Default claims: zoology → thm-3.2; safari induction → thm-D.1 (induction_len 1) or lemma-H.3 with n =
 induction_len and windows cut at the trigger "=>" (the spec's ⟨BOS⟩/⟨COPY⟩ convention); safari recall →
 thm-3.2; jelassi → thm-3.1; s4 → thm-D.2 (s4's marker form: the read index is the number of markers).
+Jelassi's packed train rows get thm-3.1's packed-row network (``verify/claims/copying_packed.py``: the statement
+restarts at each ``$``, and the EOS after a complete copy is predicted), with the matching hypotheses.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 
 import numpy as np
 
+from .claims import copying_packed as packed
 from .registry import load_all
 from .tasks import hypotheses as hyp
 from .tasks.cli import load_task
@@ -58,6 +61,11 @@ def default_claim(fmt: str, task) -> str:
     raise ValueError(f"no default claim for format {fmt!r}; pass --claim")
 
 
+def packed_rows(fmt: str, task) -> bool:
+    """Jelassi's train rows: several ``$ x | x .`` examples per row (the packed-row network, a reset at ``$``)."""
+    return fmt == "jelassi" and task.meta.get("format") == "jelassi_train_packed"
+
+
 def network_params(cid: str, fmt: str, task) -> tuple[dict, dict]:
     """(the claim build's params sized for the file, the hypothesis settings: kind, n, cut, copy, ignore, Lmax)."""
     V, N = task.vocab.size, task.length
@@ -83,6 +91,17 @@ def network_params(cid: str, fmt: str, task) -> tuple[dict, dict]:
             copy = [sp["COPY"]]
             ignore = [sp[k] for k in ("BOS", "PAD", "EOS") if k in sp]
         spec = set(copy) | set(ignore)
+        if packed_rows(fmt, task):
+            # the memory holds the row's data tokens up to the last segment's first run: count them before the
+            # row's last copy token
+            last = [np.flatnonzero(np.isin(r, copy)) for r in task.tokens]
+            Lmax = max([int(np.sum(~np.isin(r[:f[-1]], list(spec)))) if f.size else 0
+                        for r, f in zip(task.tokens, last)] + [1])
+            reset, eos = [sp["BOS"]], sp["EOS"]
+            p = {"V": V, "copy": copy, "ignore": ignore, "reset": reset, "eos": eos, "Lmax": Lmax, "N": N,
+                 "alphabet": V, **COMMON}
+            return p, {"kind": "rank", "copy": frozenset(copy), "ignore": frozenset(ignore), "Lmax": Lmax,
+                       "reset": frozenset(reset), "eos": eos}
         first = [np.flatnonzero(np.isin(r, copy)) for r in task.tokens]
         Lmax = max([int(np.sum(~np.isin(r[:f[0]], list(spec)))) if f.size else 0 for r, f in zip(task.tokens, first)]
                    + [1])
@@ -99,7 +118,8 @@ def classify(task, h: dict) -> tuple[dict, np.ndarray]:
             return hyp.lookup_status(x, t, h["n"], h["cut"])
     else:
         def fn(x, t):
-            return hyp.rank_status(x, t, h["copy"], h["ignore"], h["Lmax"])
+            return hyp.rank_status(x, t, h["copy"], h["ignore"], h["Lmax"], h.get("reset", frozenset()),
+                                   h.get("eos"))
     masks: dict = {"ok": np.zeros(task.tokens.shape, bool)}
     for r, t in zip(*np.nonzero(task.scored)):
         st, a = fn(task.tokens[r], int(t))
@@ -138,7 +158,7 @@ def run_file(fmt: str, path, claim: str | None = None, split: str | None = None,
         raise ValueError(f"unknown claim {cid!r}")
     params, h = network_params(cid, fmt, task)
     t0 = time.perf_counter()
-    con = reg[cid].build(params)
+    con = packed.build(params) if "reset" in params else reg[cid].build(params)
     t1 = time.perf_counter()
     P = teacher_forced_predictions(con.net, task.tokens, chunk=chunk, method="exact")
     t2 = time.perf_counter()

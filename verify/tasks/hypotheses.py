@@ -65,10 +65,17 @@ def statuses(tokens, scored, status_fn) -> tuple[dict, np.ndarray]:
     return counts, inside
 
 
-def rank_status(x, t: int, copy=frozenset(), ignore=frozenset(), Lmax: int | None = None) -> tuple[str, int]:
+def rank_status(x, t: int, copy=frozenset(), ignore=frozenset(), Lmax: int | None = None, reset=frozenset(),
+                eos: int | None = None) -> tuple[str, int]:
     """The rank memory's statement at t: ('ok', y_r) when t is at or after the first copy token and the r-th data
-    token before it exists (r = data tokens up to t - data before the first copy + copy tokens up to t)."""
+    token before it exists (r = data tokens up to t - data before the first copy + copy tokens up to t).
+
+    Packed rows (``reset`` tokens, lemmas/copying_packed.py): the statement restarts after the last reset token
+    at or before t (reset tokens are never data), and Lmax bounds the row's data tokens up to the end of the
+    segment's first data run (A_s + W); with ``eos``: ('ok', eos) when the copy is complete (r = W + 1)."""
     x = [int(v) for v in x[:t + 1]]
+    if reset or eos is not None:
+        return _packed_status(x, copy, set(ignore) | set(reset), Lmax, reset, eos)
     first = next((j for j, v in enumerate(x) if v in copy), None)
     if first is None:
         return "before_copy", -1
@@ -78,6 +85,26 @@ def rank_status(x, t: int, copy=frozenset(), ignore=frozenset(), Lmax: int | Non
     r = a - len(data) + b
     if Lmax is not None and len(data) > Lmax:
         return "too_long", -1
+    if not 1 <= r <= len(data):
+        return "no_such_token", -1
+    return "ok", data[r - 1]
+
+
+def _packed_status(x: list, copy, special, Lmax, reset, eos) -> tuple[str, int]:
+    s = max((j for j, v in enumerate(x) if v in reset), default=-1)
+    A_s = sum(1 for v in x[:s + 1] if v not in copy and v not in special)
+    seg = x[s + 1:]
+    first = next((j for j, v in enumerate(seg) if v in copy), None)
+    if first is None:
+        return "before_copy", -1
+    data = [v for v in seg[:first] if v not in special]
+    a = sum(1 for v in seg if v not in copy and v not in special)
+    b = sum(1 for v in seg if v in copy)
+    r = a - len(data) + b
+    if Lmax is not None and A_s + len(data) > Lmax:
+        return "too_long", -1
+    if eos is not None and r == len(data) + 1:
+        return "ok", int(eos)
     if not 1 <= r <= len(data):
         return "no_such_token", -1
     return "ok", data[r - 1]

@@ -82,9 +82,3 @@ def test_zoology_fake_queries_are_counted():
     assert noisy["unscored_fake_queries"] > 0 and clean["unscored_fake_queries"] == 0
     assert noisy["accuracy_native"] == 1.0
 
-
-@needs_ext
-def test_packed_jelassi_rows_are_outside_and_counted():
-    out = run_file("jelassi", EXT / "jelassi_copy_train_default.npz", rows=6)
-    assert out["outside_hypotheses"]["no_such_token"]["positions"] > 0
-    assert out["inside_hypotheses"]["accuracy"] == 1.0 and out["accuracy_native"] < 1.0

@@ -128,3 +128,28 @@ def from_copying(task: TaskData) -> TaskData:
     tgt[:, :-1] = np.where(sc[:, :-1], tok[:, 1:], IGNORE)
     meta = {"vocab_size": V, "format": "jelassi_eval_rows", "from": "generate.copying"}
     return TaskData("copying", tok, tgt, sc, _vocab(meta), "exact_match_per_row", "next_token", meta=meta)
+
+
+def packed_train_rows(rows: int, context: int, alphabet: int = 26, min_len: int = 5, max_len: int = 20,
+                      seed: int = 0) -> dict:
+    """Native arrays of Jelassi-style packed train rows from our generator: examples ``$ x | x .`` (|x| uniform in
+    [min_len, max_len], letters i.i.d. uniform) back to back, cut at ``context`` tokens; mask 1 on the second copy
+    and its EOS (the original's train loss mask)."""
+    if rows < 1 or context < 4 or not 1 <= min_len <= max_len or alphabet < 2:
+        raise ValueError(f"bad packed-row sizes: rows={rows}, context={context}, lengths [{min_len}, {max_len}], "
+                         f"alphabet={alphabet}")
+    rng = np.random.default_rng(seed)
+    bos, sep, eos = alphabet, alphabet + 1, alphabet + 2
+    ids = np.zeros((rows, context), np.int64)
+    mask = np.zeros((rows, context), np.int64)
+    for r in range(rows):
+        tok, m = [], []
+        while len(tok) < context:
+            x = rng.integers(0, alphabet, int(rng.integers(min_len, max_len + 1))).tolist()
+            tok += [bos] + x + [sep] + x + [eos]
+            m += [0] * (len(x) + 2) + [1] * (len(x) + 1)
+        ids[r], mask[r] = tok[:context], m[:context]
+    meta = {"vocab_size": alphabet, "format": "jelassi_train_packed", "bos_id": bos, "copy_sep_id": sep,
+            "eos_id": eos, "pad_id": alphabet + 3, "min_train_len": min_len, "max_train_len": max_len,
+            "context_len": context, "seed": seed, "from": "verify.tasks.formats.jelassi.packed_train_rows"}
+    return {"input_ids": ids, "mask": mask, "meta_json": json.dumps(meta)}
