@@ -13,8 +13,9 @@ key) are counted too.
 Default claims: zoology → thm-3.2; safari induction → thm-D.1 (induction_len 1) or lemma-H.3 with n =
 induction_len and windows cut at the trigger "=>" (the spec's ⟨BOS⟩/⟨COPY⟩ convention); safari recall →
 thm-3.2; jelassi → thm-3.1; s4 → thm-D.2 (s4's marker form: the read index is the number of markers).
-Jelassi's packed train rows get thm-3.1's packed-row network (``verify/claims/copying_packed.py``: the statement
-restarts at each ``$``, and the EOS after a complete copy is predicted), with the matching hypotheses.
+Jelassi's packed train rows get thm-3.1's packed-row network (``verify.claims.copying.build`` with ``reset`` and
+``eos``: the statement restarts at each ``$``, and the EOS after a complete copy is predicted), with the matching
+hypotheses.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import time
 
 import numpy as np
 
-from .claims import copying_packed as packed
 from .registry import load_all
 from .tasks import hypotheses as hyp
 from .tasks.cli import load_task
@@ -158,7 +158,7 @@ def run_file(fmt: str, path, claim: str | None = None, split: str | None = None,
         raise ValueError(f"unknown claim {cid!r}")
     params, h = network_params(cid, fmt, task)
     t0 = time.perf_counter()
-    con = packed.build(params) if "reset" in params else reg[cid].build(params)
+    con = reg[cid].build(params)
     t1 = time.perf_counter()
     P = teacher_forced_predictions(con.net, task.tokens, chunk=chunk, method="exact")
     t2 = time.perf_counter()

@@ -37,6 +37,8 @@ def _tokens(params: dict, task: str) -> dict:
     N: a network sized for an external file, ``python -m verify tasks run``)."""
     if "V" in params:
         return {k: params[k] for k in ("V", "copy", "ignore", "Lmax", "N")}
+    if "reset" in params:
+        raise ValueError("reset tokens (the packed-row network) need the token sets given directly (V, copy, ...)")
     A = int(params["alphabet"])
     if task == "copy":
         return {"V": A + 2, "copy": [A + 1], "ignore": [A], "Lmax": int(params["L"]), "N": 2 * int(params["L"]) + 2}
@@ -45,10 +47,13 @@ def _tokens(params: dict, task: str) -> dict:
 
 
 def build(params: dict, task: str, code=None, Lmax: int | None = None):
+    """The rank memory of the claim's parameters; ``reset`` (token ids) and ``eos`` (a token id) give the packed-row
+    network of ``lemmas/copying_packed.py`` (Jelassi's packed train rows, ``python -m verify tasks run``: the
+    statement restarts at each reset token; the paper states no packed-row theorem, so no claim runs it)."""
     t = _tokens(params, task)
     return lc.build_rank_memory(t["V"], t["Lmax"] if Lmax is None else Lmax, t["N"], t["copy"], t["ignore"],
                                 float(params["delta"]), int(params["code_seed"]), params.get("route", "exact"),
-                                code=code)
+                                code=code, reset=tuple(params.get("reset", ())), eos=params.get("eos"))
 
 
 def repeated_ngram_rate(x: np.ndarray, n: int) -> float:
