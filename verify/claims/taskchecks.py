@@ -88,9 +88,15 @@ def closest_to(model, c: int, among) -> int:
     return among[int(np.argmax([float(E[:, t] @ E[:, c]) for t in among]))]
 
 
+CHUNK_ENTRIES = 1 << 23  # rows per chunk: at most this many (token x channel) floats per SSM output
+
+
 def last_logits(model, X: np.ndarray, chunk: int = 64) -> np.ndarray:
     """W_Dec times the model output at the last position (the final FNN evaluated there only: the model is causal
-    and token-wise after its last SSM layer, so this is the same function as the full forward pass)."""
+    and token-wise after its last SSM layer, so this is the same function as the full forward pass).  Rows in
+    chunks of at most ``chunk``, fewer where the widest SSM layer would exceed ``CHUNK_ENTRIES`` floats."""
+    width = max(max(g.H, g.d_out) for g, _ in model.blocks)
+    chunk = max(1, min(chunk, CHUNK_ENTRIES // max(1, X.shape[1] * width)))
     out = []
     for s in range(0, len(X), chunk):
         Z = model.embedding(X[s:s + chunk])
