@@ -35,13 +35,11 @@ from ..tasks import hypotheses as hyp
 from . import taskchecks as tc
 from .common import mutated
 
-PRECISION = {
-    "exact": ("float64, proved exact on the inputs run: every partial sum is a dyadic rational within 53 bits "
-              "(verify/certify/dyadic.py)"),
-    "paper": ("exact arithmetic on the stored float64 weights, enclosed soundly at P = 53 bits of fixed point "
-              "(verify/certify/lemma_ngram_attention.py) on every input run; the float64 run agrees in argmax on "
-              "every input (not proved exact: the weights e^{λ(G-1)} and the ratio net are not dyadic)"),
-}
+PRECISION = ("float64, proved exact on the inputs run: every partial sum is a dyadic rational within 53 bits "
+             "(verify/certify/dyadic.py)")  # route=exact (verify/claims/copying.py reuses it)
+PRECISION_PAPER = ("exact arithmetic on the stored float64 weights, enclosed soundly at P = 53 bits of fixed point "
+                   "(verify/certify/lemma_ngram_attention.py) on every input run; the float64 run agrees in argmax on "
+                   "every input (not proved exact: the weights e^{λ(G-1)} and the ratio net are not dyadic)")
 ROUTES = ("exact", "paper")
 PAPER_PREFIX = "route=paper: "
 
@@ -159,7 +157,7 @@ def _result(cid, params, cons: dict, X, labels, n, info_bits, info_formula, extr
             out, formula = cnt, dict(con.formula)
         else:
             out[f"route_{route}"] = {**cnt, "formula": con.formula}
-        prec.append(f"route={route}: {PRECISION[route]}")
+        prec.append(f"route={route}: {PRECISION if route == 'exact' else PRECISION_PAPER}")
     return Result(cid, params, checks, counts=out, formula=formula, precision="; ".join(prec))
 
 
@@ -365,8 +363,8 @@ def lookup_mutants(params, short: int = 1) -> list:
     shift = tc.rebuilt_mutant(lambda p: _rebuild_paper(p, key_delay_shift=1))
     small_lam = tc.rebuilt_mutant(lambda p: _rebuild_paper(p, lam=LAM_BROKEN))
     return [
-        ("every delay-1 channel of SSM layer 1 becomes delay 2 (exact); every key slot delayed by one more "
-         "(paper, key_delay_shift = 1)", "wrong delay", per_route(tc.wrong_delay_mutant(1), shift)),
+        (("every delay-1 channel of SSM layer 1 becomes delay 2 (exact); every key slot delayed by one more "
+         "(paper, key_delay_shift = 1)"), "wrong delay", per_route(tc.wrong_delay_mutant(1), shift)),
         ("decoding rows of the last two tokens swapped", "swap decoding", tc.swap_decoding_rows_mutant(-1, -2)),
         (f"memory {short} block(s) short (N - 1 - {short} blocks; exact); λ = {LAM_BROKEN} (paper)", "undersized",
          per_route(tc.rebuilt_mutant(lambda p: _rebuild(p, n_blocks=p["N"] - 1 - short)), small_lam)),
