@@ -54,6 +54,8 @@ and the ratio net's.  The values are counts up to N and the sums are within [1, 
 evaluation needs about log2 N + O(log(1/ε)) bits (measured at ε = 0.1: log2 N + 9 to 11, 12 bits at N = 9 to 20 at
 N = 517; ``verify/certify/lemma_ngram_attention.py``, docs/tasks/paper-route.md);
 the tiny weights κ̂ only need exponent range (they enter with their own binary exponent), never mantissa bits.
+Those 9..11 bits come from a non-dyadic code (1/√k rounded, amplified by the gate slope α): with a k = 4^j code
+(entries ±2^-j, ``lemmas.task_blocks.task_code``, what the claims pass as ``code``) 4..5 bits certify at N <= 256.
 Float64 (53 bits) is therefore enough for every size this module can build; the precision-hungry route is the
 generic polynomial kernel (``generic_route``), whose term count is also reported.
 """

@@ -3,8 +3,9 @@ thm-D.2), docs/tasks/verification.md.  Registers no claim.
 
 Every task claim checks: the counts read from the emitted model equal the builder's formula; the embedding is
 Lemma H.1's code (±1/√k with k = 4^j, margin on the integer Gram); ‖W_Dec‖∞ <= 1; the predictions on random and
-adversarial inputs; and that the float64 evaluation was exact on those inputs (``certify.dyadic``), with the
-bits it needed next to the information lower bound.  The mutants (a wrong delay, swapped decoding rows, an
+adversarial inputs; and the precision (``route_precision_checks``): that the float64 evaluation was exact on those
+inputs (``certify.dyadic``), or, for the lookup claims' paper route, the sound P-bit enclosure on every input
+(``certify.lemma_ngram_attention``); with the bits needed next to the information lower bound.  The mutants (a wrong delay, swapped decoding rows, an
 undersized memory, a code with a violated margin) are here too.
 """
 
