@@ -157,14 +157,19 @@ def route_precision_checks(con, route: str, X: np.ndarray, answers: np.ndarray, 
     if route != "paper":
         raise ValueError(f"unknown route {route!r}; expected 'exact' or 'paper'")
     model, P = con.net, int(con.notes["bits"])
-    enc = row_enclosures(model, X, P)
+    name = (f"sound P-bit fixed-point enclosure (P = {P}, exact arithmetic on the stored weights) of the "
+            "last-position logits puts the reference answer strictly on top, every row")
+    try:
+        enc = row_enclosures(model, X, P)
+    except ValueError as e:  # the evaluator refuses the network (e.g. a first layer that is not pure delays)
+        return [Check(name, False, detail={"reason": f"no enclosure: {e}"})], {"bits_needed": None,
+                                                                               "bits_evaluated": P}
     margin = np.array([certified_margin(lo, hi, int(t), P) for (lo, hi), t in zip(enc, answers)])
     bad = np.flatnonzero(margin <= 0)
     ce = None if not bad.size else {"row": int(bad[0]), "tokens": X[bad[0]].tolist(), "expected": int(answers[bad[0]]),
                                     "certified_margin": float(margin[bad[0]])}
-    checks = [Check(f"sound P-bit fixed-point enclosure (P = {P}, exact arithmetic on the stored weights) of the "
-                    "last-position logits puts the reference answer strictly on top, every row", not bad.size,
-                    int(bad.size), 0, {"rows": len(X), "P": P, "min_certified_margin": float(margin.min())}, ce)]
+    checks = [Check(name, not bad.size, int(bad.size), 0,
+                    {"rows": len(X), "P": P, "min_certified_margin": float(margin.min())}, ce)]
     few = np.asarray(profile)[:bits_rows]
     need = bits_needed(model, X[few], answers[few], P_lo=2, P_hi=P)
     checks.append(Check(f"bits needed (bisection: every one of {len(few)} rows certified at P, not all at P - 1) "

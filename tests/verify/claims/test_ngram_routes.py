@@ -135,3 +135,16 @@ def test_set_parsing(tmp_path, capsys):
     assert main(["tasks", "run", "safari", str(p), "--set", "route=fast"]) == 2
     assert main(["tasks", "run", "safari", str(p), "--claim", "thm-3.1", "--set", "route=paper"]) == 2
     assert "verify: error:" in capsys.readouterr().err
+
+
+def test_shortened_first_window_fails_the_paper_route_with_a_reason():
+    """The generic 'shorten the SSM window by 1' mutant (uncaught by the exact route of H.3: one position of
+    slack) drops the paper route's key slot: wrong answers, and the P-bit check FAILs with the evaluator's reason."""
+    from verify.mutants import generic_mutants
+
+    mutate = next(m for name, _k, m in generic_mutants() if "window" in name)
+    res = run_claim(REG["thm-D.1"], _paper("thm-D.1"), seed=1, mutate=mutate)
+    failed = {c.name: c for c in res.checks if c.status == "FAIL"}
+    assert res.error is None and any(n.startswith(PAPER_ANSWERS) for n in failed)
+    pbit = next(c for n, c in failed.items() if n.startswith(PAPER_PBIT))
+    assert pbit.detail["reason"].startswith("no enclosure")
