@@ -288,6 +288,8 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
              "guarantee": bool(sel <= eps / 2.0 * (1 + 1e-9) and qb.notes["error_bound"] <= eps / 2.0),
              "theta": theta, "alpha": alpha, "M_bits": Mb, "Z": Z, "ratio_formula": qb.formula,
              "ratio_params": qb.params, "features": feature_options(V, n, kk, K1),
+             # spec 04's recall bound with N distinct keys: a lower bound only for recall-like prompts (not for
+             # H.3 / D.1 in general: docs/tasks/paper-route.md, "In the claims")
              "info_lower_bound_bits": N * math.log2(V / 2.0) if V > 2 else 0.0,
              "state_capacity_bits": formula["state_total"] * math.log2(N + 1),
              "precision": "float64 (exact gates; the sums are counts <= N)", "bits": BITS,
