@@ -41,7 +41,8 @@ Network (SSMModel: Emb, [(g_1, f_1), (g_2, f_2)], Dec).
        Z = 2N >= every T (nonnegative, K_1 <= 1, Σ_a m_a <= N); since exactly one b has q_{s-1,b} = 1,
        T_n = Σ_j w_j (channel W) and Σ_j w_j β_c(x_j) (channels A_c), exactly.  Then the ratio-form F.4 net
        (``lemmas.ratio.build_ratio``) on each (A_c, W), and the output 2φ - 1 ≈ σ(y) ∈ {±1}^k.
-  Dec: W_Dec = E^T (entries ±1/√k, ‖W_Dec‖_max <= 1): logits ⟨c(w), 2φ - 1⟩.
+  Dec: W_Dec = E^T / √k = signs^T / k (entries ±1/k, ‖W_Dec‖∞ = max row ℓ1 = 1): logits ⟨σ(w), 2φ - 1⟩ / k
+       (1 at σ(y) itself, ⟨c(w), c(y)⟩ <= δ_c for w ≠ y).
 
 Budgets.  W >= 1 (the match alone, K_1[a, a] = e^0 = 1 stored exactly), W <= 1 + (N - 2) κ̂ with κ̂ the largest stored
 off-diagonal K_1 entry, so |A_c / W - β_c(y)| <= (N - 2) κ̂ (at most N - 2 positions carry a non-matching key).
@@ -53,6 +54,8 @@ and the ratio net's.  The values are counts up to N and the sums are within [1, 
 evaluation needs about log2 N + O(log(1/ε)) bits (measured at ε = 0.1: log2 N + 9 to 11, 12 bits at N = 9 to 20 at
 N = 517; ``verify/certify/lemma_ngram_attention.py``, docs/tasks/paper-route.md);
 the tiny weights κ̂ only need exponent range (they enter with their own binary exponent), never mantissa bits.
+Those 9..11 bits come from a non-dyadic code (1/√k rounded, amplified by the gate slope α): with a k = 4^j code
+(entries ±2^-j, ``lemmas.task_blocks.task_code``, what the claims pass as ``code``) 4..5 bits certify at N <= 256.
 Float64 (53 bits) is therefore enough for every size this module can build; the precision-hungry route is the
 generic polynomial kernel (``generic_route``), whose term count is also reported.
 """
@@ -75,6 +78,7 @@ from .jl import VocabCode, int_gram, off_diagonal_max, vocab_code
 from .ratio import build_ratio
 
 MAX_KEY_FEATURES = 1 << 16  # |V|^n above this is refused (the model would not fit in memory)
+BITS = 53  # the precision the route claims suffices (float64's mantissa; measured need: log2 N + 9..11 bits)
 
 
 # ------------------------------------------------------------------------------------------- budgets
@@ -156,9 +160,11 @@ def _stage_nnz(V: int, n: int, K1: np.ndarray) -> tuple[int, int]:
 # ------------------------------------------------------------------------------------------- builder
 def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, seed: int = 0, *,
                              k: int | None = None, lam: float | None = None, key_delay_shift: int = 0,
-                             code: VocabCode | None = None) -> Construction:
-    """The H.3 lookup model by the paper's route (module docstring).  ``lam`` overrides λ and ``key_delay_shift``
-    shifts every key slot's delay (both only to build broken networks in tests)."""
+                             code: VocabCode | None = None, assume_margin: float | None = None) -> Construction:
+    """The H.3 lookup model by the paper's route (module docstring).  ``lam`` overrides λ, ``key_delay_shift``
+    shifts every key slot's delay, and ``assume_margin`` designs λ and the gates for that margin instead of the
+    code's measured δ_c (the builder's refusal of a code whose margin leaves ε >= (1 - δ_c)/4 bypassed); all three
+    only to build broken networks in tests (a code violating the margin the network was designed for)."""
     V, n, N = check_int("V", V, 2), check_int("n", n, 1), check_int("N", N, n + 2)
     delta = check_real("delta", delta, 0.0, 1.0)
     eps = check_real("eps", eps, 0.0, 1.0)
@@ -168,7 +174,7 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
     if code.V != V:
         raise ValueError(f"code is for |V| = {code.V}, not {V}")
     kk = code.k
-    dc = code_margin(code)
+    dc = code_margin(code) if assume_margin is None else check_real("assume_margin", assume_margin, 0.0, 1.0)
     if not eps < (1.0 - dc) / 4.0:
         raise ValueError(f"eps = {eps} must be below (1 - δ_c)/4 = {(1.0 - dc) / 4.0:.4g} for the argmax")
     lam_ = lam_for(N, eps, dc) if lam is None else check_real("lam", lam, 0.0, math.inf)
@@ -275,20 +281,23 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
     Qsel = algebra.compose(algebra.parallel(*([qb.net] * kk), shared_input=False), algebra.affine(selm))
     f2 = algebra.linear(algebra.concat(Qsel, P2), 2.0 * np.eye(kk), -np.ones(kk))
 
-    model = SSMModel(Embedding(E.copy()), [(g1, f1), (g2, f2)], Decoding(E.T.copy()))
+    model = SSMModel(Embedding(E.copy()), [(g1, f1), (g2, f2)], Decoding(code.signs.T / float(kk)))
     formula = model_formula(V, n, N, kk, K1, qb, code, theta, alpha, Mb, P2)
     notes = {"k": kk, "delta_c": dc, "lam": lam_, "kappa": kappa, "selection_bound": sel,
              "ratio_error_bound": qb.notes["error_bound"], "error_bound": sel + qb.notes["error_bound"],
              "guarantee": bool(sel <= eps / 2.0 * (1 + 1e-9) and qb.notes["error_bound"] <= eps / 2.0),
              "theta": theta, "alpha": alpha, "M_bits": Mb, "Z": Z, "ratio_formula": qb.formula,
              "ratio_params": qb.params, "features": feature_options(V, n, kk, K1),
+             # spec 04's recall bound with N distinct keys: a lower bound only for recall-like prompts (not for
+             # H.3 / D.1 in general: docs/tasks/paper-route.md, "In the claims")
              "info_lower_bound_bits": N * math.log2(V / 2.0) if V > 2 else 0.0,
              "state_capacity_bits": formula["state_total"] * math.log2(N + 1),
-             "precision": "float64 (exact gates; the sums are counts <= N)",
+             "precision": "float64 (exact gates; the sums are counts <= N)", "bits": BITS,
              "claimed": "paper: poly-log parameters (Theorems 3.1, 3.2); here |V|^n (1 + k) running sums, "
                         "|V|^n >= the rank bound of the exact kernel, none poly-log in |V|"}
     return Construction(model, formula, {"V": V, "n": n, "N": N, "delta": delta, "eps": eps, "seed": seed,
-                                         "k": kk, "lam": lam_, "key_delay_shift": key_delay_shift}, notes)
+                                         "k": kk, "lam": lam_, "key_delay_shift": key_delay_shift,
+                                         "assume_margin": assume_margin, "route": "paper"}, notes)
 
 
 def model_formula(V, n, N, k, K1, qb: Construction, code, theta, alpha, Mb, P2) -> dict:
@@ -321,7 +330,8 @@ def model_formula(V, n, N, k, K1, qb: Construction, code, theta, alpha, Mb, P2) 
     emb = k * V
     state1 = k * n * (n + 1) // 2
     state2 = NG * (1 + k)
-    return {"f1": f1, "f2": f2, "L": max(3, f2["L"]), "W": max(W1, f2["W"]), "S": max(S1, S2),
+    return {"M": 2, "U": N, "d_in": V, "k": k, "fnn": [f1, f2], "state_sizes_total": [state1, state2],
+            "f1": f1, "f2": f2, "L": max(3, f2["L"]), "W": max(W1, f2["W"]), "S": max(S1, S2),
             "B": max(B1, B2), "D": max(k, D2), "D_key": n * k, "key_features": NG,
             "running_sum_channels": NG * (1 + k), "identity_channels": n * V, "delay_channels": (n + 1) * k,
             "state_sizes": [state1, state2], "state_total": state1 + state2,

@@ -1,7 +1,7 @@
 """``python -m verify tasks run FORMAT FILE``: a claim's network on a task file of another project
 (docs/tasks/external.md).
 
-    python -m verify tasks run FORMAT FILE [--claim ID] [--split test|train] [--rows R] [--json]
+    python -m verify tasks run FORMAT FILE [--claim ID] [--split test|train] [--rows R] [--json] [--set route=paper]
 
 The network is built through the claim registry, sized for the file (vocabulary, length, special tokens), and
 run teacher-forced on every row; the accuracy is printed in the file's original metric and in the neutral one.
@@ -138,8 +138,24 @@ def fake_queries(task) -> int:
     return int(np.sum(np.any(X[:, :, None] == keys[:, None, :], axis=2) & ~task.scored[:, ctx:]))
 
 
+SETTABLE = {"route": ("exact", "paper")}  # ``--set NAME=VALUE``: network parameters a run may override
+
+
+def parse_set(items) -> dict:
+    """``--set route=paper`` (lookup claims: the paper's route, lemmas/ngram_attention.py) into a dict."""
+    out = {}
+    for it in items or ():
+        name, eq, value = str(it).partition("=")
+        if not eq or name not in SETTABLE:
+            raise ValueError(f"--set takes NAME=VALUE with NAME in {sorted(SETTABLE)}, got {it!r}")
+        if value not in SETTABLE[name]:
+            raise ValueError(f"--set {name}= must be one of {SETTABLE[name]}, got {value!r}")
+        out[name] = value
+    return out
+
+
 def run_file(fmt: str, path, claim: str | None = None, split: str | None = None, rows: int | None = None,
-             chunk: int = 16) -> dict:
+             chunk: int = 16, overrides: dict | None = None) -> dict:
     task, arrays, meta = load_task(fmt, path, split)
     if rows is not None:
         if rows < 1:
@@ -157,6 +173,10 @@ def run_file(fmt: str, path, claim: str | None = None, split: str | None = None,
     if cid not in reg:
         raise ValueError(f"unknown claim {cid!r}")
     params, h = network_params(cid, fmt, task)
+    if overrides:
+        if cid not in LOOKUP:
+            raise ValueError(f"--set route applies to the lookup claims {', '.join(LOOKUP)}, not {cid}")
+        params = {**params, **overrides}
     t0 = time.perf_counter()
     con = reg[cid].build(params)
     t1 = time.perf_counter()
@@ -167,7 +187,7 @@ def run_file(fmt: str, path, claim: str | None = None, split: str | None = None,
     right = (P == task.targets) & task.scored
     out = {"format": fmt, "file": str(path), "claim": cid, "task": task.task, "rows": task.rows,
            "length": task.length, "vocab": task.vocab.size, "network": {k: v for k, v in params.items()
-                                                                       if k not in COMMON},
+                                                                       if k not in COMMON or v != COMMON[k]},
            "D": con.net.counts()["D"], "k": int(con.net.embedding.E.shape[0]),
            "scored_positions": int(task.scored.sum()), "metric": task.metric,
            "accuracy_neutral": task.score(P),
@@ -194,9 +214,11 @@ def main_run(argv: list[str]) -> int:
     p.add_argument("--split", choices=("test", "train"), help="safari: which split (default test)")
     p.add_argument("--rows", type=int, help="only the first R rows")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="network parameter: route=exact (default) or route=paper (lookup claims)")
     try:
         args = p.parse_args(argv)
-        out = run_file(args.format, args.file, args.claim, args.split, args.rows)
+        out = run_file(args.format, args.file, args.claim, args.split, args.rows, overrides=parse_set(args.set))
     except (_Err, ValueError, KeyError) as e:
         print(f"verify: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 2

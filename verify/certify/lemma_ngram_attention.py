@@ -41,19 +41,34 @@ def last_logits_fixed(model, x, P: int, chunk: int = 128) -> tuple[np.ndarray, n
     return lo[:, 0], hi[:, 0]
 
 
+def row_enclosures(model, prompts, P: int, streamed: bool = True) -> list[tuple[list[int], list[int]]]:
+    """Per prompt, the integer logit ends (lo, hi) at scale 2^-P at the last token; ``streamed``:
+    ``last_logits_fixed``, else ``model_fixed`` on the whole model."""
+    out = []
+    for x in prompts:
+        x = np.asarray(x, dtype=np.int64)
+        lo, hi = last_logits_fixed(model, x, P) if streamed else model_fixed(model, x, P)
+        out.append(([int(v) for v in lo], [int(v) for v in hi]))
+    return out
+
+
+def certified_margin(lo, hi, t: int, P: int) -> float:
+    """lo[t] - max_{w≠t} hi[w] in units of the logits (> 0: the enclosure puts t strictly on top)."""
+    return (int(lo[t]) - max(int(h) for w, h in enumerate(hi) if w != t)) / 2.0 ** P
+
+
+def enclosure_top(lo, hi) -> int | None:
+    """The token the enclosure puts strictly on top (its lo above every other hi), None if it separates none."""
+    t = max(range(len(lo)), key=lambda w: int(lo[w]))
+    return t if certified_margin(lo, hi, t, 0) > 0 else None
+
+
 def certify_rows(model, prompts, targets, P: int, streamed: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(certified per row, certified margin per row in units of the logits: lo[target] - max_{w≠target} hi[w]);
     ``streamed``: ``last_logits_fixed``, else ``model_fixed`` on the whole model."""
-    ok, margin = [], []
-    for x, t in zip(prompts, targets):
-        x = np.asarray(x, dtype=np.int64)
-        lo, hi = last_logits_fixed(model, x, P) if streamed else model_fixed(model, x, P)
-        lo_t = int(lo[t])
-        hi_o = max(int(h) for w, h in enumerate(hi) if w != t)
-        m = (lo_t - hi_o) / 2.0 ** P
-        ok.append(m > 0)
-        margin.append(m)
-    return np.array(ok), np.array(margin)
+    margin = [certified_margin(lo, hi, int(t), P)
+              for (lo, hi), t in zip(row_enclosures(model, prompts, P, streamed), targets)]
+    return np.array([m > 0 for m in margin]), np.array(margin)
 
 
 def bits_needed(model, prompts, targets, P_lo: int = 2, P_hi: int = 80) -> int | None:

@@ -26,6 +26,9 @@ SMALL = {
     "lemma-3.3": {"N": 64, "d_v": 1, "random": 1, "with_d2": 0, "cert_f1": 1, "route": "both"},
     "thm-I.2": {"eps": 0.2, "samples": 200, "growth_eps": (0.2, 0.1), "build_above": 0.1},
     "thm-4.5": {"N": 4, "eps": 0.2, "samples": 120, "growth_eps": (0.3, 0.2)},
+    # both routes on the same inputs: the exact memory and the paper's route (lemmas/ngram_attention.py)
+    "lemma-H.3": {"N": 16, "rows": 8, "route": "both"}, "thm-D.1": {"N": 24, "rows": 8, "route": "both"},
+    "thm-3.2": {"pairs": 6, "rows": 16, "route": "both"},
 }
 # a mutant each small configuration must catch (a weight x(1 + rel) of one map; Lemma 3.3: its dominant term dropped)
 MUTANT = {
@@ -80,6 +83,16 @@ def test_report_counts_equal_the_exported_weights(cid, tmp_path):
     shared = [k for k in KEYS if k in res.counts and k in exp]
     assert shared, f"{cid}: the report has none of {KEYS}"
     assert {k: res.counts[k] for k in shared} == {k: exp[k] for k in shared}
+
+
+@pytest.mark.parametrize("cid", ("lemma-H.3", "thm-D.1", "thm-3.2"))
+def test_paper_route_counts_equal_the_exported_weights(cid, tmp_path):
+    """route=both reports the paper route's counts under ``route_paper``: they describe what route=paper exports."""
+    res = small_run(cid)
+    exp = exported_counts(REG[cid].build({**res.params, "route": "paper"}), tmp_path)
+    rp = res.counts["route_paper"]
+    shared = [k for k in KEYS if k in rp and k in exp]
+    assert len(shared) >= 6 and {k: rp[k] for k in shared} == {k: exp[k] for k in shared}
 
 
 @pytest.mark.parametrize("cid", sorted(MUTANT))

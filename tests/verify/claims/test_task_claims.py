@@ -16,7 +16,9 @@ from verify.registry import load_all, run_claim
 from verify.tasks import hypotheses as hyp
 
 REG = load_all()
-SMALL = {"lemma-H.3": {"N": 16, "rows": 8}, "thm-D.1": {"N": 24, "rows": 8}, "thm-3.2": {"pairs": 6, "rows": 16},
+# the lookup claims' exact route here; route=paper and route=both: test_ngram_routes.py, test_small_configs.py
+SMALL = {"lemma-H.3": {"N": 16, "rows": 8, "route": "exact"}, "thm-D.1": {"N": 24, "rows": 8, "route": "exact"},
+         "thm-3.2": {"pairs": 6, "rows": 16, "route": "exact"},
          "thm-3.1": {"L": 12, "eps": 0.1}, "thm-D.2": {"T": 24, "m": 8, "eps": 0.1}}
 ANSWER_CHECK = {"lemma-H.3": "the output decodes", "thm-D.1": "the output decodes", "thm-3.2": "the output decodes",
                 "thm-3.1": "exact on every", "thm-D.2": "exact on every"}
