@@ -19,8 +19,9 @@ Network (route "exact").  Emb: Lemma H.1's code, k = 4^j, δ = 1 - 2^-r (``task_
         match_p = 2^r ρ(score_p - (n - 1 + δ)) ∈ {0, 1} (score n on a match, <= n - 1 + δ otherwise: H.1's
         margin); first_p = ρ(match_p - Σ_{q<p} match_q); out = Σ_p first_p · value_p.
   Dec:  W_Dec = Eᵀ/√k.
-The memory grows with N ((N-1)(n+1)k channels; block 1 would hold a key before the sequence, never read): this is the float64-safe baseline, not the paper's poly-log route
-(which another module builds); every intermediate is a dyadic rational with O(log N + log k) bits.
+The memory grows with N ((N-1)(n+1)k channels; block 1 would hold a key before the sequence, never read): this is
+the float64-safe baseline, not the paper's poly-log route (``lemmas/ngram_attention.py`` builds that; the claims run
+both with ``route=both``); every intermediate is a dyadic rational with O(log N + log k) bits.
 """
 
 from __future__ import annotations

@@ -98,7 +98,8 @@ MEANING = {
     "rounding": "1: add the float64-vs-60-digit check", "range_growth": "1: add the growth check over b_max/b_min",
     "outside": "1: add points outside the wedge as a HYPOTHESIS VIOLATED set",
     "method": "ratio net pieces: auto (fewer nonzeros), horner or chord", "x_min": "domain [x_min, x_max] (0: [ε, 1/ε])",
-    "x_max": "domain [x_min, x_max] (0: [ε, 1/ε])", "route": "kernel route(s) built: both, chebyshev or gauss",
+    "x_max": "domain [x_min, x_max] (0: [ε, 1/ε])", "route": ("which construction(s) run: lemma-3.3 its kernel routes; the task claims exact (float64-exact "
+              "baseline), paper (the Lemma 3.3 selection) or both"),
     "random": "random input sequences per route", "violate": "1: add an input set violating the hypotheses",
     "with_d2": "1: also run the d = 2 block", "d2_N": "N of the d = 2 block", "d2_delta": "δ of the d = 2 block",
     "growth": "1: add the growth check of the counts", "search": "1: add the adversarial local search",
