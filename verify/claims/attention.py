@@ -606,8 +606,8 @@ def positive_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, 
         q = np.eye(d)[0]
         held.append(_structured(N, d, d_v, q, w["s_top"], s_tie, s_tie - w["low_share"] * (s_tie + 1.0),
                                 w["frac_low"], w["v_sign"], w["pos"]))
-    checks += cp.enclosure_checks(c, held, "sampled sets and the adversarial worst case")
-    return checks, {"positive": cp.counts_entry(c, tau)}, rows, {"positive": c.formula}
+    enc, arithmetic = cp.enclosure_checks(c, held, "sampled sets and the adversarial worst case")
+    return checks + enc, {"positive": cp.counts_entry(c, tau, arithmetic)}, rows, {"positive": c.formula}
 
 
 def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
@@ -699,8 +699,7 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
              f"arithmetic on the stored weights (P-bit enclosures, coefficient tails included), not their float64 "
              f"evaluation")
     if "positive" in counts:
-        prec += ("; positive route: its verdict covers the float64 evaluation of the stored weights (every check), and "
-                 "exact arithmetic on them on the sequences with few distinct rows (P-bit enclosures)")
+        prec += f"; positive route: its verdict covers the {counts['positive']['arithmetic']}"
     growth = ("counts poly-log in N/ε for fixed d (T = C(n+d, d), n = O(λ) gauss, O(√(λ log 1/E)) chebyshev, "
               "m = O(log(nΓ/E))), polynomial in 1/δ; paper: poly-log in N/ε")
     return Result("lemma-3.3", params, checks, counts=summary, formula=formulas, growth=growth, precision=prec)

@@ -13,7 +13,8 @@ adversarial 3-row search), all in float64, with this module's
     checked sequence with at most ``ENC_MAX_ROWS`` distinct token rows (tight, floor, the adversarial worst case;
     cost per distinct row): the lemma's bounds decided on the enclosure (so they hold for the exact-arithmetic
     net on those inputs), and the float64 output within 2·float_bound of the enclosure (the float64 evaluation
-    agrees with exact arithmetic as the builder's standard-model estimate says);
+    agrees with exact arithmetic as the builder's standard-model estimate says); where the fixed-point evaluator
+    refuses the block (d = 2: too many terms per row for its int64 limbs) the report says float64 only;
   * ``positive_mutants``: breakages the claim must FAIL on (one quadrature node dropped, the quadrature weight c
     off by 1 %, f_1's exp knot coefficients off by 1 %, the final exp's knots moved by half a segment; the claim's λ mutant, built for margin 4δ, applies to every route);
   * ``route_row``: the route table's row from ``positive_formula`` (no evaluation), or the exponent-range
@@ -117,15 +118,21 @@ def enclosure_errors(c, X, i_star: int) -> dict:
             "width": width, "bits": P}
 
 
-def enclosure_checks(c, seqs: list, label: str) -> list[Check]:
+def enclosure_checks(c, seqs: list, label: str) -> tuple[list[Check], str]:
     """The lemma's two bounds decided on P-bit enclosures of the exact-arithmetic block, and the float64 output
-    within 2·float_bound of them, on the sequences (X, i*) with <= ENC_MAX_ROWS distinct rows."""
+    within 2·float_bound of them, on the sequences (X, i*) with <= ENC_MAX_ROWS distinct rows; and a line saying
+    which arithmetic the route's verdict covers.  Where no sequence qualifies, or the fixed-point evaluator refuses
+    the block (its int64 limb products bound the terms per row: d = 2's Ŵ row has ~4.5e5), no check is added and
+    the line says float64 only, with the reason."""
     eps, fb = c.params["eps"], c.notes["float_bound"]
     take = [(X, i) for X, i in seqs if distinct_rows(X) <= ENC_MAX_ROWS]
+    f64 = "float64 evaluation of the stored weights (every check)"
     if not take:
-        return [Check(f"positive / {label}: P-bit enclosures", None,
-                      detail={"reason": f"no sequence with <= {ENC_MAX_ROWS} distinct token rows"})]
-    rows = [enclosure_errors(c, X, i) for X, i in take]
+        return [], f"{f64} only; no P-bit enclosure: no sequence with <= {ENC_MAX_ROWS} distinct token rows"
+    try:
+        rows = [enclosure_errors(c, X, i) for X, i in take]
+    except ValueError as exc:
+        return [], f"{f64} only; no P-bit enclosure: the fixed-point evaluator refused the block ({exc})"
     prec = (f"exact arithmetic on the stored float64 weights: fixed-point interval enclosures at P = "
             f"{max(r['bits'] for r in rows)} bits (verify/certify/lemma_attention.py::block_fixed), max width "
             f"{max(r['width'] for r in rows):.3g}, on {len(rows)} of {len(seqs)} sequences (those with <= "
@@ -142,14 +149,16 @@ def enclosure_checks(c, seqs: list, label: str) -> list[Check]:
         out.append(Check(f"positive / {label}, exact arithmetic (P-bit enclosures): {what}", ok, float(err.max()),
                          float(bound), det, None if ok else {"sequence": k, "i_star": int(take[k][1]),
                                                              "error": float(err[k])}))
-    return out
+    return out, (f"{f64}, and exact arithmetic on them on {len(rows)} of {len(seqs)} sequences (P-bit enclosures, "
+                 f"P = {max(r['bits'] for r in rows)})")
 
 
 # ------------------------------------------------------------------------------------------ report
-def counts_entry(c, tau: float) -> dict:
-    """The route's columns of the report (the same keys as the paper's routes; bits: float64 throughout)."""
+def counts_entry(c, tau: float, arithmetic: str) -> dict:
+    """The route's columns of the report (the same keys as the paper's routes; bits: float64 throughout);
+    ``arithmetic``: what the verdict covers (``enclosure_checks``)."""
     n = c.notes
-    return {**c.net.counts(), "n": None, "T": n["J"], "J": n["J"], "m": None, "lam": n["lam"], "Gamma": None,
+    return {**c.net.counts(), "arithmetic": arithmetic, "n": None, "T": n["J"], "J": n["J"], "m": None, "lam": n["lam"], "Gamma": None,
             "precision": "float64", "tau": tau, "w_min": n["w_min"], "coef_bits_needed": 53, "coef_bits_stored": 53,
             "eval_bits_needed": 53, "eval_bits_used": 53, "rho": n["rho"], "float_bound": n["float_bound"],
             "bound_attn_exact": 2 * n["bound_r"], "knot_counts": n["knot_counts"],

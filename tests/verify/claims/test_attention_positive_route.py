@@ -45,6 +45,7 @@ def test_small_positive_run_passes_in_float64(small):
     assert {row["set"] for row in r.counts["table"]} == {"random", "tight", "floor"}
     assert all(row["precision"] == "float64" and row["bits_used"] == 53 for row in r.counts["table"])
     assert "positive route" in r.precision and "float64 evaluation" in r.precision
+    assert "exact arithmetic on them" in r.counts["routes"]["positive"]["arithmetic"]
     assert "d=2" not in r.counts  # with_d2 is the paper's chebyshev route: not run with route=positive
 
 
@@ -142,24 +143,25 @@ def test_float64_against_enclosure_can_fail():
     (which rounds) lies outside the tight enclosure, and the check FAILs."""
     c = ap.build_attention_positive(1, 1, 64, 0.5, 0.1)
     X, i = cl.sample_sequence(np.random.default_rng(1), 64, 1, 1, 0.5, -0.5, "tight", 0)
-    good = cp.enclosure_checks(c, [(X, i)], "t")
-    assert all(ch.passed for ch in good)
+    good, line = cp.enclosure_checks(c, [(X, i)], "t")
+    assert all(ch.passed for ch in good) and "exact arithmetic on them on 1 of 1" in line
     off = good[-1].measured
     assert 0 < off < 1e-12
     zero = dataclasses.replace(c, notes={**c.notes, "float_bound": off / 4})
-    assert cp.enclosure_checks(zero, [(X, i)], "t")[-1].passed is False
+    assert cp.enclosure_checks(zero, [(X, i)], "t")[0][-1].passed is False
 
 
 def test_enclosure_contains_the_float64_output_and_is_sound_on_a_tiny_block():
     """On a 2-row sequence the P-bit enclosure of the exact block is tight and holds the float64 value within
-    float_bound; a sequence with more distinct rows than ENC_MAX_ROWS is not enclosed (INCONCLUSIVE, said)."""
+    float_bound; a sequence with more distinct rows than ENC_MAX_ROWS is not enclosed, and the report line says
+    float64 only."""
     c = ap.build_attention_positive(1, 1, 128, 0.5, 0.1)
     X, i = cl.sample_sequence(np.random.default_rng(2), 128, 1, 1, 0.5, -0.5, "floor", 127)
     e = cp.enclosure_errors(c, X, i)
     assert e["width"] <= cp.ENC_WIDTH and e["float64-off"] <= 2 * c.notes["float_bound"]
     Xr, ir = cl.sample_sequence(np.random.default_rng(2), 128, 1, 1, 0.5, -0.5, "random")
-    (chk,) = cp.enclosure_checks(c, [(Xr, ir)], "random")
-    assert chk.passed is None and "distinct token rows" in chk.detail["reason"]
+    checks, line = cp.enclosure_checks(c, [(Xr, ir)], "random")
+    assert checks == [] and "float64 evaluation" in line and "only" in line and "distinct token rows" in line
 
 
 @pytest.mark.slow
@@ -169,3 +171,15 @@ def test_default_positive_config_passes_and_catches_its_mutants():
     assert r.verdict == "PASS", _bad(r)
     for name, _, mut in POSITIVE_MUTANTS:
         assert run_claim(REG["lemma-3.3"], {"route": "positive"}, seed=0, mutate=mut).verdict == "FAIL", name
+
+
+def test_enclosure_refused_by_the_evaluator_says_float64_only(monkeypatch):
+    """d = 2's Ŵ row has more terms than the int64 limb product allows: no check, and the line says why."""
+    c = ap.build_attention_positive(1, 1, 16, 0.5, 0.2)
+    X, i = cl.sample_sequence(np.random.default_rng(3), 16, 1, 1, 0.5, -0.5, "tight", 0)
+
+    def refuse(*a, **k):
+        raise ValueError("a row of the limb product has 448497 terms > 32767: int64 could overflow")
+    monkeypatch.setattr(cp, "block_fixed", refuse)
+    checks, line = cp.enclosure_checks(c, [(X, i)], "t")
+    assert checks == [] and "only" in line and "refused" in line and "448497" in line
