@@ -598,6 +598,8 @@ def positive_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, 
     ch, rows = error_checks(c, sets, delta, tau, cp.chain)
     checks += ch
     held = [s for name, v in sets.items() if not name.startswith("violated") for s in v]
+    if int(params.get("search", 0)):
+        checks.append(local_search_check(c, sets, delta, tau, rng))
     if int(params.get("adv", 0)):
         adv = structured_search_check(c, delta, tau, rng, chain=cp.chain)
         checks.append(adv)
@@ -615,7 +617,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         return positive_config(params, rng, mutate)
     if params.get("route") == "all":
         out = run_config({**params, "route": "both"}, rng, mutate)
-        pos = positive_config(params, rng, mutate)
+        pos = positive_config(params, rng.spawn(1)[0], mutate)  # a child stream: the d = 2 run draws as before
         return out[0] + pos[0], {**out[1], **pos[1]}, out[2] + pos[2], {**out[3], **pos[3]}
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     delta, eps = float(params["delta"]), float(params["eps"])
