@@ -1,5 +1,8 @@
 """Lemma 3.3 (Appendix G): FNN -> SSM -> FNN mimics softmax attention (docs/lemmas/lemma-3.3.md).
 
+Routes (switch ``route``): ``chebyshev``, ``gauss`` (the paper's kernel routes, ``lemmas.attention``), ``positive``
+(``lemmas.attention_positive``, float64 under the margin alone; its own pieces in ``verify.claims.attention_positive``,
+run by ``positive_config`` through the same checks below), ``both`` = the paper's two, ``all`` (default) = all three.
 The block of ``lemmas.attention`` is built for (d, d_v, N, δ, ε, τ) by both routes (``chebyshev``, ``gauss``) and
 checked on inputs meeting the hypotheses (‖k_i‖, ‖q‖ <= 1, ‖v_i‖_∞ <= 1, unique maximiser with margin δ,
 s_{i*} >= τ):
@@ -36,13 +39,13 @@ from constructions.ssm import SSMLayer
 from lemmas import attention as la
 
 from .. import reference as ref
-from . import attention_positive as cp
 from ..certify.lemma_attention import block_fixed, certify_features, feature_targets
 from ..certify.rational import float_up
 from ..checks import EPS64, agree, counts_match, fit_slope
 from ..mutants import NotApplicable, perturb_weight, zero_rows
 from ..registry import Claim, register
 from ..result import Check, Result
+from . import attention_positive as cp
 
 HYP_TOL = 1e-12  # float64 slack on the hypotheses (norms, delta, τ) of sampled inputs
 POOL = 16  # distinct non-top tokens of a 'pooled' random sequence (P-bit evaluation: cost per distinct row)
