@@ -305,12 +305,12 @@ def error_checks(c, sets: dict, delta: float, tau: float, chain=None) -> tuple[l
                           f"(coefficients {c.notes['coef_bits_needed']} bits); float64 cannot decide and the P-bit "
                           f"path is limited to N <= {HP_MAX_N}"}))
             continue
-        chain_bound, chain_label = E, "|Ŵ - W|, |Â - A| <= E"
-        if chain is not None:
+        chain_bound, chain_label, chain_abs = E, "|Ŵ - W|, |Â - A| <= E", e_chain
+        if chain is not None and hp is None:  # the route's own chain, on the float64 read-out R
             e_chain, chain_bound, chain_label, chain_abs = chain(c, R, W, A)
         row = {"route": route, "set": name.split(" ")[0], "n": len(ist), "block-v*": float(e_v.max()),
                "block-attn": float(e_att.max()), "attn-v*": float(a_v.max()),
-               "|Ŵ-W|,|Â-A|": float((e_chain if chain is None else chain_abs).max()),
+               "|Ŵ-W|,|Â-A|": float(chain_abs.max()),
                "E": E, "eps": eps, "min_gap": hyp["min_gap"], "precision": prec,
                "bits_used": int(hp["bits"].max()) if hp is not None else 53}
         rows.append(row)
