@@ -183,3 +183,14 @@ def test_enclosure_refused_by_the_evaluator_says_float64_only(monkeypatch):
     monkeypatch.setattr(cp, "block_fixed", refuse)
     checks, line = cp.enclosure_checks(c, [(X, i)], "t")
     assert checks == [] and "only" in line and "refused" in line and "448497" in line
+
+
+def test_route_all_runs_the_three_routes():
+    """route=all (the default) at N = 64 (τ = 1: the paper's routes in float64, cheap): the three routes, each with its
+    own rows."""
+    r = run_claim(REG["lemma-3.3"], {"route": "all", "N": 64, "d_v": 1, "random": 1, "with_d2": 0, "cert_f1": 0,
+                                     "adv": 0, "side": 0, "hypothesis": "tau", "tau": 1.0}, seed=0)
+    assert r.verdict == "PASS", _bad(r)
+    assert {row["route"] for row in r.counts["table"]} == {*la.ROUTES, "positive"}
+    assert set(r.counts["routes"]) == {*la.ROUTES, "positive"}
+    assert any(c.name.startswith("positive / ") for c in r.checks) and any(c.name.startswith("gauss / ") for c in r.checks)
