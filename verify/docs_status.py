@@ -98,15 +98,18 @@ MEANING = {
     "rounding": "1: add the float64-vs-60-digit check", "range_growth": "1: add the growth check over b_max/b_min",
     "outside": "1: add points outside the wedge as a HYPOTHESIS VIOLATED set",
     "method": "ratio net pieces: auto (fewer nonzeros), horner or chord", "x_min": "domain [x_min, x_max] (0: [ε, 1/ε])",
-    "x_max": "domain [x_min, x_max] (0: [ε, 1/ε])", "route": ("which construction(s) run: lemma-3.3 its kernel routes; the task claims exact (float64-exact "
-              "baseline), paper (the Lemma 3.3 selection) or both"),
+    "x_max": "domain [x_min, x_max] (0: [ε, 1/ε])",
+    "route": ("which construction(s) run: lemma-3.3 all (chebyshev, gauss and positive), both (the paper's chebyshev "
+              "and gauss), chebyshev, gauss or positive (docs/lemmas/lemma-3.3-positive-route.md); the task claims "
+              "exact (float64-exact baseline), paper (the Lemma 3.3 selection) or both"),
     "random": "random input sequences per route", "violate": "1: add an input set violating the hypotheses",
-    "with_d2": "1: also run the d = 2 block", "d2_N": "N of the d = 2 block", "d2_delta": "δ of the d = 2 block",
+    "with_d2": "1: also run the d = 2 block (the paper's chebyshev route; not with route=positive)",
+    "d2_N": "N of the d = 2 block", "d2_delta": "δ of the d = 2 block",
     "growth": "1: add the growth check of the counts", "search": "1: add the adversarial local search",
     "cert_f1": "1: certify f_1's token features", "tau": "lower bound τ of the top score (hypothesis=tau only)",
     "hypothesis": "margin (the paper's: margin δ only, τ = δ - 1) or tau (adds s_i* >= tau: cheaper special case)",
     "precision": "bits of the stored kernel coefficients (0: the fewest the budget needs)",
-    "side": "1: add the formula-only table of both routes",
+    "side": "1: add the formula-only table of the three routes",
     "adv": "1: add the adversarial search over 3-row configurations (P-bit where needed)", "d_v": "value dimension d_v",
     "n": "number of entries / points n", "V": "vocabulary size |V| (H.1) or value bound V (F.1)", "p": "value dimension p",
     "m": "sawtooth depth m", "M": "input bound M", "C": "input bound / wedge slope C", "a": "lower end a / frequency a",

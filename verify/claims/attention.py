@@ -1,5 +1,8 @@
 """Lemma 3.3 (Appendix G): FNN -> SSM -> FNN mimics softmax attention (docs/lemmas/lemma-3.3.md).
 
+Routes (switch ``route``): ``chebyshev``, ``gauss`` (the paper's kernel routes, ``lemmas.attention``), ``positive``
+(``lemmas.attention_positive``, float64 under the margin alone; its own pieces in ``verify.claims.attention_positive``,
+run by ``positive_config`` through the same checks below), ``both`` = the paper's two, ``all`` (default) = all three.
 The block of ``lemmas.attention`` is built for (d, d_v, N, δ, ε, τ) by both routes (``chebyshev``, ``gauss``) and
 checked on inputs meeting the hypotheses (‖k_i‖, ‖q‖ <= 1, ‖v_i‖_∞ <= 1, unique maximiser with margin δ,
 s_{i*} >= τ):
@@ -39,9 +42,10 @@ from .. import reference as ref
 from ..certify.lemma_attention import block_fixed, certify_features, feature_targets
 from ..certify.rational import float_up
 from ..checks import EPS64, agree, counts_match, fit_slope
-from ..mutants import perturb_weight, zero_rows
+from ..mutants import NotApplicable, perturb_weight, zero_rows
 from ..registry import Claim, register
 from ..result import Check, Result
+from . import attention_positive as cp
 
 HYP_TOL = 1e-12  # float64 slack on the hypotheses (norms, delta, τ) of sampled inputs
 POOL = 16  # distinct non-top tokens of a 'pooled' random sequence (P-bit evaluation: cost per distinct row)
@@ -247,7 +251,7 @@ def count_check(c) -> Check:
 def ssm_paths_check(c, X) -> Check:
     """exact (cumsum) = FFT = scan on the block's own f_1 features (scan on the first 256 tokens)."""
     g: SSMLayer = c.net.g
-    Z = c.net.f1(X)
+    Z = c.net.features(X)[0]
     ex, ff = g(Z, "exact"), g(Z, "fft")
     n = min(256, Z.shape[0])
     sc = SSMLayer(g.channels, U=g.U)(Z[:n], "scan")
@@ -262,10 +266,12 @@ def ssm_paths_check(c, X) -> Check:
                                                      "tol_fft": tol, "tol_scan": 4 * EPS64 * scale})
 
 
-def error_checks(c, sets: dict, delta: float, tau: float) -> tuple[list[Check], list[dict]]:
-    """The lemma's bound, the attention comparison and the budget chain on every input set."""
+def error_checks(c, sets: dict, delta: float, tau: float, chain=None) -> tuple[list[Check], list[dict]]:
+    """The lemma's bound, the attention comparison and the budget chain on every input set.  ``chain(c, R, W, A)``
+    (the positive route's, ``verify.claims.attention_positive.chain``) replaces the chain check |Ŵ - W|, |Â - A| <= E
+    of the paper's routes: it returns (errors compared, their bound, label, absolute errors for the table)."""
     d, d_v, eps = c.params["d"], c.params["d_v"], c.params["eps"]
-    lam, E = c.notes["lam"], c.notes["E"]
+    lam, E = c.notes["lam"], c.notes.get("E")
     route = c.params["route"]
     out, rows = [], []
     for name, seqs in sets.items():
@@ -280,8 +286,8 @@ def error_checks(c, sets: dict, delta: float, tau: float) -> tuple[list[Check], 
         hp = None
         if c.notes["float64"]:
             prec = "float64"
-            y = c.net.last(X)
-            R = c.net.sums(X)
+            G = c.net.features(X)[1][..., -1, :]  # = last(X) and sums(X), one pass over the tokens
+            y, R = c.net.f2(G), c.net.readout(G)
             e_v = np.max(np.abs(y - vstar), axis=1)
             e_att = np.max(np.abs(y - att), axis=1)
             e_chain = np.maximum(np.abs(R[:, -1] - W), np.max(np.abs(R[:, :-1] - A), axis=1))
@@ -299,8 +305,12 @@ def error_checks(c, sets: dict, delta: float, tau: float) -> tuple[list[Check], 
                           f"(coefficients {c.notes['coef_bits_needed']} bits); float64 cannot decide and the P-bit "
                           f"path is limited to N <= {HP_MAX_N}"}))
             continue
+        chain_bound, chain_label, chain_abs = E, "|Ŵ - W|, |Â - A| <= E", e_chain
+        if chain is not None and hp is None:  # the route's own chain, on the float64 read-out R
+            e_chain, chain_bound, chain_label, chain_abs = chain(c, R, W, A)
         row = {"route": route, "set": name.split(" ")[0], "n": len(ist), "block-v*": float(e_v.max()),
-               "block-attn": float(e_att.max()), "attn-v*": float(a_v.max()), "|Ŵ-W|,|Â-A|": float(e_chain.max()),
+               "block-attn": float(e_att.max()), "attn-v*": float(a_v.max()),
+               "|Ŵ-W|,|Â-A|": float(chain_abs.max()),
                "E": E, "eps": eps, "min_gap": hyp["min_gap"], "precision": prec,
                "bits_used": int(hp["bits"].max()) if hp is not None else 53}
         rows.append(row)
@@ -312,7 +322,7 @@ def error_checks(c, sets: dict, delta: float, tau: float) -> tuple[list[Check], 
             continue
         where = int(np.argmax(e_v))
         for label, err, bound in (("‖F_N - v*‖∞ <= ε", e_v, eps), ("‖F_N - Attn_λ‖∞ <= ε/2", e_att, eps / 2),
-                                  ("|Ŵ - W|, |Â - A| <= E", e_chain, E)):
+                                  (chain_label, e_chain, chain_bound)):
             k = int(np.argmax(err))
             ok = bool(np.all(np.isfinite(err)) and err.max() <= bound)
             out.append(Check(f"{route} / {name}: {label}", ok, float(err.max()), float(bound),
@@ -376,7 +386,7 @@ def _structured(N, d, d_v, q, s_top, s_tie, s_low, frac, v_sign, pos):
     return np.concatenate([K, V, np.tile(u, (N, 1))], axis=1), pos
 
 
-def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, batch: int = 2) -> Check:
+def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, batch: int = 2, chain=None) -> Check:
     """Adversarial local search over hypothesis-satisfying configurations with three distinct token rows (so that
     blocks beyond float64 are searched on their P-bit enclosures, cost per distinct row): top score s* in
     [max(τ, δ-1), 1], a fraction of the other keys at a lower score, the rest tied at exactly s* - δ, values ±1,
@@ -384,7 +394,6 @@ def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, ba
     objective is the largest of ‖F_N - v*‖/ε, ‖F_N - Attn‖/(ε/2) and chain/E; the climbed maximum must stay
     <= 1."""
     d, d_v, N, eps = c.params["d"], c.params["d_v"], c.params["N"], c.params["eps"]
-    E = c.notes["E"]
     lo_top = max(tau, delta - 1.0)
     q = np.zeros(d)
     q[0] = 1.0
@@ -393,7 +402,7 @@ def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, ba
         s_top, low, frac, vs, pos = cfg
         s_tie = s_top - delta
         X, i = _structured(N, d, d_v, q, s_top, s_tie, s_tie - low * (s_tie + 1.0), frac, vs, pos)
-        errs, _ = error_checks(c, {"s": [(X, i)]}, delta, tau)
+        errs, _ = error_checks(c, {"s": [(X, i)]}, delta, tau, chain)
         vals = [ch.measured / ch.bound for ch in errs if ch.measured is not None and ch.bound]
         return (max(vals) if vals else float("inf")), errs
 
@@ -422,10 +431,15 @@ def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, ba
 
 
 def route_table(d, d_v, N, delta, eps, tau) -> list[dict]:
-    """Both routes side by side from the budgets and the exact formula (nothing evaluated)."""
+    """The three routes side by side from the budgets and the exact formulas (nothing evaluated); the positive
+    route's row from ``lemmas.attention_positive.positive_formula`` (``verify.claims.attention_positive.route_row``)."""
     rows = []
     for route in la.ROUTES:
-        b = la.budgets(N, d, d_v, delta, eps, tau, route)
+        try:
+            b = la.budgets(N, d, d_v, delta, eps, tau, route)
+        except ValueError as exc:  # e.g. a route=positive run where the paper's degree runs out
+            rows.append({"route": route, "precision": f"refused: {exc}"})
+            continue
         qb = la.quotient_net(b, eps)
         f = la.block_formula(d, d_v, N, delta, eps, tau, route, qb)
         rows.append({"route": route, "lam": b["lam"], "degree n": b["n"], "terms T": b["T"], "Gamma": b["Gamma"],
@@ -433,6 +447,7 @@ def route_table(d, d_v, N, delta, eps, tau) -> list[dict]:
                      "f2.S": f["f2"]["S"], "f2.B": f["f2"]["B"], "D": f["D"], "total": f["total_nonzeros"],
                      "coef_bits_needed": b["coef_bits_needed"], "eval_bits_needed": b["eval_bits_needed"],
                      "precision": "float64" if b["float64"] else f"{b['precision_bits']} bits"})
+    rows.append(cp.route_row(d, d_v, N, delta, eps, tau))
     return rows
 
 
@@ -487,13 +502,15 @@ def growth_check(route: str, d: int, g: dict) -> Check:
 
 
 # -------------------------------------------------------------------------------------------- the claim
+ROUTE_SWITCH = ("all", "both", *la.ROUTES, "positive")
+
+
 def routes(switch: str) -> tuple:
-    """The kernel routes a run builds: ``both`` (default) or one of ``lemmas.attention.ROUTES``."""
-    if switch == "both":
-        return la.ROUTES
-    if switch not in la.ROUTES:
-        raise ValueError(f"route must be 'both' or one of {la.ROUTES}, got {switch!r}")
-    return (switch,)
+    """The routes a run builds: ``all`` (default: the paper's two kernel routes and the positive route),
+    ``both`` (``lemmas.attention.ROUTES``), one of them, or ``positive`` (``lemmas.attention_positive``)."""
+    if switch not in ROUTE_SWITCH:
+        raise ValueError(f"route must be one of {ROUTE_SWITCH}, got {switch!r}")
+    return {"all": (*la.ROUTES, "positive"), "both": la.ROUTES}.get(switch, (switch,))
 
 
 def token_heatmap(c, seq, d: int, d_v: int) -> dict:
@@ -564,7 +581,47 @@ def precision_arg(params: dict) -> int | None:
     return None if p == 0 else p
 
 
+def positive_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict], dict]:
+    """``route=positive``: the positive-feature block (``verify.claims.attention_positive``) under the same checks
+    as the paper's routes, in float64, plus P-bit enclosures of the sequences with few distinct rows."""
+    d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
+    delta = float(params["delta"])
+    tau_b, tau = hypothesis_tau(params)
+    try:
+        c = cp.build(params, tau_b)
+    except ValueError as exc:
+        refused = cp.refusal(exc)
+        if refused is None:
+            raise
+        return [refused], {}, [], {}
+    if mutate is not None:
+        c = mutate(c)
+    sets = input_sets(rng, N, d, d_v, delta, tau, int(params["random"]), bool(params.get("violate", 0)))
+    checks = [count_check(c), ssm_paths_check(c, next(iter(sets.values()))[0][0])]
+    ch, rows = error_checks(c, sets, delta, tau, cp.chain)
+    checks += ch
+    held = [s for name, v in sets.items() if not name.startswith("violated") for s in v]
+    if int(params.get("search", 0)):
+        checks.append(local_search_check(c, sets, delta, tau, rng))
+    if int(params.get("adv", 0)):
+        adv = structured_search_check(c, delta, tau, rng, chain=cp.chain)
+        checks.append(adv)
+        w = adv.detail["worst_config"]
+        s_tie = w["s_top"] - delta
+        q = np.eye(d)[0]
+        held.append(_structured(N, d, d_v, q, w["s_top"], s_tie, s_tie - w["low_share"] * (s_tie + 1.0),
+                                w["frac_low"], w["v_sign"], w["pos"]))
+    enc, arithmetic = cp.enclosure_checks(c, held, "sampled sets and the adversarial worst case")
+    return checks + enc, {"positive": cp.counts_entry(c, tau, arithmetic)}, rows, {"positive": c.formula}
+
+
 def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[dict]]:
+    if params.get("route", "both") == "positive":
+        return positive_config(params, rng, mutate)
+    if params.get("route") == "all":
+        out = run_config({**params, "route": "both"}, rng, mutate)
+        pos = positive_config(params, rng.spawn(1)[0], mutate)  # a child stream: the d = 2 run draws as before
+        return out[0] + pos[0], {**out[1], **pos[1]}, out[2] + pos[2], {**out[3], **pos[3]}
     d, d_v, N = int(params["d"]), int(params["d_v"]), int(params["N"])
     delta, eps = float(params["delta"]), float(params["eps"])
     tau_b, tau = hypothesis_tau(params)
@@ -612,7 +669,7 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     base = {"N": N, "delta": float(params["delta"]), "eps": float(params["eps"]), "tau": tau_b}
     side = route_table(d, d_v, N, base["delta"], base["eps"], base["tau"]) if int(params.get("side", 1)) else []
     extra = {}
-    if int(params.get("with_d2", 0)):
+    if int(params.get("with_d2", 0)) and params.get("route") != "positive":  # d = 2 of the paper's route
         p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "delta": float(params["d2_delta"]),
               "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": "chebyshev",
               "hypothesis": params.get("hypothesis", "margin"), "precision": params.get("precision", 0)}
@@ -633,9 +690,9 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     cert_note = counts.pop("f1_certificate", None)
     if cert_note is not None:
         extra["f1_certificate"] = cert_note
-    first = counts[next(iter(counts))]
-    summary = {"D": first["D"], "L": first["L"], "W": first["W"], "S": first["S"], "B": first["B"],
-               "U": first["U"], "M": 1, "terms": first["T"], "routes": counts, "table": rows,
+    first = counts[next(iter(counts))] if counts else {}  # none: the positive route refused (exponent range)
+    summary = {"D": first.get("D"), "L": first.get("L"), "W": first.get("W"), "S": first.get("S"),
+               "B": first.get("B"), "U": first.get("U"), "M": 1, "terms": first.get("T"), "routes": counts, "table": rows,
                "routes_side_by_side": side, **extra}
     if heat is not None:
         summary["token_heatmap"] = heat
@@ -646,6 +703,8 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     prec += (f"; hypothesis {params.get('hypothesis', 'margin')}: verdicts on blocks beyond float64 cover exact "
              f"arithmetic on the stored weights (P-bit enclosures, coefficient tails included), not their float64 "
              f"evaluation")
+    if "positive" in counts:
+        prec += f"; positive route: its verdict covers the {counts['positive']['arithmetic']}"
     growth = ("counts poly-log in N/ε for fixed d (T = C(n+d, d), n = O(λ) gauss, O(√(λ log 1/E)) chebyshev, "
               "m = O(log(nΓ/E))), polynomial in 1/δ; paper: poly-log in N/ε")
     return Result("lemma-3.3", params, checks, counts=summary, formula=formulas, growth=growth, precision=prec)
@@ -655,6 +714,8 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
 def _rebuild(**kw):
     def mut(c):
         p = {**c.params, **kw}
+        if cp.is_positive(c):
+            return cp.build(p, p["tau"])
         return la.build_attention(p["d"], p["d_v"], p["N"], p["delta"], p["eps"], p["tau"], p["route"],
                                   precision=p.get("precision"))
     return mut
@@ -665,6 +726,8 @@ def drop_term_mutant(i="dominant"):
     A_α (``lemmas.attention.channel_layout``) zeroed, so both running sums of the term vanish and its products in
     f_2 are products with 0."""
     def mut(c):
+        if cp.is_positive(c):
+            raise NotApplicable("the positive route has no kernel terms")
         T, d_v = len(c.net.alphas), c.params["d_v"]
         j = int(np.argmax(np.abs(c.net.coef))) if i == "dominant" else int(i)
         lay = la.channel_layout(T, d_v)
@@ -675,6 +738,8 @@ def drop_term_mutant(i="dominant"):
 
 def _swap_dominant(c):
     """The running-sum channel of the dominant term's M_α swapped with its identity channel ψ_α."""
+    if cp.is_positive(c):
+        raise NotApplicable("the positive route has no kernel terms")
     g, T = c.net.g, len(c.net.alphas)
     ch = list(g.channels)
     i = max(1, int(np.argmax(np.abs(c.net.coef))))
@@ -693,20 +758,27 @@ def _perturb(part: str, layer: int, rel: float):
 def drop_tails(c):
     """The kernel coefficients rounded to float64: every exact part (``constructions.affine.ExactTail``) of f_2 and
     of the read-out dropped, the float64 arrays kept (what a float64-only builder would have stored)."""
+    if cp.is_positive(c):
+        raise NotApplicable("the positive route stores no exact tails")
     def plain(net):
         return type(net)([lay.with_tail(None) for lay in net.layers])
     return dataclasses.replace(c, net=dataclasses.replace(c.net, f2=plain(c.net.f2), readout=plain(c.net.readout)))
 
 
 def own_mutants(params: dict) -> list:
-    """The block's mutants for ``--mutants`` (the same breakages tests/verify/claims/test_attention.py checks)."""
-    return [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
-            ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
-            ("λ four times too small (block built for margin 4δ)", "perturb weight",
-             _rebuild(delta=min(2.0, 4 * float(params["delta"])))),
-            ("f_1 weight x(1+1e-3), map 3, largest entry", "perturb weight", _perturb("f1", 3, 1e-3)),
-            ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2)),
-            ("kernel coefficients rounded to float64 (exact tails dropped)", "perturb weight", drop_tails)]
+    """The block's mutants for ``--mutants`` (the same breakages tests/verify/claims/test_attention.py checks); with
+    the positive route (``route=positive`` or ``all``) its own (``verify.claims.attention_positive``).  Each raises
+    NotApplicable on the other routes' blocks; the λ and weight mutants apply to every block."""
+    sw = params.get("route", "both")
+    shared = [("λ four times too small (block built for margin 4δ)", "perturb weight",
+               _rebuild(delta=min(2.0, 4 * float(params["delta"])))),
+              ("f_1 weight x(1+1e-3), map 3, largest entry", "perturb weight", _perturb("f1", 3, 1e-3)),
+              ("f_2 weight x(1+1e-2), first map, largest entry", "perturb weight", _perturb("f2", 0, 1e-2))]
+    paper = [("dominant kernel term dropped from the read-out", "drop term", drop_term_mutant("dominant")),
+             ("dominant term's running-sum and identity channels swapped", "swap channels", _swap_dominant),
+             ("kernel coefficients rounded to float64 (exact tails dropped)", "perturb weight", drop_tails)]
+    pos = cp.positive_mutants() if sw in ("positive", "all") else []
+    return (paper[:2] if sw != "positive" else []) + shared + (paper[2:] if sw != "positive" else []) + pos
 
 
 register(Claim(
@@ -716,14 +788,16 @@ register(Claim(
                "s_i = <k_i, q_N> with margin δ (the paper's hypothesis, default; hypothesis=tau adds s_{i*} >= τ, the "
                "cheaper special case): the emitted f_2∘g∘f_1 (g: running-sum and identity "
                "channels, U = N) gives ‖F(X)_N - v_{i*}‖_∞ <= ε and ‖F(X)_N - Attn_λ(X)_N‖_∞ <= ε/2 with "
-               "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; both kernel routes (Chebyshev, Gaussian/IFGT)."),
+               "λ = ln(4(N-1)/ε)/δ; counts equal the exact formula; the paper's two kernel routes (Chebyshev, Gaussian/IFGT) and the "
+               "positive-feature route (float64 under the margin alone)."),
     params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0},
-    switches={"random": 3, "route": "both", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
+    switches={"random": 3, "route": "all", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
               "search": 0, "cert_f1": 1, "hypothesis": "margin", "precision": 0, "side": 1,
               "adv": 1},
     # --full: the paper's hypothesis (margin only) up to N = 2^14 and d = 3, then the τ special case (top score >= τ)
     # as before.  The f_1 cascade certificate runs where the sawtooth depth allows it (m <= 21: the τ cases, d = 2).
-    sweep=tuple({**p, "cert_f1": 0} for p in
+    # The positive route (route=positive) at d = 2, at N = 4096, and refused at δ = 0.02 (exponent range).
+    sweep=tuple({"route": "both", **p, "cert_f1": 0} for p in
                 [{"N": N, "with_d2": 0, "growth": 1 if N == 4096 else 0, "random": 2, "side": 0}
                  for N in (256, 4096)]
                 + [{"N": 16384, "with_d2": 0, "random": 1, "route": "chebyshev", "side": 0}]
@@ -736,17 +810,20 @@ register(Claim(
                    {"hypothesis": "tau", "tau": -0.3, "with_d2": 0, "N": 32, "eps": 0.2, "random": 1},
                    {"hypothesis": "tau", "delta": 0.15, "with_d2": 0, "N": 64, "random": 1}])
           + ({"d": 2, "d_v": 1, "N": 512, "delta": 1.5, "with_d2": 0, "random": 1, "cert_f1": 1},
-             {"hypothesis": "tau", "tau": 1.0, "cert_f1": 1}),
+             {"hypothesis": "tau", "tau": 1.0, "cert_f1": 1, "route": "both"})
+          + tuple({"route": "positive", "side": 0, **p} for p in
+                  [{"d": 2, "d_v": 1, "random": 1}, {"N": 4096, "random": 2}, {"delta": 0.02}]),
     run=run_attention,
     mutants=own_mutants,
-    build=lambda p: la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["delta"]), float(p["eps"]),
-                                       hypothesis_tau(p)[0], routes(p.get("route", "both"))[0],
-                                       precision=precision_arg(p)).net.as_model(),
+    build=lambda p: (cp.build(p, hypothesis_tau(p)[0]) if p.get("route") == "positive" else
+                     la.build_attention(int(p["d"]), int(p["d_v"]), int(p["N"]), float(p["delta"]), float(p["eps"]),
+                                        hypothesis_tau(p)[0], routes(p.get("route", "both"))[0],
+                                        precision=precision_arg(p))).net.as_model(),
     growth="poly-log in N/ε for fixed d, polynomial in 1/δ",
     doc="docs/lemmas/lemma-3.3.md",
     cost=15.0,
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
-                 "route": ("both", *la.ROUTES), "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
+                 "route": ROUTE_SWITCH, "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int, "hypothesis": ("margin", "tau"), "precision": int, "side": int,
                  "adv": int},
 ))

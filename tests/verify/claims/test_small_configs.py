@@ -125,3 +125,21 @@ def test_the_report_says_which_arithmetic_a_certificate_covers(cid):
         covered = bool(f64) and all(c.detail["float64_covered"] for c in f64)
         assert ("covers the float64 evaluation" in res.precision) == covered
         assert ("exact arithmetic on the stored weights only" in res.precision) == (not covered)
+
+
+# lemma-3.3's third route (route=positive, verify/claims/attention_positive.py) at its own small configuration
+POSITIVE = {"route": "positive", "N": 64, "d_v": 1, "random": 1}
+
+
+def test_small_configuration_positive_route(tmp_path):
+    """route=positive passes at N = 64 in float64, its report's counts are the exported weights', and a broken
+    construction (quadrature node t = 0 dropped) FAILs."""
+    from verify.claims import attention_positive as cp
+
+    c = REG["lemma-3.3"]
+    res = run_claim(c, POSITIVE, seed=0)
+    assert res.error is None and res.verdict in PASSING, [(k.name, k.status) for k in res.checks]
+    exp = exported_counts(c.build(res.params), tmp_path)
+    shared = [k for k in KEYS if k in res.counts and k in exp]
+    assert shared and {k: res.counts[k] for k in shared} == {k: exp[k] for k in shared}
+    assert run_claim(c, POSITIVE, seed=0, mutate=cp.drop_node_mutant()).verdict == "FAIL"
