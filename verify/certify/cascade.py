@@ -30,9 +30,10 @@ import numpy as np
 from flint import fmpq
 
 from constructions.affine import Affine
-from constructions.algebra import drop_copies, restrict
+from constructions.algebra import drop_copies
 from constructions.fnn import FNN
 
+from . import sawtooth
 from .piecewise import certify_pl_exact, pl_breakpoints
 from .rational import fmpq_float_up, to_fmpq
 from .separable import certify_separable_poly, quadratic_piece_error
@@ -105,22 +106,61 @@ def pre_row(net: FNN, k: int, row: int, maps=None) -> FNN:
 _CACHE: dict = {}
 
 
-def _signature(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
+def _signature(f, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
+    """The cache key of a stage: its maps (an FNN, or a list in ``affine_maps`` form), boxes and target."""
     parts = []
-    for (r, c, v), b, shape in f.affine_maps():
+    for (r, c, v), b, shape in (f.affine_maps() if isinstance(f, FNN) else f):
         parts.append((shape, r.tobytes(), c.tobytes(), v.tobytes(), np.asarray(b, dtype=np.float64).tobytes()))
     return (tuple(parts), tuple((v.off, v.lo, v.hi, str(v.mul)) for v in ins), str(scale), str(off_out))
 
 
-def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool = False) -> tuple[fmpq, dict]:
-    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i)/mul_i + off_out for
+def stage_maps(maps, k: int, row: int) -> tuple[list[int], list]:
+    """(inputs, maps) of the pre-activation of unit ``row`` of map k (``maps`` = ``net.affine_maps()``): the maps
+    0..k restricted to the units that feed it (paths of nonzero weights) and re-indexed, reading only ``inputs``
+    (in order): the same function as ``restrict(pre_row(net, k, row), [0], needed_inputs(...))``, built from the
+    coordinate lists without constructing networks."""
+    keeps = []
+    need = np.zeros(maps[k][2][0], dtype=bool)
+    need[row] = True
+    for (r, c, v), _, shape in maps[k::-1]:
+        keeps.append(np.flatnonzero(need))
+        nz = (v != 0) & need[r]
+        prev = np.zeros(shape[1], dtype=bool)
+        prev[c[nz]] = True
+        need = prev
+    ins = np.flatnonzero(need)
+    keeps = keeps[::-1]
+    out = []
+    below = ins
+    for i in range(k + 1):
+        (r, c, v), b, shape = maps[i]
+        rows = keeps[i]
+        if rows.size == 0:
+            rows = np.array([0])  # a dead layer (as restrict keeps it): one zero unit
+        rpos = np.full(shape[0], -1, dtype=np.int64)
+        rpos[rows] = np.arange(rows.size)
+        cpos = np.full(shape[1], -1, dtype=np.int64)
+        cpos[below] = np.arange(below.size)
+        sel = (rpos[r] >= 0) & (cpos[c] >= 0) & (v != 0)
+        bb = b[rows] if keeps[i].size else np.zeros(1)
+        out.append(((rpos[r[sel]], cpos[c[sel]], v[sel]), bb, (int(rows.size), int(max(1, below.size)))))
+        below = rows
+    return [int(i) for i in ins], out
+
+
+def _fnn_of(sub) -> FNN:
+    return FNN([Affine.from_coo(r, c, v, shape, b) for (r, c, v), b, shape in sub])
+
+
+def stage_error(f, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool = False) -> tuple[fmpq, dict]:
+    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs (f an FNN or its ``affine_maps`` list), G = scale · Π_i (y_i - off_i)/mul_i + off_out for
     one or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
     product blocks of many trees, are certified once (a cache keyed by the exact weights)."""
     key = _signature(f, ins, scale, off_out) + (square,)
     if key not in _CACHE:
         if len(_CACHE) > 4096:
             _CACHE.clear()
-        _CACHE[key] = _stage_error(f, ins, scale, off_out, square)
+        _CACHE[key] = _stage_error(f if isinstance(f, FNN) else _fnn_of(f), ins, scale, off_out, square)
     return _CACHE[key]
 
 
@@ -171,10 +211,51 @@ def _mono(ins: list[Value], square: bool) -> tuple:
     return tuple(sum(es) for es in zip(*(v.mono for v in ins)))
 
 
+def stage_target(ins: list[Value], scale: fmpq, off_out: fmpq, square: bool) -> dict:
+    """G(y) = scale · Π_i (y_i - off_i)/mul_i + off_out (or scale ((y - off)/mul)^2 + off_out for a square) as
+    {monomial: coefficient} over the stage inputs (``sawtooth.stage_error``'s form)."""
+    if len(ins) == 2:
+        a, b = ins
+        k = scale / (a.mul * b.mul)
+        return {(0, 1): k, (0,): -k * b.off, (1,): -k * a.off, (): k * a.off * b.off + off_out}
+    a = ins[0]
+    if square:
+        k = scale / (a.mul * a.mul)
+        return {(0, 0): k, (0,): -2 * k * a.off, (): k * a.off * a.off + off_out}
+    k = scale / a.mul
+    return {(0,): k, (): -k * a.off + off_out}
+
+
+def sawtooth_stage(f, ins, scale, off_out):
+    """(E, detail, square) by the O(m) sawtooth-chain certificate (``verify.certify.sawtooth``) when the stage (an
+    FNN or its ``affine_maps`` list) is a sawtooth level (a product of its two values, or the square of its one
+    value), else None.  Cached like ``stage_error``."""
+    if len(ins) not in (1, 2):
+        return None
+    key = _signature(f, ins, scale, off_out) + ("sawtooth",)
+    if key not in _CACHE:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        try:
+            lo = [to_fmpq(v.lo) for v in ins]
+            hi = [to_fmpq(v.hi) for v in ins]
+            layers = sawtooth.exact_layers(f) if isinstance(f, FNN) else sawtooth.coo_layers(f)
+            E, det = sawtooth.stage_error(layers, lo, hi, stage_target(ins, scale, off_out, len(ins) == 1))
+            _CACHE[key] = (E, det, len(ins) == 1)
+        except sawtooth.NotSawtooth:
+            _CACHE[key] = None
+    return _CACHE[key]
+
+
 def _best_stage(f, ins, scale, off_out):
-    """The stage certificate; a stage reading one value is either that value carried or its square (a product of
-    a value with itself): both targets are certified when the carry does not fit (E > |scale|/64) and the smaller
-    error is kept (each is a sound statement about its own target; ``mono`` records which)."""
+    """The stage certificate (``f`` an FNN or its ``affine_maps`` list): a sawtooth level is certified in O(m)
+    (``sawtooth_stage``: its value is f_m of affine forms, so the target must be a product or a square); otherwise a
+    stage reading one value is either that value carried or its square (a product of a value with itself): both
+    targets are certified when the carry does not fit (E > |scale|/64) and the smaller error is kept (each is a
+    sound statement about its own target; ``mono`` records which)."""
+    sw = sawtooth_stage(f, ins, scale, off_out)
+    if sw is not None:
+        return sw
     E, det = stage_error(f, ins, scale, off_out)
     if len(ins) == 1 and E > abs(scale) / 64:
         E2, det2 = stage_error(f, ins, scale, off_out, square=True)
@@ -204,10 +285,9 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
         if cut is None:
             out = []
             for j, scale in enumerate(scales):
-                ins = needed_inputs(cur, j)
+                ins, f = stage_maps(cmaps, L - 1, j)
                 if not ins:
                     raise NotSplittable(f"output {j} is a constant, not a product of the leaves")
-                f = restrict(cur, [j], ins)
                 E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0))
                 delta = E + scale * _propagate([info[i] for i in ins], sq)
                 out.append({"delta": delta, "levels": levels, "pieces": pieces + det["pieces"],
@@ -217,9 +297,7 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
         new = []
         for grp, kind in zip(groups, kinds):
             i = next(u for u, lam in grp if lam == 1.0)
-            z = pre_row(cur, cut, i, cmaps)
-            ins = needed_inputs(z, 0)
-            f = restrict(z, [0], ins)
+            ins, f = stage_maps(cmaps, cut, i)
             off = 1 if kind[0] == "clip" else 0
             E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off))
             pieces += det["pieces"]

@@ -21,7 +21,7 @@ from flint import fmpq
 
 from constructions.algebra import restrict
 
-from .cascade import Value, certify_cascade_multi, needed_inputs
+from .cascade import Value, certify_cascade_multi
 from .fixedpoint import FixedFNN, from_limbs, ssm_last_fixed, ssm_last_fixed_unique
 from .rational import fmpq_float_up, to_fmpq
 from .twostage import NotSplittable
@@ -44,6 +44,18 @@ def feature_targets(alphas, d: int, d_v: int, N: int) -> list[tuple]:
     return out
 
 
+def reached_outputs(net) -> np.ndarray:
+    """Which outputs some input reaches along a path of nonzero weights (one forward pass; the others are
+    constants)."""
+    reach = np.ones(net.d_in, dtype=bool)
+    for (r, c, v), _, shape in net.affine_maps():
+        nxt = np.zeros(shape[0], dtype=bool)
+        sel = (v != 0) & reach[c]
+        nxt[r[sel]] = True
+        reach = nxt
+    return reach
+
+
 def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
     """δ_j for every output of f_1 (module docstring)."""
     t0 = time.perf_counter()
@@ -57,8 +69,9 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
         # together by one cascade over f_1's aligned levels
         deltas = [None] * len(targets)
         live = []
+        reached = reached_outputs(f1)
         for j, (name, mono, scale) in enumerate(targets):
-            if needed_inputs(f1, j):
+            if reached[j]:
                 live.append(j)
                 continue
             b = to_fmpq(float(f1.affine_maps()[-1][1][j]))
