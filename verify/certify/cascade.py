@@ -114,37 +114,47 @@ def _signature(f, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
     return (tuple(parts), tuple((v.off, v.lo, v.hi, str(v.mul)) for v in ins), str(scale), str(off_out))
 
 
-def stage_maps(maps, k: int, row: int) -> tuple[list[int], list]:
-    """(inputs, maps) of the pre-activation of unit ``row`` of map k (``maps`` = ``net.affine_maps()``): the maps
-    0..k restricted to the units that feed it (paths of nonzero weights) and re-indexed, reading only ``inputs``
-    (in order): the same function as ``restrict(pre_row(net, k, row), [0], needed_inputs(...))``, built from the
-    coordinate lists without constructing networks."""
-    keeps = []
-    need = np.zeros(maps[k][2][0], dtype=bool)
-    need[row] = True
-    for (r, c, v), _, shape in maps[k::-1]:
-        keeps.append(np.flatnonzero(need))
-        nz = (v != 0) & need[r]
-        prev = np.zeros(shape[1], dtype=bool)
-        prev[c[nz]] = True
-        need = prev
-    ins = np.flatnonzero(need)
-    keeps = keeps[::-1]
+def csr_maps(maps) -> list:
+    """Per map of an ``affine_maps`` list: (row pointers, columns, values, biases, shape) with the nonzero entries
+    sorted by row (Python lists), for ``stage_maps``."""
     out = []
-    below = ins
+    for (r, c, v), b, shape in maps:
+        nz = v != 0
+        r, c, v = r[nz], c[nz], v[nz]
+        order = np.argsort(r, kind="stable")
+        r, c, v = r[order], c[order], v[order]
+        ptr = np.searchsorted(r, np.arange(shape[0] + 1)).tolist()
+        out.append((ptr, c.tolist(), v.tolist(), np.asarray(b, dtype=np.float64), shape))
+    return out
+
+
+def stage_maps(csr, k: int, row: int) -> tuple[list[int], list]:
+    """(inputs, maps) of the pre-activation of unit ``row`` of map k (``csr`` = ``csr_maps(net.affine_maps())``):
+    the maps 0..k restricted to the units that feed it (paths of nonzero weights) and re-indexed, reading only
+    ``inputs`` (in order): the same function as ``restrict(pre_row(net, k, row), [0], needed_inputs(...))``, built
+    from the row lists in time proportional to the stage, not to the layers' widths."""
+    keeps = [[row]]
+    for i in range(k, -1, -1):
+        ptr, cols, _, _, _ = csr[i]
+        need = set()
+        for r in keeps[-1]:
+            need.update(cols[ptr[r]:ptr[r + 1]])
+        keeps.append(sorted(need))
+    keeps = keeps[::-1]  # keeps[0]: the inputs; keeps[i + 1]: the kept rows of map i
+    ins = keeps[0]
+    out = []
     for i in range(k + 1):
-        (r, c, v), b, shape = maps[i]
-        rows = keeps[i]
-        if rows.size == 0:
-            rows = np.array([0])  # a dead layer (as restrict keeps it): one zero unit
-        rpos = np.full(shape[0], -1, dtype=np.int64)
-        rpos[rows] = np.arange(rows.size)
-        cpos = np.full(shape[1], -1, dtype=np.int64)
-        cpos[below] = np.arange(below.size)
-        sel = (rpos[r] >= 0) & (cpos[c] >= 0) & (v != 0)
-        bb = b[rows] if keeps[i].size else np.zeros(1)
-        out.append(((rpos[r[sel]], cpos[c[sel]], v[sel]), bb, (int(rows.size), int(max(1, below.size)))))
-        below = rows
+        ptr, cols, vals, b, shape = csr[i]
+        below = {u: j for j, u in enumerate(keeps[i])}
+        rows = keeps[i + 1]
+        rr, cc, vv = [], [], []
+        for a, r in enumerate(rows):
+            for e in range(ptr[r], ptr[r + 1]):
+                rr.append(a)
+                cc.append(below[cols[e]])
+                vv.append(vals[e])
+        out.append(((np.array(rr, dtype=np.int64), np.array(cc, dtype=np.int64), np.array(vv, dtype=np.float64)),
+                     b[rows] if rows else np.zeros(1), (max(1, len(rows)), max(1, len(keeps[i])))))
     return [int(i) for i in ins], out
 
 
@@ -240,8 +250,15 @@ def sawtooth_stage(f, ins, scale, off_out):
             lo = [to_fmpq(v.lo) for v in ins]
             hi = [to_fmpq(v.hi) for v in ins]
             layers = sawtooth.exact_layers(f) if isinstance(f, FNN) else sawtooth.coo_layers(f)
-            E, det = sawtooth.stage_error(layers, lo, hi, stage_target(ins, scale, off_out, len(ins) == 1))
-            _CACHE[key] = (E, det, len(ins) == 1)
+            kind = {}
+
+            def target(form):  # channels: a product (two values) or a square (one); none: a carried value
+                kind["square"] = len(ins) == 1 and bool(form.uw)
+                if len(ins) == 2 and not form.uw:
+                    return None
+                return stage_target(ins, scale, off_out, kind["square"])
+            E, det = sawtooth.stage_error(layers, lo, hi, target)
+            _CACHE[key] = (E, det, kind["square"])
         except sawtooth.NotSawtooth:
             _CACHE[key] = None
     return _CACHE[key]
@@ -284,8 +301,9 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
         cut = next((k for k in range(L - 1) if cut_kinds(cur, k, cmaps) is not None), None)
         if cut is None:
             out = []
+            csr = csr_maps(cmaps)
             for j, scale in enumerate(scales):
-                ins, f = stage_maps(cmaps, L - 1, j)
+                ins, f = stage_maps(csr, L - 1, j)
                 if not ins:
                     raise NotSplittable(f"output {j} is a constant, not a product of the leaves")
                 E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0))
@@ -294,10 +312,11 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
                             "last_stage_error": E, "mono": _mono([info[i] for i in ins], sq)})
             return out
         groups, kinds = cut_kinds(cur, cut, cmaps)
+        csr = csr_maps(cmaps[:cut + 1])
         new = []
         for grp, kind in zip(groups, kinds):
             i = next(u for u, lam in grp if lam == 1.0)
-            ins, f = stage_maps(cmaps, cut, i)
+            ins, f = stage_maps(csr, cut, i)
             off = 1 if kind[0] == "clip" else 0
             E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off))
             pieces += det["pieces"]

@@ -163,8 +163,10 @@ def _neg(w: dict) -> dict:
     return {i: -v for i, v in w.items()}
 
 
-def recognise(layers, lo: list, hi: list) -> SawtoothForm:
-    """The sawtooth form of a net given by ``exact_layers`` on the box Π [lo_i, hi_i] (fmpq), or NotSawtooth."""
+def recognise(layers, lo: list, hi: list, allow_affine: bool = False) -> SawtoothForm:
+    """The sawtooth form of a net given by ``exact_layers`` on the box Π [lo_i, hi_i] (fmpq), or NotSawtooth.
+    ``allow_affine``: a net without channels (every unit affine or dead on the box, e.g. a carried value) is
+    returned as the affine form it is (no channel, no η)."""
     if len(layers) < 2:
         raise NotSawtooth("a sawtooth level has at least one hidden layer")
     rows0, b0 = layers[0]
@@ -204,7 +206,7 @@ def recognise(layers, lo: list, hi: list) -> SawtoothForm:
         uw.append(dict(rows0[r]))
         ub.append(b)
         chan_units.append(units)
-    if not uw:
+    if not uw and not allow_affine:
         raise NotSawtooth("no sawtooth channel (ρ(±u), ρ(±u - 1/2), |u| <= 1) in the first hidden layer")
     # unit kinds: ("ch", c) | ("lin", w, b) | ("dead",)
     kinds: list = [None] * n_units
@@ -350,12 +352,17 @@ def poly_sub(p: dict, q: dict) -> dict:
     return {k: v for k, v in out.items() if v != 0}
 
 
-def stage_error(layers, lo: list, hi: list, target: dict) -> tuple[fmpq, dict]:
+def stage_error(layers, lo: list, hi: list, target) -> tuple[fmpq, dict]:
     """E >= sup over the box of |net(y) - target(y)| for a one-output sawtooth stage given by its exact layers
-    (``exact_layers`` / ``coo_layers``) and a target polynomial of degree <= 2 ({monomial: coefficient} in y): E =
-    the η range of the channels plus an enclosure of Q - target (0 when the quadratic is the target exactly, as for
-    an unperturbed product level)."""
-    form = recognise(layers, lo, hi)
+    (``exact_layers`` / ``coo_layers``) and a target polynomial of degree <= 2 ({monomial: coefficient} in y; or a
+    function of the recognised form returning it, None to refuse): E = the η range of the channels plus an
+    enclosure of Q - target (0 when the quadratic is the target exactly, as for an unperturbed product level, or
+    for a carried value through affine units)."""
+    form = recognise(layers, lo, hi, allow_affine=callable(target))
+    if callable(target):
+        target = target(form)
+        if target is None:
+            raise NotSawtooth("no target for this form")
     if len(form.s) != 1:
         raise NotSawtooth(f"a stage has one output, got {len(form.s)}")
     e_lo, e_hi = form.error_range(0)
@@ -363,4 +370,4 @@ def stage_error(layers, lo: list, hi: list, target: dict) -> tuple[fmpq, dict]:
     d_lo, d_hi = poly_range(diff, lo, hi) if diff else (ZERO, ZERO)
     E = max(abs(e_lo + d_lo), abs(e_hi + d_hi))
     return E, {"pieces": 0, "method": "sawtooth chain (exact transitions, interpolation bound)",
-               "channels": len(form.uw), "levels": max(form.level), "exact_quadratic": not diff}
+               "channels": len(form.uw), "levels": max(form.level, default=0), "exact_quadratic": not diff}
