@@ -167,6 +167,9 @@ def recognise(layers, lo: list, hi: list, allow_affine: bool = False) -> Sawtoot
     """The sawtooth form of a net given by ``exact_layers`` on the box Π [lo_i, hi_i] (fmpq), or NotSawtooth.
     ``allow_affine``: a net without channels (every unit affine or dead on the box, e.g. a carried value) is
     returned as the affine form it is (no channel, no η)."""
+    if len(layers) == 1 and allow_affine:  # an affine map (no hidden layer)
+        rows, bias = layers[0]
+        return SawtoothForm([], [], [], [{} for _ in rows], [dict(r) for r in rows], list(bias), 1)
     if len(layers) < 2:
         raise NotSawtooth("a sawtooth level has at least one hidden layer")
     rows0, b0 = layers[0]
