@@ -104,6 +104,8 @@ def pre_row(net: FNN, k: int, row: int, maps=None) -> FNN:
 
 
 _CACHE: dict = {}
+MAX_PIECEWISE_DEPTH = 22  # a stage deeper than this that is not a sawtooth level is refused (~2^22 pieces, the
+# breakpoint limit of verify/certify/piecewise.py), not enumerated
 
 
 def _signature(f, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
@@ -273,6 +275,10 @@ def _best_stage(f, ins, scale, off_out):
     sw = sawtooth_stage(f, ins, scale, off_out)
     if sw is not None:
         return sw
+    depth = f.depth if isinstance(f, FNN) else len(f)
+    if depth - 1 > MAX_PIECEWISE_DEPTH:
+        raise NotSplittable(f"a stage of {depth - 1} hidden layers that is not a sawtooth level (its pattern is broken) "
+                            f"is beyond the piecewise certificates (~2^{depth - 1} pieces)")
     E, det = stage_error(f, ins, scale, off_out)
     if len(ins) == 1 and E > abs(scale) / 64:
         E2, det2 = stage_error(f, ins, scale, off_out, square=True)
