@@ -146,7 +146,7 @@ def stage_maps(csr, k: int, row: int) -> tuple[list[int], list]:
     ins = keeps[0]
     out = []
     for i in range(k + 1):
-        ptr, cols, vals, b, shape = csr[i]
+        ptr, cols, vals, b, _ = csr[i]
         below = {u: j for j, u in enumerate(keeps[i])}
         rows = keeps[i + 1]
         rr, cc, vv = [], [], []

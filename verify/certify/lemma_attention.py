@@ -193,7 +193,7 @@ def readout_terms(R, T: int, d_v: int) -> dict:
         if len(row) != 1 or next(iter(row.values())) != 1:
             raise BlockNotCertified(f"f_2's clip unit {u} does not read one input with weight 1")
         by_in.setdefault(next(iter(row)), []).append(u)
-    cols: list = [dict() for _ in rows0]
+    cols: list = [{} for _ in rows0]
     for r_, row in enumerate(rows1):
         for u, w in row.items():
             cols[u][r_] = w

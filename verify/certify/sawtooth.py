@@ -58,7 +58,7 @@ def exact_layers(net) -> list[tuple[list[dict], list[fmpq]]]:
     their exact tails (``FNN.exact_maps``) summed exactly."""
     out = []
     for (r, c, parts), bparts, shape in net.exact_maps():
-        rows = [dict() for _ in range(shape[0])]
+        rows = [{} for _ in range(shape[0])]
         for k in range(r.size):
             w = to_fmpq(float(parts[0, k]))
             for p in range(1, parts.shape[0]):
@@ -81,7 +81,7 @@ def coo_layers(maps) -> list[tuple[list[dict], list[fmpq]]]:
     """``exact_layers`` of float64 maps given as an ``affine_maps`` list (no exact tails)."""
     out = []
     for (r, c, v), b, shape in maps:
-        rows = [dict() for _ in range(shape[0])]
+        rows = [{} for _ in range(shape[0])]
         for i, j, w in zip(r.tolist(), c.tolist(), v.tolist()):
             if w != 0.0:
                 rows[i][j] = to_fmpq(w)
@@ -227,7 +227,7 @@ def recognise(layers, lo: list, hi: list, allow_affine: bool = False) -> Sawtoot
     for li in range(1, len(layers) - 1):
         rows, bias = layers[li]
         forms = [_forms(st) for st in state]
-        new_kinds, roles = [], [dict() for _ in state]
+        new_kinds, roles = [], [{} for _ in state]
         for r, row in enumerate(rows):
             chans = {kinds[u][1] for u in row if kinds[u][0] == "ch"}
             if not chans:

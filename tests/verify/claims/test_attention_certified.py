@@ -39,7 +39,7 @@ def test_block_certified_and_above_every_sampled_error(block, good):
     # the certificate holds where the P-bit enclosures measure: bound >= the sampled errors (random, tight, floor)
     rng = np.random.default_rng(0)
     sets = ca.input_sets(rng, N, 1, 1, DELTA, TAU, 1, False, pooled=True)
-    checks, rows = ca.error_checks(block, sets, DELTA, TAU)
+    _, rows = ca.error_checks(block, sets, DELTA, TAU)
     assert rows and all(r["block-v*"] <= d["bound"] and r["block-attn"] <= d["bound_attention"] for r in rows)
     assert all(r["|Ŵ-W|,|Â-A|"] <= max(d["E_W"], d["E_A"]) for r in rows)
 
