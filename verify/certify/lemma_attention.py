@@ -312,7 +312,7 @@ def ratio_certificate(Q, c: int, d_v: int, C: float, b_min: float, b_max: float,
 def certify_block(block, N: int, delta: float, eps: float, tau: float, lam: float, route: str, quotient: dict) -> dict:
     """A sound bound of sup ‖F(X)_N - v_{i*}‖_∞ (and of ‖F(X)_N - Attn_λ(X)_N‖_∞) over EVERY input meeting the
     hypotheses of Lemma 3.3 (‖k_i‖_2, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1, margin δ, top score >= τ; τ = δ - 1 under the
-    margin alone), for exact arithmetic on the stored weights (docs/certification.md, method 14;
+    margin alone), for exact arithmetic on the stored weights (docs/certification.md, method 13;
     docs/lemmas/lemma-3.3.md, "The whole block certified").  ``quotient``: C, b_min, b_max, eps_q, break_points
     of the ratio net (the parameters its certificate is checked against; nothing else is taken from the builder).
 

@@ -1,5 +1,5 @@
 """Certificate of a sawtooth product level in O(m) work, not O(2^m) (issue 15, item 5; docs/certification.md,
-method 14).
+method 12).
 
 Reference semantics (written here: ``verify/certify`` does not import ``lemmas``).  The tooth g(a) = 2a - 4ρ(a - 1/2)
 is the tent 1 - |2a - 1| on [0, 1] and maps [0, 1] onto [0, 1]; g_s = g∘...∘g (s times), and

@@ -614,6 +614,9 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         if int(params.get("cert_f1", 0)) and route == routes(params.get("route", "both"))[0]:
             if 2 ** int(c.notes["m"]) <= CERT_MAX_PIECES:
                 checks.append(features_check(c))
+            elif int(params.get("cert_block", 1)):  # the features are certified inside the block certificate
+                counts["f1_certificate"] = (f"feature shares not compared (m = {c.notes['m']}): f_1 is certified "
+                                            f"inside the block certificate (sawtooth stages in O(m))")
             else:  # not a check: nothing was attempted (the verdict rests on the P-bit enclosures)
                 counts["f1_certificate"] = (f"not attempted: m = {c.notes['m']} sawtooth levels, ~2^{c.notes['m']} "
                                             f"pieces per input, beyond the cascade's {CERT_MAX_PIECES}")
