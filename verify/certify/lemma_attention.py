@@ -147,7 +147,9 @@ def split_f2(f2, readout_depth: int):
     right = {(int(a), int(b) - h): -float(x) for a, b, x in zip(r2, c2, v2) if b >= h}
     if left != right:
         raise BlockNotCertified("the layer after the junction does not read it as [B, -B] (exactly)")
-    keep = r < h
+    keep = (r < h) & np.any(parts != 0, axis=0)  # stored entries (a dense block may hold explicit zeros)
+    if np.any(parts[0, keep] == 0):
+        raise BlockNotCertified("an exact tail sits on a zero float64 entry")
     last = Affine.from_coo(r[keep], c[keep], parts[0, keep], (h, lay.d_in), bp[0, :h])
     if parts.shape[0] > 1:
         last = last.with_tail(ExactTail(r[keep], c[keep], parts[1:, keep], bp[1:, :h]))
