@@ -266,7 +266,7 @@ def sawtooth_stage(f, ins, scale, off_out):
     return _CACHE[key]
 
 
-def _best_stage(f, ins, scale, off_out):
+def _best_stage(f, ins, scale, off_out, max_depth: int | None = None):
     """The stage certificate (``f`` an FNN or its ``affine_maps`` list): a sawtooth level is certified in O(m)
     (``sawtooth_stage``: its value is f_m of affine forms, so the target must be a product or a square); otherwise a
     stage reading one value is either that value carried or its square (a product of a value with itself): both
@@ -276,7 +276,7 @@ def _best_stage(f, ins, scale, off_out):
     if sw is not None:
         return sw
     depth = f.depth if isinstance(f, FNN) else len(f)
-    if depth - 1 > MAX_PIECEWISE_DEPTH:
+    if depth - 1 > (MAX_PIECEWISE_DEPTH if max_depth is None else max_depth):
         raise NotSplittable(f"a stage of {depth - 1} hidden layers that is not a sawtooth level (its pattern is broken) "
                             f"is beyond the piecewise certificates (~2^{depth - 1} pieces)")
     E, det = stage_error(f, ins, scale, off_out)
@@ -294,10 +294,13 @@ def certify_cascade(net: FNN, leaves: list[Value], scale: fmpq) -> dict:
     return certify_cascade_multi(net, leaves, [scale])[0]
 
 
-def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[dict]:
+def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list, max_piecewise_depth: int | None = None
+                          ) -> list[dict]:
     """``certify_cascade`` for every output of a net whose product levels are aligned (a cut is a layer of pairs
     across all outputs, e.g. a net built level by level with carried values): every pair value is certified once
-    and shared by the outputs that read it; ``scales[j]`` is output j's scale."""
+    and shared by the outputs that read it; ``scales[j]`` is output j's scale.  ``max_piecewise_depth``: stages
+    that are not sawtooth levels and are deeper than this are refused, not enumerated (default
+    ``MAX_PIECEWISE_DEPTH``)."""
     if len(scales) != net.d_out:
         raise ValueError(f"{len(scales)} scales for {net.d_out} outputs")
     cur, info, levels, pieces = drop_copies(net), list(leaves), 0, 0
@@ -312,7 +315,7 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
                 ins, f = stage_maps(csr, L - 1, j)
                 if not ins:
                     raise NotSplittable(f"output {j} is a constant, not a product of the leaves")
-                E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0))
+                E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0), max_piecewise_depth)
                 delta = E + scale * _propagate([info[i] for i in ins], sq)
                 out.append({"delta": delta, "levels": levels, "pieces": pieces + det["pieces"],
                             "last_stage_error": E, "mono": _mono([info[i] for i in ins], sq)})
@@ -324,7 +327,7 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
             i = next(u for u, lam in grp if lam == 1.0)
             ins, f = stage_maps(csr, cut, i)
             off = 1 if kind[0] == "clip" else 0
-            E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off))
+            E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off), max_piecewise_depth)
             pieces += det["pieces"]
             delta = E + _propagate([info[j] for j in ins], sq)
             mono = _mono([info[j] for j in ins], sq)

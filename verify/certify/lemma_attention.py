@@ -57,8 +57,9 @@ def reached_outputs(net) -> np.ndarray:
     return reach
 
 
-def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
-    """δ_j for every output of f_1 (module docstring)."""
+def certify_features(f1, alphas, d: int, d_v: int, N: int, max_piecewise_depth: int | None = None) -> dict:
+    """δ_j for every output of f_1 (module docstring); ``max_piecewise_depth`` as in
+    ``cascade.certify_cascade_multi``."""
     t0 = time.perf_counter()
     n_in = 2 * d + d_v
     targets = feature_targets(alphas, d, d_v, N)
@@ -80,7 +81,8 @@ def certify_features(f1, alphas, d: int, d_v: int, N: int) -> dict:
                 raise NotSplittable(f"{name}: expected a monomial, got a constant")
             deltas[j] = abs(b - scale)
         leaves = [Value(fmpq(0), 0, -1.0, 1.0, fmpq(1), tuple(int(i == t) for t in range(n_in))) for i in range(n_in)]
-        res = certify_cascade_multi(restrict(f1, live, list(range(n_in))), leaves, [targets[j][2] for j in live])
+        res = certify_cascade_multi(restrict(f1, live, list(range(n_in))), leaves, [targets[j][2] for j in live],
+                                    max_piecewise_depth)
         for j, r in zip(live, res):
             if tuple(r["mono"]) != targets[j][1]:
                 raise NotSplittable(f"{targets[j][0]}: the tree computes the exponents {list(r['mono'])}, "
@@ -112,6 +114,10 @@ def block_fixed(block, X: np.ndarray, P: int):
 
 
 # ------------------------------------------------------------------------------- the whole block (issue 15, item 5)
+PIECEWISE_DEPTH = 12  # inside the block certificate, a broken (non-sawtooth) stage deeper than this is refused at
+# once (the piecewise fallback would enumerate ~2^depth pieces; an intact block never needs it)
+
+
 class BlockNotCertified(ValueError):
     """The block does not have the structure the certificate proves things about (the reason says where)."""
 
@@ -344,7 +350,7 @@ def certify_block(block, N: int, delta: float, eps: float, tau: float, lam: floa
         T = len(alphas)
         if block.f1.has_tails:
             raise BlockNotCertified("f_1 carries exact tails (the cascade reads float64 weights)")
-        feats = certify_features(block.f1, alphas, d, d_v, N)
+        feats = certify_features(block.f1, alphas, d, d_v, N, PIECEWISE_DEPTH)
         out["features_seconds"] = feats["seconds"]
         if not feats["proved"]:
             raise BlockNotCertified(f"f_1 features: {feats['reason']}")

@@ -614,7 +614,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         if int(params.get("cert_f1", 0)) and route == routes(params.get("route", "both"))[0]:
             if 2 ** int(c.notes["m"]) <= CERT_MAX_PIECES:
                 checks.append(features_check(c))
-            elif int(params.get("cert_block", 1)):  # the features are certified inside the block certificate
+            elif int(params.get("cert_block", 0)):  # the features are certified inside the block certificate
                 counts["f1_certificate"] = (f"feature shares not compared (m = {c.notes['m']}): f_1 is certified "
                                             f"inside the block certificate (sawtooth stages in O(m))")
             else:  # not a check: nothing was attempted (the verdict rests on the P-bit enclosures)
@@ -624,7 +624,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
             checks.append(local_search_check(c, sets, delta, tau, rng))
         if int(params.get("adv", 0)):
             checks.append(structured_search_check(c, delta, tau, rng))
-        if int(params.get("cert_block", 1)):
+        if int(params.get("cert_block", 0)):
             checks.append(block_certificate_check(c, tau))
         rows += rw
         formulas[route] = c.formula
@@ -647,7 +647,8 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     if int(params.get("with_d2", 0)):
         p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "delta": float(params["d2_delta"]),
               "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": "chebyshev",
-              "hypothesis": params.get("hypothesis", "margin"), "precision": params.get("precision", 0)}
+              "hypothesis": params.get("hypothesis", "margin"), "precision": params.get("precision", 0),
+              "cert_block": params.get("cert_block", 0)}
         ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         cnt2.pop("token_heatmap", None)
         cnt2.pop("f1_certificate", None)

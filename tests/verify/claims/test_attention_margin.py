@@ -41,7 +41,7 @@ def test_margin_block_carries_exact_coefficients():
 
 def test_margin_config_passes_with_p_bit_enclosures():
     r = cl.run_attention(dict(MARGIN), np.random.default_rng(0))
-    assert r.verdict == "CERTIFIED", [(c.name, c.status) for c in r.checks if c.status != "PASS"]
+    assert r.verdict == "PASS", [(c.name, c.status) for c in r.checks if c.status != "PASS"]
     row = r.counts["routes"]["chebyshev"]
     assert row["coef_bits_stored"] >= row["coef_bits_needed"] > 53 and row["eval_bits_used"] > 53
     assert "exact arithmetic on the stored weights" in r.precision
