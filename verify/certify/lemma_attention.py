@@ -317,10 +317,11 @@ def ratio_certificate(Q, c: int, d_v: int, C: float, b_min: float, b_max: float,
     return _RATIO_CACHE[key]
 
 
-def certify_block(block, N: int, delta: float, eps: float, tau: float, lam: float, route: str, quotient: dict) -> dict:
+def certify_block(block, N: int, delta: float, eps: float, tau: float | None, lam: float, route: str,
+                  quotient: dict) -> dict:
     """A sound bound of sup ‖F(X)_N - v_{i*}‖_∞ (and of ‖F(X)_N - Attn_λ(X)_N‖_∞) over EVERY input meeting the
-    hypotheses of Lemma 3.3 (‖k_i‖_2, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1, margin δ, top score >= τ; τ = δ - 1 under the
-    margin alone), for exact arithmetic on the stored weights (docs/certification.md, method 13;
+    hypotheses of Lemma 3.3 (‖k_i‖_2, ‖q_N‖_2 <= 1, ‖v_i‖_∞ <= 1, margin δ, top score >= τ; ``tau=None``: the
+    margin alone, τ = δ - 1 exactly), for exact arithmetic on the stored weights (docs/certification.md, method 13;
     docs/lemmas/lemma-3.3.md, "The whole block certified").  ``quotient``: C, b_min, b_max, eps_q, break_points
     of the ratio net (the parameters its certificate is checked against; nothing else is taken from the builder).
 
@@ -362,6 +363,9 @@ def certify_block(block, N: int, delta: float, eps: float, tau: float, lam: floa
         if block.readout is None:
             raise BlockNotCertified("the block does not say where its read-out ends")
         R, Q = split_f2(block.f2, block.readout.depth)
+        if R.d_in != len(block.g.channels) or Q.d_out != d_v or Q.d_in != d_v + 1:
+            raise BlockNotCertified(f"f_2 reads {R.d_in} channels (g has {len(block.g.channels)}) and its ratio "
+                                    f"part maps R^{Q.d_in} -> R^{Q.d_out} (expected R^{d_v + 1} -> R^{d_v})")
         ro = readout_terms(R, T, d_v)
         cx, trunc = kernel_exact(route, lam, alphas)
         old = ctx.prec
@@ -385,7 +389,8 @@ def certify_block(block, N: int, delta: float, eps: float, tau: float, lam: floa
             E_A = max((e.upper() for e in E[:d_v]), key=float)
             E_A = arb(E_A)
             lam_a = arb(to_fmpq(float(lam)))
-            dq, tq = arb(to_fmpq(float(delta))), arb(to_fmpq(float(tau)))
+            dq = arb(to_fmpq(float(delta)))
+            tq = dq - 1 if tau is None else arb(to_fmpq(float(tau)))  # margin only: s* >= δ - 1 exactly
             w_min = (-lam_a * (1 - tq)).exp() / N
             temp = 2 * (N - 1) * (-lam_a * dq).exp()
             W_max = (1 + temp / 2) / N

@@ -547,7 +547,7 @@ def features_check(c) -> Check:
     return Check(name, True if ok else None, None, None, det)
 
 
-def block_certificate_check(c, tau: float) -> Check:
+def block_certificate_check(c, tau: float | None) -> Check:
     """The whole block certified (verify/certify/lemma_attention.py ``certify_block``; issue 15, item 5): a sound
     bound of sup ‖F(X)_N - v*‖∞ over EVERY input meeting the hypotheses (exact arithmetic on the stored weights),
     compared with ε, and the bound against Attn_λ with ε/2.  PASS and certified when both hold; INCONCLUSIVE
@@ -625,7 +625,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         if int(params.get("adv", 0)):
             checks.append(structured_search_check(c, delta, tau, rng))
         if int(params.get("cert_block", 0)):
-            checks.append(block_certificate_check(c, tau))
+            checks.append(block_certificate_check(c, tau_b))  # None: the margin alone (τ = δ - 1 exactly)
         rows += rw
         formulas[route] = c.formula
         counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],

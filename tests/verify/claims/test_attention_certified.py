@@ -26,7 +26,7 @@ def block():
 
 @pytest.fixture(scope="module")
 def good(block):
-    return ca.block_certificate_check(block, TAU)
+    return ca.block_certificate_check(block, None)
 
 
 def test_block_certified_and_above_every_sampled_error(block, good):
@@ -50,7 +50,7 @@ def test_coefficient_mutant_is_proven_harmless(block, good):
     with the same bound."""
     m = mu.coefficient_mutant(1e-3)(block)
     assert not np.array_equal(m.net.coef, block.net.coef)
-    chk = ca.block_certificate_check(m, TAU)
+    chk = ca.block_certificate_check(m, None)
     assert chk.passed is True and chk.certified and chk.measured == good.measured
 
 
@@ -58,7 +58,7 @@ def test_f2_first_map_mutant_is_caught(block):
     """``f_2 weight x(1+1e-2), first map`` (the claim's own mutant): the clip pair of M_0 becomes ρ(1.01 G + 1),
     so Ŵ gains 0.01 c_0, far beyond E: the certificate refuses the broken clip, and the sampled checks FAIL."""
     m = ca._perturb("f2", 0, 1e-2)(block)
-    chk = ca.block_certificate_check(m, TAU)
+    chk = ca.block_certificate_check(m, None)
     assert chk.passed is None and not chk.certified and "clip" in chk.detail["reason"]
     rng = np.random.default_rng(1)
     sets = ca.input_sets(rng, N, 1, 1, DELTA, TAU, 1, False, pooled=True)
@@ -90,7 +90,7 @@ def test_read_out_coefficients_are_compared_exactly(block, good):
     beyond E and the certificate no longer certifies (not a proof of failure: the quotient is nearly scale
     invariant; the verdict is INCONCLUSIVE, never CERTIFIED)."""
     m = dataclasses.replace(block, net=_scale_readout_row(block.net, 1, 1 + 2.0 ** -20))
-    chk = ca.block_certificate_check(m, TAU)
+    chk = ca.block_certificate_check(m, None)
     assert chk.passed is None and not chk.certified
     assert "domain" in chk.detail["reason"] and chk.detail["E_W"] > 1e3 * good.detail["E_W"]
 
@@ -99,7 +99,7 @@ def test_read_out_coefficients_are_compared_exactly(block, good):
 def test_broken_blocks_are_not_certified(block, name):
     mut = {"swap": ca._swap_dominant, "drop term": ca.drop_term_mutant("dominant"),
            "f1 sawtooth": ca._perturb("f1", 3, 1e-3)}[name]
-    chk = ca.block_certificate_check(mut(block), TAU)
+    chk = ca.block_certificate_check(mut(block), None)
     assert chk.passed is None and not chk.certified and chk.detail["reason"].startswith("not certified")
 
 
@@ -116,3 +116,13 @@ def test_kernel_coefficients_in_arb_match_the_builder():
         assert diff <= bound
         assert abs(float(trunc.mid()) - float(la.truncation_tails(route, lam, 20)[20])) <= 1e-6 * bound + 1e-300
         assert stored.shape == (len(al),)
+
+
+def test_tau_case_certified_and_only_under_its_own_hypothesis():
+    """The τ special case (top score >= τ = 1) certifies under its hypothesis; the same block is not certified
+    for the margin alone (its ratio net's wedge starts at w_min(τ = 1) = 1/N, far above e^{-λ(2-δ)}/N)."""
+    c = la.build_attention(1, 1, N, DELTA, EPS, 1.0, "gauss")
+    chk = ca.block_certificate_check(c, 1.0)
+    assert chk.passed is True and chk.certified and chk.measured <= EPS
+    weak = ca.block_certificate_check(c, None)
+    assert weak.passed is None and not weak.certified and "domain" in weak.detail["reason"]
