@@ -8,7 +8,14 @@ cascade (``verify.certify.cascade``) on the box [-1, 1]^{2d + d_v} ⊇ the hypot
 sup |f̂_j - f_j| <= δ_j for the exact-arithmetic net on the stored weights, together with a structural check that
 the cascade's product is the claimed monomial (the exponents of the leaves, counted along the tree).  The
 constant M_0 = 1/N is compared exactly.  The block's own bound then rests on these δ_j through the budget
-E_net <= Γ_1 η of ``lemmas.attention`` (each feature within its share), which the check compares.
+E_net <= Γ_1 η of ``lemmas.attention`` (each feature within its share), which the check compares.  Sawtooth
+stages are certified in O(m) (``verify.certify.sawtooth``, method 12), so the margin default (m = 33) is in reach.
+
+The whole block (issue 15, item 5; docs/certification.md, method 13): ``certify_block`` composes the features, the
+running sums (``check_running_sums``), f_2 split at its concatenation (``split_f2``) with its read-out recognised
+exactly (``readout_terms``), the kernel coefficients and truncation in arb (``kernel_exact``) and the ratio net's
+certificate (``ratio_certificate``) into a sound bound of sup ‖F(X)_N - v*‖_∞ over every input meeting the
+hypotheses.
 """
 
 from __future__ import annotations
@@ -300,8 +307,6 @@ _RATIO_CACHE: dict = {}
 def ratio_certificate(Q, c: int, d_v: int, C: float, b_min: float, b_max: float, eps_q: float, break_points) -> dict:
     """The ratio net of output c (Q's output c as a function of (Â_c, Ŵ) alone: ``restrict``) certified by
     ``lemma_ratio.certify_ratio`` on the wedge; identical nets (same stored weights and parameters) once."""
-    from constructions.algebra import restrict
-
     from .lemma_ratio import certify_ratio
 
     try:
@@ -337,8 +342,6 @@ def certify_block(block, N: int, delta: float, eps: float, tau: float | None, la
       5. with w_min = e^{-λ(1-τ)}/N <= W <= W_max = (1 + (N-1) e^{-λδ})/N and |A_c| <= W: Ŵ ∈ [b_min, b_max] and
          |Â_c| <= C Ŵ are checked (arb), the ratio certificate gives ε_q, |Â/Ŵ - A/W| <= (E_A + E_W)/(w_min - E_W),
          |A/W - v*| <= 2 (N - 1) e^{-λδ}.  The sums are taken in arb and rounded up."""
-    import time
-
     from flint import arb, ctx
 
     t0 = time.perf_counter()
