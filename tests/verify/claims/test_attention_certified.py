@@ -126,3 +126,16 @@ def test_tau_case_certified_and_only_under_its_own_hypothesis():
     assert chk.passed is True and chk.certified and chk.measured <= EPS
     weak = ca.block_certificate_check(c, None)
     assert weak.passed is None and not weak.certified and "domain" in weak.detail["reason"]
+
+
+def test_split_at_the_concatenation_is_checked_exactly(block):
+    """f_2 = Q ∘ R only where the junction is an exact [A; -A] / [B, -B] pair layer: one entry of it perturbed
+    (either map) is refused."""
+    from verify.certify.lemma_attention import BlockNotCertified, split_f2
+    blk = block.net
+    j = blk.readout.depth - 1
+    R, Q = split_f2(blk.f2, blk.readout.depth)
+    assert R.depth == blk.readout.depth and Q.depth == blk.f2.depth - R.depth
+    for layer in (j, j + 1):
+        with pytest.raises(BlockNotCertified):
+            split_f2(mu.perturb_weight(blk.f2, layer, None, 1e-6), blk.readout.depth)
