@@ -547,6 +547,9 @@ def features_check(c) -> Check:
     return Check(name, True if ok else None, None, None, det)
 
 
+CERT_BLOCK_ROUTES = ("chebyshev", "gauss")  # the polynomial-kernel routes whose exact coefficients the certificate knows
+
+
 def block_certificate_check(c, tau: float | None) -> Check:
     """The whole block certified (verify/certify/lemma_attention.py ``certify_block``; issue 15, item 5): a sound
     bound of sup ‖F(X)_N - v*‖∞ over EVERY input meeting the hypotheses (exact arithmetic on the stored weights),
@@ -624,7 +627,7 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
             checks.append(local_search_check(c, sets, delta, tau, rng))
         if int(params.get("adv", 0)):
             checks.append(structured_search_check(c, delta, tau, rng))
-        if int(params.get("cert_block", 0)):
+        if int(params.get("cert_block", 0)) and route in CERT_BLOCK_ROUTES:
             checks.append(block_certificate_check(c, tau_b))  # None: the margin alone (τ = δ - 1 exactly)
         rows += rw
         formulas[route] = c.formula
