@@ -14,6 +14,7 @@ A certificate bounds sup |f - g| over a whole domain for the EXACT-arithmetic ne
     separable     exact certificates of separable product levels
     twostage      split at a product level's clip layer; 1-D stage certificates; composition; its Check
     cascade       product trees level by level
+    sawtooth      sawtooth product levels recognised from their exact weights, certified in O(m) (Yarotsky's bound)
     float64       E_fl: a sound bound on |float64 net - exact net| over a box domain up to the largest float
     dyadic        float64 evaluation of a dyadic SSM model proved exact on given inputs (``dyadic_profile``)
 

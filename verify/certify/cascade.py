@@ -30,9 +30,10 @@ import numpy as np
 from flint import fmpq
 
 from constructions.affine import Affine
-from constructions.algebra import drop_copies, restrict
+from constructions.algebra import drop_copies
 from constructions.fnn import FNN
 
+from . import sawtooth
 from .piecewise import certify_pl_exact, pl_breakpoints
 from .rational import fmpq_float_up, to_fmpq
 from .separable import certify_separable_poly, quadratic_piece_error
@@ -103,24 +104,75 @@ def pre_row(net: FNN, k: int, row: int, maps=None) -> FNN:
 
 
 _CACHE: dict = {}
+MAX_PIECEWISE_DEPTH = 22  # a stage deeper than this that is not a sawtooth level is refused (~2^22 pieces, the
+# breakpoint limit of verify/certify/piecewise.py), not enumerated
 
 
-def _signature(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
+def _signature(f, ins: list[Value], scale: fmpq, off_out: fmpq) -> tuple:
+    """The cache key of a stage: its maps (an FNN, or a list in ``affine_maps`` form), boxes and target."""
     parts = []
-    for (r, c, v), b, shape in f.affine_maps():
+    for (r, c, v), b, shape in (f.affine_maps() if isinstance(f, FNN) else f):
         parts.append((shape, r.tobytes(), c.tobytes(), v.tobytes(), np.asarray(b, dtype=np.float64).tobytes()))
     return (tuple(parts), tuple((v.off, v.lo, v.hi, str(v.mul)) for v in ins), str(scale), str(off_out))
 
 
-def stage_error(f: FNN, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool = False) -> tuple[fmpq, dict]:
-    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs, G = scale · Π_i (y_i - off_i)/mul_i + off_out for
+def csr_maps(maps) -> list:
+    """Per map of an ``affine_maps`` list: (row pointers, columns, values, biases, shape) with the nonzero entries
+    sorted by row (Python lists), for ``stage_maps``."""
+    out = []
+    for (r, c, v), b, shape in maps:
+        nz = v != 0
+        r, c, v = r[nz], c[nz], v[nz]
+        order = np.argsort(r, kind="stable")
+        r, c, v = r[order], c[order], v[order]
+        ptr = np.searchsorted(r, np.arange(shape[0] + 1)).tolist()
+        out.append((ptr, c.tolist(), v.tolist(), np.asarray(b, dtype=np.float64), shape))
+    return out
+
+
+def stage_maps(csr, k: int, row: int) -> tuple[list[int], list]:
+    """(inputs, maps) of the pre-activation of unit ``row`` of map k (``csr`` = ``csr_maps(net.affine_maps())``):
+    the maps 0..k restricted to the units that feed it (paths of nonzero weights) and re-indexed, reading only
+    ``inputs`` (in order): the same function as ``restrict(pre_row(net, k, row), [0], needed_inputs(...))``, built
+    from the row lists in time proportional to the stage, not to the layers' widths."""
+    keeps = [[row]]
+    for i in range(k, -1, -1):
+        ptr, cols, _, _, _ = csr[i]
+        need = set()
+        for r in keeps[-1]:
+            need.update(cols[ptr[r]:ptr[r + 1]])
+        keeps.append(sorted(need))
+    keeps = keeps[::-1]  # keeps[0]: the inputs; keeps[i + 1]: the kept rows of map i
+    ins = keeps[0]
+    out = []
+    for i in range(k + 1):
+        ptr, cols, vals, b, _ = csr[i]
+        below = {u: j for j, u in enumerate(keeps[i])}
+        rows = keeps[i + 1]
+        rr, cc, vv = [], [], []
+        for a, r in enumerate(rows):
+            for e in range(ptr[r], ptr[r + 1]):
+                rr.append(a)
+                cc.append(below[cols[e]])
+                vv.append(vals[e])
+        out.append(((np.array(rr, dtype=np.int64), np.array(cc, dtype=np.int64), np.array(vv, dtype=np.float64)),
+                     b[rows] if rows else np.zeros(1), (max(1, len(rows)), max(1, len(keeps[i])))))
+    return [int(i) for i in ins], out
+
+
+def _fnn_of(sub) -> FNN:
+    return FNN([Affine.from_coo(r, c, v, shape, b) for (r, c, v), b, shape in sub])
+
+
+def stage_error(f, ins: list[Value], scale: fmpq, off_out: fmpq, square: bool = False) -> tuple[fmpq, dict]:
+    """Exact bound E of sup |f(y) - G(y)| over the box of the inputs (f an FNN or its ``affine_maps`` list), G = scale · Π_i (y_i - off_i)/mul_i + off_out for
     one or two inputs (module docstring).  Identical stages (same stored weights, boxes and target), e.g. the equal
     product blocks of many trees, are certified once (a cache keyed by the exact weights)."""
     key = _signature(f, ins, scale, off_out) + (square,)
     if key not in _CACHE:
         if len(_CACHE) > 4096:
             _CACHE.clear()
-        _CACHE[key] = _stage_error(f, ins, scale, off_out, square)
+        _CACHE[key] = _stage_error(f if isinstance(f, FNN) else _fnn_of(f), ins, scale, off_out, square)
     return _CACHE[key]
 
 
@@ -171,10 +223,62 @@ def _mono(ins: list[Value], square: bool) -> tuple:
     return tuple(sum(es) for es in zip(*(v.mono for v in ins)))
 
 
-def _best_stage(f, ins, scale, off_out):
-    """The stage certificate; a stage reading one value is either that value carried or its square (a product of
-    a value with itself): both targets are certified when the carry does not fit (E > |scale|/64) and the smaller
-    error is kept (each is a sound statement about its own target; ``mono`` records which)."""
+def stage_target(ins: list[Value], scale: fmpq, off_out: fmpq, square: bool) -> dict:
+    """G(y) = scale · Π_i (y_i - off_i)/mul_i + off_out (or scale ((y - off)/mul)^2 + off_out for a square) as
+    {monomial: coefficient} over the stage inputs (``sawtooth.stage_error``'s form)."""
+    if len(ins) == 2:
+        a, b = ins
+        k = scale / (a.mul * b.mul)
+        return {(0, 1): k, (0,): -k * b.off, (1,): -k * a.off, (): k * a.off * b.off + off_out}
+    a = ins[0]
+    if square:
+        k = scale / (a.mul * a.mul)
+        return {(0, 0): k, (0,): -2 * k * a.off, (): k * a.off * a.off + off_out}
+    k = scale / a.mul
+    return {(0,): k, (): -k * a.off + off_out}
+
+
+def sawtooth_stage(f, ins, scale, off_out):
+    """(E, detail, square) by the O(m) sawtooth-chain certificate (``verify.certify.sawtooth``) when the stage (an
+    FNN or its ``affine_maps`` list) is a sawtooth level (a product of its two values, or the square of its one
+    value), else None.  Cached like ``stage_error``."""
+    if len(ins) not in (1, 2):
+        return None
+    key = _signature(f, ins, scale, off_out) + ("sawtooth",)
+    if key not in _CACHE:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        try:
+            lo = [to_fmpq(v.lo) for v in ins]
+            hi = [to_fmpq(v.hi) for v in ins]
+            layers = sawtooth.exact_layers(f) if isinstance(f, FNN) else sawtooth.coo_layers(f)
+            kind = {}
+
+            def target(form):  # channels: a product (two values) or a square (one); none: a carried value
+                kind["square"] = len(ins) == 1 and bool(form.uw)
+                if len(ins) == 2 and not form.uw:
+                    return None
+                return stage_target(ins, scale, off_out, kind["square"])
+            E, det = sawtooth.stage_error(layers, lo, hi, target)
+            _CACHE[key] = (E, det, kind["square"])
+        except sawtooth.NotSawtooth:
+            _CACHE[key] = None
+    return _CACHE[key]
+
+
+def _best_stage(f, ins, scale, off_out, max_depth: int | None = None):
+    """The stage certificate (``f`` an FNN or its ``affine_maps`` list): a sawtooth level is certified in O(m)
+    (``sawtooth_stage``: its value is f_m of affine forms, so the target must be a product or a square); otherwise a
+    stage reading one value is either that value carried or its square (a product of a value with itself): both
+    targets are certified when the carry does not fit (E > |scale|/64) and the smaller error is kept (each is a
+    sound statement about its own target; ``mono`` records which)."""
+    sw = sawtooth_stage(f, ins, scale, off_out)
+    if sw is not None:
+        return sw
+    depth = f.depth if isinstance(f, FNN) else len(f)
+    if depth - 1 > (MAX_PIECEWISE_DEPTH if max_depth is None else max_depth):
+        raise NotSplittable(f"a stage of {depth - 1} hidden layers that is not a sawtooth level (its pattern is broken) "
+                            f"is beyond the piecewise certificates (~2^{depth - 1} pieces)")
     E, det = stage_error(f, ins, scale, off_out)
     if len(ins) == 1 and E > abs(scale) / 64:
         E2, det2 = stage_error(f, ins, scale, off_out, square=True)
@@ -190,10 +294,13 @@ def certify_cascade(net: FNN, leaves: list[Value], scale: fmpq) -> dict:
     return certify_cascade_multi(net, leaves, [scale])[0]
 
 
-def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[dict]:
+def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list, max_piecewise_depth: int | None = None
+                          ) -> list[dict]:
     """``certify_cascade`` for every output of a net whose product levels are aligned (a cut is a layer of pairs
     across all outputs, e.g. a net built level by level with carried values): every pair value is certified once
-    and shared by the outputs that read it; ``scales[j]`` is output j's scale."""
+    and shared by the outputs that read it; ``scales[j]`` is output j's scale.  ``max_piecewise_depth``: stages
+    that are not sawtooth levels and are deeper than this are refused, not enumerated (default
+    ``MAX_PIECEWISE_DEPTH``)."""
     if len(scales) != net.d_out:
         raise ValueError(f"{len(scales)} scales for {net.d_out} outputs")
     cur, info, levels, pieces = drop_copies(net), list(leaves), 0, 0
@@ -203,25 +310,24 @@ def certify_cascade_multi(net: FNN, leaves: list[Value], scales: list) -> list[d
         cut = next((k for k in range(L - 1) if cut_kinds(cur, k, cmaps) is not None), None)
         if cut is None:
             out = []
+            csr = csr_maps(cmaps)
             for j, scale in enumerate(scales):
-                ins = needed_inputs(cur, j)
+                ins, f = stage_maps(csr, L - 1, j)
                 if not ins:
                     raise NotSplittable(f"output {j} is a constant, not a product of the leaves")
-                f = restrict(cur, [j], ins)
-                E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0))
+                E, det, sq = _best_stage(f, [info[i] for i in ins], scale, fmpq(0), max_piecewise_depth)
                 delta = E + scale * _propagate([info[i] for i in ins], sq)
                 out.append({"delta": delta, "levels": levels, "pieces": pieces + det["pieces"],
                             "last_stage_error": E, "mono": _mono([info[i] for i in ins], sq)})
             return out
         groups, kinds = cut_kinds(cur, cut, cmaps)
+        csr = csr_maps(cmaps[:cut + 1])
         new = []
         for grp, kind in zip(groups, kinds):
             i = next(u for u, lam in grp if lam == 1.0)
-            z = pre_row(cur, cut, i, cmaps)
-            ins = needed_inputs(z, 0)
-            f = restrict(z, [0], ins)
+            ins, f = stage_maps(csr, cut, i)
             off = 1 if kind[0] == "clip" else 0
-            E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off))
+            E, det, sq = _best_stage(f, [info[j] for j in ins], fmpq(1), fmpq(off), max_piecewise_depth)
             pieces += det["pieces"]
             delta = E + _propagate([info[j] for j in ins], sq)
             mono = _mono([info[j] for j in ins], sq)

@@ -29,9 +29,11 @@ from .separable import certify_separable_poly
 from .twostage import NotSplittable, arb_of, bnb_stage, box_ranges, clip_q, pl_stage, restrict_1d, split
 
 
-def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_points) -> dict:
+def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_points, off_tol: float = 1.0) -> dict:
     """Two-stage certificate of sup |net(a, b) - a/b| over the wedge b ∈ [b_min, b_max], |a| <= C b (module
-    docstring); ``break_points`` t_0 = b_min < ... < t_P >= b_max."""
+    docstring); ``break_points`` t_0 = b_min < ... < t_P >= b_max.  ``off_tol``: the branch-and-bound of β̂_j off its
+    own piece stops at off_tol · w_j (1: at the box width, as before; smaller: a tighter bound of the off-piece
+    errors, which sum over the pieces in every cell, for more boxes: Lemma 3.3's 12-piece ratio net needs it)."""
     t0 = time.perf_counter()
     out = {"method": "two-stage per cell of b: split at the ψ level's clip layer (verify/certify/twostage.py), exact "
                      "1-D certificates for the α_j, branch-and-bound per cell for the β_j, exact separable "
@@ -96,7 +98,7 @@ def certify_ratio(net, C: float, b_min: float, b_max: float, eps: float, break_p
                 if not ks:
                     continue
                 sb = bnb_stage(nets_b[j], (lambda c_: (lambda x: [x * 0 + arb_of(c_)]))(const), float(lo_r),
-                                float(hi_r), wj[j], False)
+                                float(hi_r), wj[j] * off_tol, False)
                 boxes += sb["boxes"]
                 for k in ks:
                     db[j][k] = sb

@@ -39,7 +39,7 @@ from constructions.ssm import SSMLayer
 from lemmas import attention as la
 
 from .. import reference as ref
-from ..certify.lemma_attention import block_fixed, certify_features, feature_targets
+from ..certify.lemma_attention import block_fixed, certify_block, certify_features, feature_targets
 from ..certify.rational import float_up
 from ..checks import EPS64, agree, counts_match, fit_slope
 from ..mutants import NotApplicable, perturb_weight, zero_rows
@@ -564,6 +564,36 @@ def features_check(c) -> Check:
     return Check(name, True if ok else None, None, None, det)
 
 
+CERT_BLOCK_ROUTES = ("chebyshev", "gauss")  # the polynomial-kernel routes whose exact coefficients the certificate knows
+
+
+def block_certificate_check(c, tau: float | None) -> Check:
+    """The whole block certified (verify/certify/lemma_attention.py ``certify_block``; issue 15, item 5): a sound
+    bound of sup ‖F(X)_N - v*‖∞ over EVERY input meeting the hypotheses (exact arithmetic on the stored weights),
+    compared with ε, and the bound against Attn_λ with ε/2.  PASS and certified when both hold; INCONCLUSIVE
+    otherwise (a bound above ε, or a block the certificate does not recognise, is not a proof of failure)."""
+    eps, d = c.params["eps"], c.params["d"]
+    C, b_min, b_max, eps_q = la.quotient_args(c.notes, eps)
+    quotient = {"C": C, "b_min": b_min, "b_max": b_max, "eps_q": eps_q,
+                "break_points": la.quotient_net(c.notes, eps).notes["break_points"]}
+    res = certify_block(c.net, c.params["N"], c.params["delta"], eps, tau, c.notes["lam"], c.params["route"],
+                        quotient)
+    name = (f"{c.params['route']}: block certified (d={d}): sup over the hypotheses of ‖F_N - v*‖∞ <= bound <= ε "
+            f"and of ‖F_N - Attn_λ‖∞ <= ε/2 (exact arithmetic on the stored weights)")
+    det = {k: v for k, v in res.items() if k not in ("method",)}
+    det["method"] = res["method"]
+    if res.get("certified"):
+        chk = Check(name, True, res["bound"], eps, det)
+        chk.certified = True
+        return chk
+    if res.get("proved"):
+        det["reason"] = (f"certified bounds {res['bound']:.6g} (vs ε = {eps}) and {res['bound_attention']:.6g} "
+                         f"(vs ε/2): above the target (a bound, not a proof of failure)")
+        return Check(name, None, res["bound"], eps, det)
+    det["reason"] = f"not certified: {res.get('reason')}"
+    return Check(name, None, None, eps, det)
+
+
 def hypothesis_tau(params: dict) -> tuple[float | None, float]:
     """(τ given to the builder, τ the inputs meet): ``hypothesis=margin`` (the paper's: the margin alone, so
     τ = δ - 1, builder None) or ``tau`` (the cheaper special case s_{i*} >= τ with the ``tau`` parameter)."""
@@ -644,6 +674,9 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
         if int(params.get("cert_f1", 0)) and route == routes(params.get("route", "both"))[0]:
             if 2 ** int(c.notes["m"]) <= CERT_MAX_PIECES:
                 checks.append(features_check(c))
+            elif int(params.get("cert_block", 0)):  # the features are certified inside the block certificate
+                counts["f1_certificate"] = (f"feature shares not compared (m = {c.notes['m']}): f_1 is certified "
+                                            f"inside the block certificate (sawtooth stages in O(m))")
             else:  # not a check: nothing was attempted (the verdict rests on the P-bit enclosures)
                 counts["f1_certificate"] = (f"not attempted: m = {c.notes['m']} sawtooth levels, ~2^{c.notes['m']} "
                                             f"pieces per input, beyond the cascade's {CERT_MAX_PIECES}")
@@ -651,6 +684,8 @@ def run_config(params: dict, rng, mutate=None) -> tuple[list[Check], dict, list[
             checks.append(local_search_check(c, sets, delta, tau, rng))
         if int(params.get("adv", 0)):
             checks.append(structured_search_check(c, delta, tau, rng))
+        if int(params.get("cert_block", 0)) and route in CERT_BLOCK_ROUTES:
+            checks.append(block_certificate_check(c, tau_b))  # None: the margin alone (τ = δ - 1 exactly)
         rows += rw
         formulas[route] = c.formula
         counts[route] = {**c.net.counts(), "n": c.notes["n"], "T": c.notes["T"], "m": c.notes["m"],
@@ -672,7 +707,8 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
     if int(params.get("with_d2", 0)) and params.get("route") != "positive":  # d = 2 of the paper's route
         p2 = {"d": 2, "d_v": 1, "N": int(params["d2_N"]), "delta": float(params["d2_delta"]),
               "eps": float(params["eps"]), "tau": float(params["tau"]), "random": 1, "route": "chebyshev",
-              "hypothesis": params.get("hypothesis", "margin"), "precision": params.get("precision", 0)}
+              "hypothesis": params.get("hypothesis", "margin"), "precision": params.get("precision", 0),
+              "cert_block": params.get("cert_block", 0)}
         ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         cnt2.pop("token_heatmap", None)
         cnt2.pop("f1_certificate", None)
@@ -793,7 +829,7 @@ register(Claim(
     params={"d": 1, "d_v": 2, "N": 1024, "delta": 0.5, "eps": 0.1, "tau": 1.0},
     switches={"random": 3, "route": "all", "violate": 0, "with_d2": 1, "d2_N": 1024, "d2_delta": 1.5, "growth": 0,
               "search": 0, "cert_f1": 1, "hypothesis": "margin", "precision": 0, "side": 1,
-              "adv": 1},
+              "adv": 1, "cert_block": 1},
     # --full: the paper's hypothesis (margin only) up to N = 2^14 and d = 3, then the τ special case (top score >= τ)
     # as before.  The f_1 cascade certificate runs where the sawtooth depth allows it (m <= 21: the τ cases, d = 2).
     # The positive route (route=positive) at d = 2, at N = 4096, and refused at δ = 0.02 (exponent range).
@@ -825,5 +861,5 @@ register(Claim(
     param_types={"d": int, "d_v": int, "N": int, "delta": float, "eps": float, "tau": float, "random": int,
                  "route": ROUTE_SWITCH, "violate": int, "with_d2": int, "d2_N": int, "d2_delta": float, "growth": int,
                  "search": int, "cert_f1": int, "hypothesis": ("margin", "tau"), "precision": int, "side": int,
-                 "adv": int},
+                 "adv": int, "cert_block": int},
 ))

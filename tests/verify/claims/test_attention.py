@@ -33,7 +33,7 @@ def _bad(r):
 @pytest.mark.slow
 def test_claim_passes_default():
     r = run_claim(REG["lemma-3.3"], seed=1)
-    assert r.verdict == "PASS", _bad(r)
+    assert r.verdict == "CERTIFIED", _bad(r)
     routes = {row["route"] for row in r.counts["table"]}
     assert routes == {"chebyshev", "gauss", "positive"}  # route=all (default): the positive route too
     assert any(row.get("d") == 2 for row in r.counts["table"])
