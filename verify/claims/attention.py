@@ -712,7 +712,7 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
         ch2, cnt2, rows2, _ = run_config(p2, rng, mutate)
         cnt2.pop("token_heatmap", None)
         cnt2.pop("f1_certificate", None)
-        checks += [Check("d=2: " + c.name, c.passed, c.measured, c.bound, c.detail, c.counterexample, c.violated)
+        checks += [dataclasses.replace(c, name="d=2: " + c.name)
                    for c in ch2]
         rows += [{**r, "d": 2} for r in rows2]
         extra["d=2"] = {"counts": cnt2}
@@ -741,6 +741,13 @@ def run_attention(params: dict, rng: np.random.Generator, mutate=None) -> Result
              f"evaluation")
     if "positive" in counts:
         prec += f"; positive route: its verdict covers the {counts['positive']['arithmetic']}"
+    whole = [c.name.split(": block certified ")[0].removeprefix("d=2: ") + " "
+             + c.name.split(": block certified ")[1].split(":")[0]
+             for c in checks if ": block certified (d=" in c.name and c.certified and c.passed is True]
+    if whole:  # which blocks the CERTIFIED verdict rests on (the positive route is checked, never certified)
+        prec += ("; whole-block bound certified for: " + ", ".join(whole)
+                 + ("; the positive route is checked (sampled + P-bit enclosures), not certified"
+                    if "positive" in counts else ""))
     growth = ("counts poly-log in N/ε for fixed d (T = C(n+d, d), n = O(λ) gauss, O(√(λ log 1/E)) chebyshev, "
               "m = O(log(nΓ/E))), polynomial in 1/δ; paper: poly-log in N/ε")
     return Result("lemma-3.3", params, checks, counts=summary, formula=formulas, growth=growth, precision=prec)

@@ -189,7 +189,7 @@ def test_route_all_runs_the_three_routes():
     """route=all (the default) at N = 64 (τ = 1: the paper's routes in float64, cheap): the three routes, each with its
     own rows."""
     r = run_claim(REG["lemma-3.3"], {"route": "all", "N": 64, "d_v": 1, "random": 1, "with_d2": 0, "cert_f1": 0,
-                                     "adv": 0, "side": 0, "hypothesis": "tau", "tau": 1.0}, seed=0)
+                                     "adv": 0, "side": 0, "hypothesis": "tau", "tau": 1.0, "cert_block": 0}, seed=0)
     assert r.verdict == "PASS", _bad(r)
     assert {row["route"] for row in r.counts["table"]} == {*la.ROUTES, "positive"}
     assert set(r.counts["routes"]) == {*la.ROUTES, "positive"}
