@@ -75,7 +75,23 @@ def test_list_and_selected_run(tmp_path):
     ["inspect", "lemma-F.6-expansion", "--export", "/tmp/x"],  # not a network: cannot export
     ["inspect", "lemma-F.3-square", "--export", "/proc/no/such/dir/w"],
 ])
-def test_bad_usage_exits_2(args):
+def test_bad_usage_exits_2(args, capsys):
+    """In-process (``verify.__main__.main``: the same code path as the command, without a new interpreter per
+    case); an exception other than the usage error would propagate and fail the test."""
+    from verify.__main__ import main
+
+    try:
+        rc = main(list(args))
+    except SystemExit as e:  # argparse's own usage errors
+        rc = e.code
+    err = capsys.readouterr().err
+    assert rc == 2, (args, err)
+    assert "Traceback" not in err and "error" in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("args", [["--claim", "no-such-claim"], ["--bogus-flag"]])
+def test_bad_usage_exits_2_as_a_command(args):
     r = run(*args)
     assert r.returncode == 2, (args, r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and "error" in r.stderr

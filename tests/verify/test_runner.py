@@ -88,6 +88,7 @@ def test_jobs_2_same_report_as_serial(serial, tmp_path, capsys):
     _assert_same_as_serial(serial, rc, path, out, err)
 
 
+@pytest.mark.slow  # the same report as serial: test_jobs_2_same_report_as_serial in the default run
 def test_default_runs_on_every_core_with_the_serial_report(serial, tmp_path, capsys, monkeypatch):
     """No --jobs: one worker per core (here 2, pinned for the test), long jobs submitted first, same report."""
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
@@ -102,6 +103,7 @@ def test_order_must_be_a_permutation():
         runner.run_jobs([("algebra-counts", {})], 0, executor=cf.ThreadPoolExecutor(1), order=[0, 0])
 
 
+@pytest.mark.slow  # a dask LocalCluster takes ~6 s to start; the executor interface is covered by the jobs tests
 def test_dask_local_cluster_same_report_as_serial(serial, tmp_path, capsys):
     distributed = pytest.importorskip("distributed", reason="dask's distributed is not installed (.[dask] extra)")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:

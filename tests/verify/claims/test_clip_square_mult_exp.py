@@ -130,7 +130,7 @@ def test_mult_exact_zero_check_catches_asymmetric_weight():
     assert zero.status == "FAIL"
 
 
-@pytest.mark.parametrize("layer", [0, 5, -1])
+@pytest.mark.parametrize("layer", [0, pytest.param(5, marks=pytest.mark.slow), -1])
 def test_prod_mutant_fails(layer):
     r = cmult.run_prod(REG["lemma-F.3-prod"].defaults(), np.random.default_rng(0), _weight_mutant(layer, 1e-2))
     assert r.verdict == "FAIL"

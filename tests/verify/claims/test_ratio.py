@@ -148,6 +148,7 @@ def test_bad_input_raises(args):
 
 
 # -------------------------------------------------------------------------------------- claim, mutants
+@pytest.mark.slow  # `python -m verify` runs the defaults; test_small_configs runs a small configuration
 def test_claim_passes_at_defaults():
     r = run_claim(REG["lemma-F.4-ratio"], seed=0)
     assert r.verdict == "CERTIFIED", _bad(r)  # two-stage certificate (docs/certification.md, method 10)
@@ -168,7 +169,8 @@ def _weight_mutant(layer, rel=1e-2, k=None):
     return mut
 
 
-@pytest.mark.parametrize("layer", [0, 1, "psi clip", -1])
+@pytest.mark.parametrize("layer", [0, pytest.param(1, marks=pytest.mark.slow), "psi clip",
+                                   pytest.param(-1, marks=pytest.mark.slow)])
 def test_weight_mutants_fail(layer):
     if layer == "psi clip":  # the map where β̂_j and α_j enter the last product level
         layer = -(lq.ratio_params(1.0, 1e-3, 2.0, 1e-3)["m"] + 2)
@@ -189,6 +191,7 @@ def test_larger_eps_net_fails():
     assert r.verdict == "FAIL" and {"counts", "dense", "60-digit"} <= _failed(r)
 
 
+@pytest.mark.slow
 def test_growth_below_floor_inconclusive():
     fl = afq.ratio_floor(1.0, 1e-3, 2.0)
     assert 1e-8 < fl <= 1e-5

@@ -59,6 +59,7 @@ def test_guarded_worker_dies_with_killed_parent(tmp_path):
     assert not _orphan_after_parent_kill(tmp_path, guard=True)
 
 
+@pytest.mark.slow  # the control experiment; the guarded worker's test runs by default
 def test_unguarded_worker_would_be_orphaned(tmp_path):
     """The control: without the guard the child outlives a SIGKILLed parent, so the test above can fail."""
     assert _orphan_after_parent_kill(tmp_path, guard=False)
