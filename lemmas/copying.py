@@ -57,22 +57,11 @@ def build_rank_memory(V: int, Lmax: int, N: int, copy=(), ignore=(), delta: floa
         raise ValueError(f"copy {copy} and ignore {ignore} must be disjoint token ids in [0, {V})")
     if len(copy) + len(ignore) >= V:
         raise ValueError("no data tokens left")
-    G = tb.gate_scale(delta)
     vc, E = tb.code_for(V, delta, code_seed, code)
     k = E.shape[0]
-    specials = copy + ignore
 
     # ---- pre: c, d = [data], κ = [copy]
-    C = Circuit(k)
-    x = C.inputs()
-    hid = [u for i in range(k) for u in (x[i], -x[i])]
-    hid += [tb.identity_pre(x, E[:, t], delta) for t in specials]
-    h = C.layer(hid)
-    gates = {t: h[2 * k + j] for j, t in enumerate(specials)}
-    out = [h[2 * i] - h[2 * i + 1] for i in range(k)]
-    out.append(Fn(b=1.0) - sum((gates[t] * G for t in specials), Fn()))
-    out.append(sum((gates[t] * G for t in copy), Fn()))
-    pre = C.net(out)
+    pre = tb.class_pre(E, delta, [copy, ignore], flagged=(0,))
 
     # ---- SSM1: c, d, a = Σ d, b = Σ κ
     rows = list(range(k)) + [k, k, k + 1]

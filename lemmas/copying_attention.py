@@ -56,15 +56,13 @@ from itertools import product as iproduct
 
 import numpy as np
 
-from constructions import algebra
 from constructions.circuit import Circuit, Fn
 from constructions.model import Embedding, SSMModel
 from constructions.ssm import SSMLayer, delay, running_sum
 
 from . import task_blocks as tb
 from .base import Construction
-from .ngram_attention import gate_params, lam_for
-from .ratio import build_ratio
+from .ngram_attention import gate_params, lam_for, selection_readout
 
 MAX_PATTERNS = 20_000
 EMPTY = "∅"
@@ -351,15 +349,7 @@ def build_paper_copy_net(V: int, n: int, N: int, cut, pad=None, w: int | None = 
             acc[ch].setdefault(rest, {})[i] = 1.0
         T = [{r: Fn(wd) for r, wd in a.items()} for a in acc]
         q = {rb: out[len(keys) + i] for i, rb in enumerate(carry)}
-    P2 = c2.net([T[1 + i][()] for i in range(k)] + [T[0][()]])
-    b_max = 1.0 + sel * (1.0 + 1e-12) + 1e-15
-    qb = build_ratio(1.0, 1.0, b_max, eta / 2.0)
-    selm = np.zeros((2 * k, k + 1))
-    for i in range(k):
-        selm[2 * i, i] = 1.0
-        selm[2 * i + 1, k] = 1.0
-    Qsel = algebra.compose(algebra.parallel(*([qb.net] * k), shared_input=False), algebra.affine(selm))
-    f2 = algebra.linear(algebra.concat(Qsel, P2), 2.0 * np.eye(k), -np.ones(k))
+    f2, qb, P2 = selection_readout(c2, T, k, sel, eta / 2.0)
 
     Etok = Esym[:, cl["sym"]]
     model = SSMModel(Embedding(Etok.copy()), [(g1, f1), (g2, f2)], tb.code_decoding(Etok))

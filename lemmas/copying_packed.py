@@ -69,27 +69,15 @@ def build_packed_rank_memory(V: int, Lmax: int, N: int, copy=(), ignore=(), rese
         raise ValueError(f"eos must be a token id in [0, {V}), got {eos}")
     if len(copy) + len(ignore) + len(reset) >= V:
         raise ValueError("no data tokens left")
-    G = tb.gate_scale(delta)
     vc, E = tb.code_for(V, delta, code_seed, code)
     k = E.shape[0]
-    specials = copy + ignore + reset
     U = N  # run indices 0..U: Ê + B <= t + 1 <= N
     M = N  # bound on every count (gated integer values)
     nb = Lmax * k
     has_eos = eos is not None
 
     # ---- pre: c, d = [data], κ = [copy], ρ = [reset]
-    C = Circuit(k)
-    x = C.inputs()
-    hid = [u for i in range(k) for u in (x[i], -x[i])]
-    hid += [tb.identity_pre(x, E[:, t], delta) for t in specials]
-    h = C.layer(hid)
-    gates = {t: h[2 * k + j] for j, t in enumerate(specials)}
-    out = [h[2 * i] - h[2 * i + 1] for i in range(k)]
-    out.append(Fn(b=1.0) - sum((gates[t] * G for t in specials), Fn()))
-    out.append(sum((gates[t] * G for t in copy), Fn()))
-    out.append(sum((gates[t] * G for t in reset), Fn()))
-    pre = C.net(out)
+    pre = tb.class_pre(E, delta, [copy, ignore, reset], flagged=(0, 2))
 
     # ---- SSM1: c, d, ρ (delay 0); A = Σ d, B = Σ κ, Ê = Σ ρ
     rows = list(range(k)) + [k, k + 2, k, k + 1, k + 2]

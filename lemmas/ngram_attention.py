@@ -158,6 +158,22 @@ def _stage_nnz(V: int, n: int, K1: np.ndarray) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------------------------------- builder
+def selection_readout(c2: Circuit, T: list, kk: int, sel: float, eps_q: float):
+    """The last stage of f_2 (module docstring): the contracted sums T_n (channel W = T[0][()], A_c = T[1 + c][()])
+    as the net P2, then per value bit c the ratio-form F.4 net φ(A_c, W) on b ∈ [1, 1 + sel] (|a| <= b, error
+    ε_q) and the output 2φ - 1.  Returns (f_2, the ratio construction, P2).  Shared with
+    ``lemmas.copying_attention``."""
+    P2 = c2.net([T[1 + cc][()] for cc in range(kk)] + [T[0][()]])
+    b_max = 1.0 + sel * (1.0 + 1e-12) + 1e-15
+    qb = build_ratio(1.0, 1.0, b_max, eps_q)
+    selm = np.zeros((2 * kk, kk + 1))
+    for cc in range(kk):
+        selm[2 * cc, cc] = 1.0
+        selm[2 * cc + 1, kk] = 1.0
+    Qsel = algebra.compose(algebra.parallel(*([qb.net] * kk), shared_input=False), algebra.affine(selm))
+    return algebra.linear(algebra.concat(Qsel, P2), 2.0 * np.eye(kk), -np.ones(kk)), qb, P2
+
+
 def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, seed: int = 0, *,
                              k: int | None = None, lam: float | None = None, key_delay_shift: int = 0,
                              code: VocabCode | None = None, assume_margin: float | None = None) -> Construction:
@@ -271,15 +287,7 @@ def build_ngram_lookup_paper(V: int, n: int, N: int, delta: float, eps: float, s
             acc[ch].setdefault(rest, {})[i] = 1.0  # T_s[rest] = Σ_b unit (b, rest)
         T = [{r: Fn(w) for r, w in a.items()} for a in acc]
         q = {rb: out[len(keys) + i] for i, rb in enumerate(carry)}
-    P2 = c2.net([T[1 + cc][()] for cc in range(kk)] + [T[0][()]])
-    b_max = 1.0 + sel * (1.0 + 1e-12) + 1e-15
-    qb = build_ratio(1.0, 1.0, b_max, eps / 2.0)
-    selm = np.zeros((2 * kk, kk + 1))
-    for cc in range(kk):
-        selm[2 * cc, cc] = 1.0
-        selm[2 * cc + 1, kk] = 1.0
-    Qsel = algebra.compose(algebra.parallel(*([qb.net] * kk), shared_input=False), algebra.affine(selm))
-    f2 = algebra.linear(algebra.concat(Qsel, P2), 2.0 * np.eye(kk), -np.ones(kk))
+    f2, qb, P2 = selection_readout(c2, T, kk, sel, eps / 2.0)
 
     model = SSMModel(Embedding(E.copy()), [(g1, f1), (g2, f2)], Decoding(code.signs.T / float(kk)))
     formula = model_formula(V, n, N, kk, K1, qb, code, theta, alpha, Mb, P2)

@@ -20,7 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from constructions.circuit import Fn
+from constructions.circuit import Circuit, Fn
+from constructions.fnn import FNN
 from constructions.model import Decoding
 
 from . import jl
@@ -110,6 +111,26 @@ def gated_pair(v: Fn, off: Fn) -> list[Fn]:
 def product_pair(a: Fn, b: Fn) -> list[Fn]:
     """ρ(a + b), ρ(-a - b): s·(sum of their ReLUs) - s² is ab for a ∈ {±s}, b ∈ {±s, 0}."""
     return [a + b, -a - b]
+
+
+def class_pre(E: np.ndarray, delta: float, classes: list, flagged: tuple) -> FNN:
+    """The token-wise pre-network of the rank memories (``lemmas.copying``, ``lemmas.copying_packed``): from the
+    code c_t (k coordinates) to (c_t, [x_t is data], then [x_t ∈ classes[i]] for i in ``flagged``), a data token
+    being in no class; exact identity gates (``identity_pre``, times ``gate_scale(δ)``), one hidden unit per
+    special token in the order of ``classes``, c_t carried as ρ(c) - ρ(-c)."""
+    G = gate_scale(delta)
+    k = E.shape[0]
+    specials = [t for cl in classes for t in cl]
+    C = Circuit(k)
+    x = C.inputs()
+    hid = [u for i in range(k) for u in (x[i], -x[i])]
+    hid += [identity_pre(x, E[:, t], delta) for t in specials]
+    h = C.layer(hid)
+    gates = {t: h[2 * k + j] for j, t in enumerate(specials)}
+    out = [h[2 * i] - h[2 * i + 1] for i in range(k)]
+    out.append(Fn(b=1.0) - sum((gates[t] * G for t in specials), Fn()))
+    out += [sum((gates[t] * G for t in classes[i]), Fn()) for i in flagged]
+    return C.net(out)
 
 
 def code_decoding(E_tokens: np.ndarray) -> Decoding:

@@ -393,7 +393,7 @@ def structured_search_check(c, delta: float, tau: float, rng, steps: int = 4, ba
     N at the block's own N, top key first or last.  Seeded at the floor (s* = δ - 1, all others at -1).  The
     objective is the largest of ‖F_N - v*‖/ε, ‖F_N - Attn‖/(ε/2) and chain/E; the climbed maximum must stay
     <= 1."""
-    d, d_v, N, eps = c.params["d"], c.params["d_v"], c.params["N"], c.params["eps"]
+    d, d_v, N = c.params["d"], c.params["d_v"], c.params["N"]
     lo_top = max(tau, delta - 1.0)
     q = np.zeros(d)
     q[0] = 1.0
