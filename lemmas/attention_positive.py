@@ -317,6 +317,19 @@ def build_attention_positive(d: int, d_v: int, N: int, delta: float, eps: float,
     J = len(t)
     base = -lam * np.sum(t * t, axis=1) - lam / 2  # ln F_t(k) = -λ‖k‖²/2 + 2λ<k,t> + base_t
 
+    def log_nodes(sq, X):
+        """ln F_t + X at every node t from the square read-outs (x_l², x_l) of one vector (k in f_1, q in f_2)."""
+        norm = Fn()
+        for l in range(d):
+            norm = norm + sq[l][0]
+        out = []
+        for j in range(J):
+            u = norm * (-lam / 2) + float(base[j]) + X
+            for l in range(d):
+                u = u + sq[l][1] * (2 * lam * float(t[j, l]))
+            out.append(u)
+        return out
+
     # f_1
     c1 = Circuit(2 * d + d_v)
     x = c1.inputs()
@@ -329,17 +342,9 @@ def build_attention_positive(d: int, d_v: int, N: int, delta: float, eps: float,
     u1 += [q for q in q_in] + [-q for q in q_in]
     c1.layer(u1)
     sq = [square_read(0, l, Ks) for l in range(d)]
-    nk = Fn()
-    for l in range(d):
-        nk = nk + sq[l][0]
     lnv = [ln_fn(off_v + cc * len(kn["ln_v"]), kn["ln_v"]) for cc in range(d_v)]
     X1 = b["X1"]
-    zs = []
-    for j in range(J):
-        u = nk * (-lam / 2) + float(base[j]) + X1
-        for l in range(d):
-            u = u + sq[l][1] * (2 * lam * float(t[j, l]))
-        zs.append(u)
+    zs = log_nodes(sq, X1)
     zs += [zs[j] + lnv[cc] for j in range(J) for cc in range(d_v)]
     qc = [Fn({off_q + l: 1.0, off_q + d + l: -1.0}) for l in range(d)]
     c1.layer(zs + [q for q in qc] + [-q for q in qc])
@@ -365,15 +370,9 @@ def build_attention_positive(d: int, d_v: int, N: int, delta: float, eps: float,
     u2 += square_units(y[P:], Ks)
     c2.layer(u2)
     sqq = [square_read(off_sq, l, Ks) for l in range(d)]
-    nq = Fn()
-    for l in range(d):
-        nq = nq + sqq[l][0]
     X2 = b["X2"]
     zs = []
-    for j in range(J):
-        lnH = nq * (-lam / 2) + float(base[j]) + X2
-        for l in range(d):
-            lnH = lnH + sqq[l][1] * (2 * lam * float(t[j, l]))
+    for j, lnH in enumerate(log_nodes(sqq, X2)):  # ln H_t(q) + X2
         zs.append(ln_fn(j * nS, kn["ln_S"]) + lnH)
         for cc in range(d_v):
             zs.append(ln_fn((J + j * d_v + cc) * nS, kn["ln_S"]) + lnH)

@@ -202,21 +202,16 @@ def prod_m(d: int, C: float, eps: float) -> int:
 def prod_formula(d: int, C: float, m: int, robust: bool = True) -> dict:
     ns = tree_shape(d)
     k = len(ns)
-    if not robust:  # the spec's one-layer clip pairs at the leaves (for leaves that are bounded already)
-        S = 4 * d + 9
-        for j, n in enumerate(ns):
-            p, o = n // 2, n % 2
-            if j > 0:
-                S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
-            S += (24 * m + 11) * p + (m + 1) * o
-        return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
-                "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
-    S = 4 * d + 9 - 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
+    S = 4 * d + 9  # the levels' products and carries, and the joins between levels
     for j, n in enumerate(ns):
         p, o = n // 2, n % 2
         if j > 0:
             S += 20 * (ns[j - 1] // 2) + 3 * (ns[j - 1] % 2)
         S += (24 * m + 11) * p + (m + 1) * o
+    if not robust:  # the spec's one-layer clip pairs at the leaves (for leaves that are bounded already)
+        return {"L": k * (m + 1) + 1, "W": 9 * (d // 2) + d % 2, "S": S,
+                "B": max(4.0, 1.0 / C, 2.0 * (float(C) ** d))}
+    S -= 12 * (d // 2)  # - 12 p_1: the float-robust clip of the first level
     return {"L": k * (m + 1) + 2, "W": 9 * (d // 2) + d % 2, "S": S,
             "B": max(4.0, (1.0 if d % 2 else 0.5) / C, 2.0 * (float(C) ** d))}
 

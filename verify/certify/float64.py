@@ -53,7 +53,7 @@ import numpy as np
 
 from constructions.fnn import FNN
 
-from .interval import IntervalNet
+from .interval import IntervalNet, row_groups
 
 LD = np.longdouble
 U64 = 2.0 ** -53  # unit roundoff of float64
@@ -303,17 +303,7 @@ class _Groups:
 
 
 def _groups(r, c, v, d_out) -> _Groups:
-    starts = np.searchsorted(r, np.arange(d_out + 1))
-    keys, group, sign = {}, np.zeros(d_out, dtype=np.int64), np.ones(d_out)
-    reps = []
-    for k in range(d_out):
-        cc, vv = c[starts[k]:starts[k + 1]], v[starts[k]:starts[k + 1]]
-        sg = -1.0 if vv.size and vv[0] < 0 else 1.0
-        key = (cc.tobytes(), (sg * vv).tobytes())
-        if key not in keys:
-            keys[key] = len(reps)
-            reps.append((cc, sg * vv))
-        group[k], sign[k] = keys[key], sg
+    group, sign, reps = row_groups(r, c, v, d_out)
     lens = np.array([len(cc) for cc, _ in reps], dtype=np.int64)
     rr = np.repeat(np.arange(len(reps)), lens)
     rc = np.concatenate([cc for cc, _ in reps]).astype(np.int64) if rr.size else np.zeros(0, np.int64)

@@ -167,7 +167,7 @@ class _Layer:
     coords: dict | None = None
 
 
-def _row_groups(r, c, v, d_out):
+def row_groups(r, c, v, d_out):
     """Group the rows of a sparse map that are equal up to sign (bias ignored): (group, sign, rep rows)."""
     keys, group, sign = {}, np.zeros(d_out, dtype=np.int64), np.ones(d_out)
     order = np.argsort(r, kind="stable")
@@ -198,7 +198,7 @@ class IntervalNet:
             keep = v != 0
             r, c, v = r[keep], c[keep], v[keep]
             n = int(np.bincount(r, minlength=shape[0]).max()) if r.size else 0
-            group, sign, reps = _row_groups(r, c, v, shape[0])
+            group, sign, reps = row_groups(r, c, v, shape[0])
             G = len(reps)
             rr = np.concatenate([np.full(len(cc), g) for g, (cc, _) in enumerate(reps)]).astype(np.int64)
             rc = np.concatenate([cc for cc, _ in reps]).astype(np.int64)
