@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from flint import fmpq
 
+from .fixedpoint import exact_ints
 from .rational import to_fmpq
 
 ZERO, ONE, HALF = fmpq(0), fmpq(1), fmpq(1, 2)
@@ -53,40 +54,29 @@ def eta(j: int) -> fmpq:
     return fmpq(1, 4 ** (j + 1))
 
 
+def _rows(r, c, weights, biases, n_rows: int) -> tuple[list[dict], list[fmpq]]:
+    rows = [{} for _ in range(n_rows)]
+    for i, j, w in zip(r.tolist(), c.tolist(), weights):
+        if w != 0:
+            rows[i][j] = w
+    return rows, list(biases)
+
+
 def exact_layers(net) -> list[tuple[list[dict], list[fmpq]]]:
     """The maps of an FNN as exact rationals: per map (row dicts {col: weight}, biases), the float64 arrays plus
-    their exact tails (``FNN.exact_maps``) summed exactly."""
+    their exact tails (``FNN.exact_maps``) summed exactly (``fixedpoint.exact_ints``)."""
     out = []
     for (r, c, parts), bparts, shape in net.exact_maps():
-        rows = [{} for _ in range(shape[0])]
-        for k in range(r.size):
-            w = to_fmpq(float(parts[0, k]))
-            for p in range(1, parts.shape[0]):
-                if parts[p, k] != 0.0:
-                    w += to_fmpq(float(parts[p, k]))
-            if w != 0:
-                rows[int(r[k])][int(c[k])] = w
-        b = []
-        for i in range(shape[0]):
-            x = to_fmpq(float(bparts[0, i]))
-            for p in range(1, bparts.shape[0]):
-                if bparts[p, i] != 0.0:
-                    x += to_fmpq(float(bparts[p, i]))
-            b.append(x)
-        out.append((rows, b))
+        V, K = exact_ints(parts)
+        Vb, Kb = exact_ints(bparts)
+        out.append(_rows(r, c, [fmpq(v, 1 << K) for v in V], [fmpq(v, 1 << Kb) for v in Vb], shape[0]))
     return out
 
 
 def coo_layers(maps) -> list[tuple[list[dict], list[fmpq]]]:
     """``exact_layers`` of float64 maps given as an ``affine_maps`` list (no exact tails)."""
-    out = []
-    for (r, c, v), b, shape in maps:
-        rows = [{} for _ in range(shape[0])]
-        for i, j, w in zip(r.tolist(), c.tolist(), v.tolist()):
-            if w != 0.0:
-                rows[i][j] = to_fmpq(w)
-        out.append((rows, [to_fmpq(float(x)) for x in b]))
-    return out
+    return [_rows(r, c, [to_fmpq(w) for w in v.tolist()], [to_fmpq(float(x)) for x in b], shape[0])
+            for (r, c, v), b, shape in maps]
 
 
 class NotSawtooth(ValueError):
