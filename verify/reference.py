@@ -181,6 +181,24 @@ def attention_sums(K, V, q, lam: float) -> tuple[np.ndarray, np.ndarray]:
     return np.sum(w, axis=-1) / N, np.einsum("...n,...nc->...c", w, V) / N
 
 
+def attention_sums_mp(K, V, q, lam: float, dps: int = 50) -> tuple:
+    """``attention_sums`` in mpmath at ``dps`` digits: (W, [A_c]) as mpf, W = (1/N) Σ_i e^{λ(s_i - 1)}; the
+    attention output is A_c / W.  Each distinct (k_i, v_i) row is evaluated once, weighted by its multiplicity.
+    Use inside ``mpmath.workdps(dps)`` to keep working with the results at that precision."""
+    K, V = np.asarray(K, dtype=np.float64), np.asarray(V, dtype=np.float64)
+    d = K.shape[1]
+    KV, cnt = np.unique(np.concatenate([K, V], axis=1), axis=0, return_counts=True)
+    with mpmath.workdps(dps):
+        qm = [mpmath.mpf(float(x)) for x in q]
+        s = [mpmath.fsum(mpmath.mpf(float(a)) * b for a, b in zip(row[:d], qm)) for row in KV]
+        w = [int(m) * mpmath.exp(mpmath.mpf(lam) * (si - 1)) for si, m in zip(s, cnt)]
+        N = K.shape[0]
+        W = mpmath.fsum(w) / N
+        A = [mpmath.fsum(wi * mpmath.mpf(float(row[d + c])) for wi, row in zip(w, KV)) / N
+             for c in range(V.shape[1])]
+    return W, A
+
+
 def attention_causal(K, V, Q, lam: float, chunk: int = 256) -> np.ndarray:
     """Dense causal softmax attention at every position: out_t = Σ_{i<=t} softmax_i(λ <k_i, q_t>) v_i.
 

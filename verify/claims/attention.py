@@ -215,10 +215,7 @@ def high_precision_errors(c, seqs, delta, tau) -> dict:
         dps = int(P / 3.3) + 20
         K, V, q = X[:, :d], X[:, d:d + d_v], X[-1, d + d_v:]
         with mpmath.workdps(dps):
-            s = [mpmath.fsum(mpmath.mpf(float(a)) * mpmath.mpf(float(b)) for a, b in zip(k, q)) for k in K]
-            w = [mpmath.exp(mpmath.mpf(lam) * (si - 1)) for si in s]
-            Wm = mpmath.fsum(w) / len(w)
-            Am = [mpmath.fsum(wi * mpmath.mpf(float(v[cc])) for wi, v in zip(w, V)) / len(w) for cc in range(d_v)]
+            Wm, Am = ref.attention_sums_mp(K, V, q, lam, dps)
             att = [a / Wm for a in Am]
 
             def dist(iv, ref_mp):

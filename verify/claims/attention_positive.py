@@ -33,6 +33,7 @@ from constructions.affine import Affine
 from constructions.fnn import FNN
 from lemmas import attention_positive as ap
 
+from .. import reference as ref
 from ..certify.lemma_attention import block_fixed
 from ..mutants import NotApplicable, zero_rows
 from ..result import Check
@@ -81,16 +82,11 @@ def distinct_rows(X) -> int:
 
 
 def exact_references(X, i_star: int, d: int, d_v: int, lam: float, dps: int = 50):
-    """(v*, Attn_λ(X)_N) in mpmath at ``dps`` digits (scores per distinct key row, weighted by multiplicity)."""
+    """(v*, Attn_λ(X)_N) in mpmath at ``dps`` digits (``verify.reference.attention_sums_mp``)."""
     K, V, q = X[:, :d], X[:, d:d + d_v], X[-1, d + d_v:]
-    KV, cnt = np.unique(np.concatenate([K, V], axis=1), axis=0, return_counts=True)
     with mpmath.workdps(dps):
-        qm = [mpmath.mpf(float(x)) for x in q]
-        s = [mpmath.fsum(mpmath.mpf(float(a)) * b for a, b in zip(row[:d], qm)) for row in KV]
-        top = max(s)
-        w = [int(m) * mpmath.exp(mpmath.mpf(lam) * (si - top)) for si, m in zip(s, cnt)]
-        Wm = mpmath.fsum(w)
-        att = [mpmath.fsum(wi * mpmath.mpf(float(row[d + cc])) for wi, row in zip(w, KV)) / Wm for cc in range(d_v)]
+        Wm, Am = ref.attention_sums_mp(K, V, q, lam, dps)
+        att = [a / Wm for a in Am]
     return [mpmath.mpf(float(V[i_star, cc])) for cc in range(d_v)], att
 
 
